@@ -1,0 +1,1 @@
+"""shopwright Scrapy project: the generic store spider, page-dataset and extraction pipelines."""

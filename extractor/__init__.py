@@ -1,0 +1,1 @@
+"""DOM to text nodes, the token-classification model, decoding, normalisation, records, export."""

@@ -1,0 +1,52 @@
+"""`shopwright import-pages`: build a page dataset from saved HTML files."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from extractor.pages import import_html_files
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the import-pages subcommand."""
+    parser = subparsers.add_parser(
+        "import-pages",
+        help="build a page dataset from saved HTML files",
+        description="Build data/<store>/pages from a folder of .html files, or from a labels.jsonl "
+        "file in the realpages format (its `file` and `url` keys; one store per site, or all under "
+        "--store).",
+    )
+    parser.add_argument("source", type=Path, help="a folder of .html files, or a labels.jsonl")
+    parser.add_argument("--store", help="store name (default: the folder name / each site)")
+    parser.add_argument("--data-dir", type=Path, default=Path("data"), help="default: data/")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Import the pages and print how many each store got."""
+    source: Path = args.source
+    if not source.exists():
+        raise FileNotFoundError(f"{source} does not exist")
+    groups: dict[str, list[tuple[str, Path]]] = {}
+    if source.is_file():
+        for line in source.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            entry = json.loads(line)
+            path = source.parent / entry["file"]
+            if not path.exists():
+                raise FileNotFoundError(f"{source}: page {entry['file']} is missing")
+            store = args.store or entry["site"]
+            groups.setdefault(store, []).append((entry.get("url") or entry["file"], path))
+    else:
+        files = sorted(source.rglob("*.htm*"))
+        if not files:
+            raise ValueError(f"{source} holds no .html files")
+        store = args.store or source.name
+        groups[store] = [(path.relative_to(source).as_posix(), path) for path in files]
+    for store, files in groups.items():
+        added = import_html_files(files, store, args.data_dir / store / "pages")
+        print(f"{store}: {added} pages -> {args.data_dir / store / 'pages'}")
+    return 0

@@ -1,0 +1,156 @@
+"""HTML to visible text nodes: robust lxml parsing, any encoding, document order, XPath and hints."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from typing import TypedDict
+
+import lxml.etree
+import lxml.html
+from w3lib.encoding import html_to_unicode
+
+logger = logging.getLogger(__name__)
+
+#: Elements whose content is never shown to a reader.
+INVISIBLE_TAGS = frozenset(
+    {
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "head",
+        "title",
+        "meta",
+        "link",
+        "svg",
+        "iframe",
+        "object",
+        "embed",
+        "canvas",
+        "map",
+    }
+)
+#: Hint attributes kept per node (the model hashes them; the matcher and rules read them).
+HINT_ATTRIBUTES = ("class", "id", "itemprop", "aria-label")
+#: Pages larger than this are cut before parsing (the cut is logged, never silent).
+MAX_HTML_CHARS = 8_000_000
+#: A hint value longer than this is cut: utility-class soup carries no more signal past it.
+MAX_HINT_CHARS = 200
+
+_WS = re.compile(r"\s+")
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+
+
+class PageError(ValueError):
+    """A page that cannot be turned into text nodes (empty, not HTML)."""
+
+
+#: Structural hints of the element that holds a text node (HTML attribute names as keys).
+NodeAttrs = TypedDict(
+    "NodeAttrs", {"class": str, "id": str, "itemprop": str, "aria-label": str}
+)
+
+
+class Node(TypedDict):
+    """One visible text node: where it is, what it says, and its element's hints."""
+
+    xpath: str
+    text: str
+    tag: str
+    attrs: NodeAttrs
+
+
+def decode_html(body: bytes | str, content_type: str | None = None) -> str:
+    """Decode page bytes with the encoding the HTTP header, BOM or meta tag declares."""
+    if isinstance(body, str):
+        return body
+    _, text = html_to_unicode(content_type, body)
+    return text
+
+
+def parse_html(body: bytes | str, content_type: str | None = None) -> lxml.html.HtmlElement:
+    """Parse any HTML (malformed, huge, any encoding) into an lxml document root."""
+    text = decode_html(body, content_type)
+    if len(text) > MAX_HTML_CHARS:
+        logger.warning("page of %d characters cut to %d before parsing", len(text), MAX_HTML_CHARS)
+        text = text[:MAX_HTML_CHARS]
+    # lxml refuses str input that carries an XML encoding declaration.
+    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
+    if not text.strip():
+        raise PageError("empty page: no HTML to parse")
+    parser = lxml.html.HTMLParser(huge_tree=True, remove_comments=True, remove_pis=True)
+    try:
+        root = lxml.html.document_fromstring(text, parser=parser)
+    except (lxml.etree.ParserError, ValueError) as exc:
+        raise PageError(f"not parseable as HTML: {exc}") from exc
+    return root
+
+
+def clean_text(text: str) -> str:
+    """Collapse whitespace the way a browser shows it."""
+    return _WS.sub(" ", text).strip()
+
+
+def is_hidden(element: lxml.html.HtmlElement) -> bool:
+    """Whether the element is invisible by tag, `hidden` attribute or inline style."""
+    tag = element.tag
+    if not isinstance(tag, str) or tag.lower() in INVISIBLE_TAGS:
+        return True
+    if element.get("hidden") is not None:
+        return True
+    if element.get("type", "").lower() == "hidden":
+        return True
+    style = element.get("style")
+    return bool(style and _HIDDEN_STYLE.search(style))
+
+
+def _attrs(element: lxml.html.HtmlElement) -> NodeAttrs:
+    def get(name: str) -> str:
+        return clean_text(element.get(name, ""))[:MAX_HINT_CHARS]
+
+    return NodeAttrs({name: get(name) for name in HINT_ATTRIBUTES})  # type: ignore[misc]
+
+
+def iter_text_nodes(root: lxml.html.HtmlElement) -> Iterator[Node]:
+    """Yield every visible, non-empty text node in document order.
+
+    A node's XPath is its element's (`tree.getpath`), with `/text()[k]` appended when the element
+    holds more than one text segment, so that every node has an XPath of its own.
+    """
+    tree = root.getroottree()
+    body = root.find("body")
+    start = body if body is not None else root
+    stack: list[Node | lxml.html.HtmlElement] = [start]
+    # Iterative walk (real pages nest deeper than Python's recursion limit): the stack holds
+    # elements still to expand and text nodes ready to emit, in reverse document order.
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            yield item
+            continue
+        element = item
+        if is_hidden(element):
+            continue
+        segments = [element.text] + [child.tail for child in element]
+        many = sum(1 for s in segments if s and s.strip()) > 1
+        path = tree.getpath(element)
+        tag = element.tag.lower()
+        attrs = _attrs(element)
+        items: list[Node | lxml.html.HtmlElement] = []
+        k = 0  # XPath's text() index counts every text segment, blank ones too.
+        for i, segment in enumerate(segments):
+            if segment is not None:
+                k += 1
+                if segment.strip():
+                    xpath = f"{path}/text()[{k}]" if many else path
+                    items.append(Node(xpath=xpath, text=clean_text(segment), tag=tag, attrs=attrs))
+            if i < len(element) and isinstance(element[i].tag, str):
+                items.append(element[i])
+        stack.extend(reversed(items))
+
+
+def text_nodes(body: bytes | str, content_type: str | None = None) -> list[Node]:
+    """Parse a page and return its visible text nodes in document order."""
+    return list(iter_text_nodes(parse_html(body, content_type)))

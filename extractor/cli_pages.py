@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"{source} holds no .html files")
         store = args.store or source.name
         groups[store] = [(path.relative_to(source).as_posix(), path) for path in files]
-    for store, files in groups.items():
-        added = import_html_files(files, store, args.data_dir / store / "pages")
+    for store, pages in groups.items():
+        added = import_html_files(pages, store, args.data_dir / store / "pages")
         print(f"{store}: {added} pages -> {args.data_dir / store / 'pages'}")
     return 0

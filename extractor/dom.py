@@ -1,4 +1,4 @@
-"""HTML to visible text nodes: robust lxml parsing, any encoding, document order, XPath and hints."""
+"""HTML to visible text nodes: robust parsing, any encoding, document order, XPaths and hints."""
 
 from __future__ import annotations
 
@@ -48,9 +48,7 @@ class PageError(ValueError):
 
 
 #: Structural hints of the element that holds a text node (HTML attribute names as keys).
-NodeAttrs = TypedDict(
-    "NodeAttrs", {"class": str, "id": str, "itemprop": str, "aria-label": str}
-)
+NodeAttrs = TypedDict("NodeAttrs", {"class": str, "id": str, "itemprop": str, "aria-label": str})
 
 
 class Node(TypedDict):
@@ -128,7 +126,7 @@ def iter_text_nodes(root: lxml.html.HtmlElement) -> Iterator[Node]:
     while stack:
         item = stack.pop()
         if isinstance(item, dict):
-            yield item
+            yield item  # type: ignore[misc]
             continue
         element = item
         if is_hidden(element):

@@ -59,7 +59,7 @@ def page_row(
     content_type: str | None = None,
     fetched_at: str | None = None,
 ) -> dict[str, Any]:
-    """Build one dataset row from a fetched page; a page with no text gets empty nodes, not an error."""
+    """Build one dataset row from a fetched page; a page with no text gets no nodes."""
     nodes: list[Node] = []
     is_product = False
     lang = ""
@@ -175,7 +175,7 @@ class PageDatasetWriter:
         self._write_state()
 
     def _write_state(self) -> None:
-        state = {
+        state: dict[str, Any] = {
             "_data_files": [{"filename": name} for name in self._shards],
             "_fingerprint": f"shopwright-{len(self._shards)}-{len(self.urls)}",
             "_format_columns": None,
@@ -225,9 +225,7 @@ def load_pages(directory: str | Path) -> datasets.Dataset:
     return datasets.load_from_disk(str(path))
 
 
-def import_html_files(
-    files: Iterable[tuple[str, Path]], store: str, directory: str | Path
-) -> int:
+def import_html_files(files: Iterable[tuple[str, Path]], store: str, directory: str | Path) -> int:
     """Write saved HTML files (pairs of URL and path) as a page dataset; returns pages added."""
     added = 0
     with PageDatasetWriter(directory) as writer:

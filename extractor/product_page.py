@@ -17,8 +17,12 @@ ADD_TO_CART = re.compile(
     r"|加入购物车|立即购买|カートに入れる|カートに追加|購入",
     re.I,
 )
-PRICE_LIKE = re.compile(r"(\d[\d.,'\s]*\s?(€|\$|£|¥|円|元|chf|eur|usd|gbp))|((€|\$|£|¥|chf)\s?\d)", re.I)
-PRODUCT_URL = re.compile(r"/(p|dp|product|products|produkt|produit|producto|item|artikel)[/-_.?=]", re.I)
+PRICE_LIKE = re.compile(
+    r"(\d[\d.,'\s]*\s?(€|\$|£|¥|円|元|chf|eur|usd|gbp))|((€|\$|£|¥|chf)\s?\d)", re.I
+)
+PRODUCT_URL = re.compile(
+    r"/(p|dp|product|products|produkt|produit|producto|item|artikel)[/_.?=-]", re.I
+)
 
 
 def _structured_product(root: lxml.html.HtmlElement) -> bool:
@@ -36,7 +40,7 @@ def _structured_product(root: lxml.html.HtmlElement) -> bool:
 
 
 def looks_like_product(root: lxml.html.HtmlElement, nodes: list[Node], url: str) -> bool:
-    """Whether a page is a product detail page: structured data, or a title, price and buy button."""
+    """Whether a page is a product page: structured data, or a title, a price and a buy button."""
     if _structured_product(root):
         return True
     texts = [node["text"] for node in nodes]

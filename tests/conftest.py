@@ -1,0 +1,22 @@
+"""Shared pytest setup: offline Hugging Face, paths to the shared real pages."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+REPO = Path(__file__).resolve().parents[1]
+REALPAGES = REPO.parent / "shared" / "realpages"
+
+
+@pytest.fixture(scope="session")
+def realpages() -> Path:
+    """The shared folder of real product pages; tests that need it skip where it is absent."""
+    if not (REALPAGES / "labels.jsonl").exists():
+        pytest.skip(f"real pages not found at {REALPAGES}")
+    return REALPAGES

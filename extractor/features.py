@@ -1,0 +1,347 @@
+"""Model input: node pruning, tokenisation with node structure and hints, BIO labels, windows."""
+
+from __future__ import annotations
+
+import logging
+import re
+import zlib
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from extractor.dom import Node
+
+logger = logging.getLogger(__name__)
+
+#: Fixed HTML tag vocabulary of the XPath embedding; id 0 = padding, 1 = unknown tag.
+HTML_TAGS = (
+    "<pad>", "<unk>", "text()", "html", "body", "div", "span", "p", "a", "ul", "ol", "li", "dl",
+    "dt", "dd", "table", "thead", "tbody", "tfoot", "tr", "td", "th", "caption", "h1", "h2", "h3",
+    "h4", "h5", "h6", "header", "footer", "nav", "aside", "main", "section", "article", "form",
+    "label", "button", "select", "option", "optgroup", "input", "textarea", "fieldset", "legend",
+    "strong", "b", "em", "i", "u", "s", "del", "ins", "small", "sup", "sub", "mark", "code", "pre",
+    "blockquote", "q", "cite", "abbr", "time", "data", "meter", "output", "progress", "figure",
+    "figcaption", "picture", "img", "video", "audio", "source", "details", "summary", "dialog",
+    "address", "br", "hr", "font", "center", "bdi", "bdo", "wbr", "var", "kbd", "samp", "dfn",
+    "ruby", "rt", "rp", "menu", "slot", "noscript", "custom-element",
+)  # fmt: skip
+TAG_IDS = {tag: i for i, tag in enumerate(HTML_TAGS)}
+#: Sibling subscripts above this share one id (long lists look alike past this point).
+MAX_SUBSCRIPT = 127
+#: Ancestors whose text is site chrome rather than product content.
+CHROME_TAGS = frozenset({"header", "nav", "footer", "aside"})
+#: Hints and texts of cookie banners, newsletter boxes and similar boilerplate.
+BOILERPLATE_HINT = re.compile(r"cookie|consent|gdpr|newsletter|onetrust|privacy-banner", re.I)
+BOILERPLATE_TEXT = re.compile(
+    r"\b(we use cookies|cookie settings|accept (all )?cookies|cookie policy|subscribe to our"
+    r" newsletter|sign up for our newsletter|newsletter abonnieren|wir verwenden cookies|"
+    r"alle cookies akzeptieren|nous utilisons des cookies)\b",
+    re.I,
+)
+#: A list with more items than this, nearly all links, is a menu or a link farm.
+LINK_LIST_MAX = 25
+_STEP = re.compile(r"^([^\[]+)(?:\[(\d+)\])?$")
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+_LIST_ITEM = re.compile(r"^(.*/(?:ul|ol)(?:\[\d+\])?)/li(?:\[(\d+)\])?(?:/|$)")
+
+Spans = Mapping[str, Sequence[Mapping[str, Any]]]
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """How pages become model input (stored inside the model config)."""
+
+    window: int = 256  #: tokens per window, [CLS] and [SEP] included
+    max_depth: int = 24  #: XPath levels embedded (the deepest ones)
+    hint_buckets: int = 2048  #: hash buckets of class/id/itemprop/aria hint words
+    hints_per_node: int = 8  #: hint words kept per node
+    max_node_tokens: int = 48  #: a node's text is cut to this many tokens (its start is kept)
+
+    def __post_init__(self) -> None:
+        """Reject settings the model cannot use."""
+        if not 8 <= self.window <= 512:
+            raise ValueError(f"window must be in 8..512, got {self.window}")
+        if not 1 <= self.max_node_tokens <= self.window - 2:
+            raise ValueError("max_node_tokens must be in 1..window-2")
+        if self.max_depth < 1 or self.hint_buckets < 2 or self.hints_per_node < 1:
+            raise ValueError("max_depth, hints_per_node must be >= 1 and hint_buckets >= 2")
+
+
+@dataclass
+class Window:
+    """One encoder input: a run of whole nodes of one page, tokenised, with per-token features."""
+
+    node_ids: list[int]  #: indices (into the page's node list) of the nodes it covers
+    input_ids: list[int]
+    token_node: list[int]  #: node index per token, -1 for [CLS]/[SEP]
+    token_start: list[int]  #: char offset of the token in its node's text
+    token_end: list[int]
+    xpath_tags: list[list[int]]  #: per token, tag id per depth
+    xpath_subs: list[list[int]]  #: per token, sibling subscript per depth
+    hints: list[list[int]]  #: per token, hashed hint bucket ids (0 = padding)
+    labels: list[int] | None = field(default=None)  #: BIO class ids, -100 where ignored
+
+
+def attribute_classes(attributes: Sequence[str]) -> list[str]:
+    """Class names of a BIO tagging over the attributes: O, B-a, I-a, B-b, ..."""
+    return ["O"] + [f"{p}-{a}" for a in attributes for p in ("B", "I")]
+
+
+def xpath_features(xpath: str, depth: int) -> tuple[list[int], list[int]]:
+    """Tag ids and sibling subscripts of the deepest `depth` XPath steps, padded with 0."""
+    tags: list[int] = []
+    subs: list[int] = []
+    for step in xpath.strip("/").split("/"):
+        match = _STEP.match(step)
+        name, index = (match.group(1), match.group(2)) if match else (step, None)
+        name = name.lower()
+        tags.append(TAG_IDS.get(name, TAG_IDS["custom-element"] if "-" in name else 1))
+        subs.append(min(int(index), MAX_SUBSCRIPT) if index else 0)
+    tags, subs = tags[-depth:], subs[-depth:]
+    pad = depth - len(tags)
+    return tags + [0] * pad, subs + [0] * pad
+
+
+def hint_words(attrs: Mapping[str, str]) -> list[str]:
+    """Hint words of a node: class/id/itemprop/aria-label split on non-letters and camelCase."""
+    words: list[str] = []
+    for name in ("itemprop", "id", "class", "aria-label"):
+        prefix = {"itemprop": "p", "aria-label": "a"}.get(name, "c")  # class and id share words
+        for word in _WORD.findall(attrs.get(name) or ""):
+            if len(word) > 1:
+                words.append(f"{prefix}:{word.lower()}")
+    return list(dict.fromkeys(words))
+
+
+def hint_ids(attrs: Mapping[str, str], buckets: int, limit: int) -> list[int]:
+    """Hashed hint word ids in 1..buckets-1 (stable across runs), at most `limit`, 0-padded."""
+    ids = [1 + zlib.crc32(w.encode()) % (buckets - 1) for w in hint_words(attrs)][:limit]
+    return ids + [0] * (limit - len(ids))
+
+
+def _steps(xpath: str) -> list[str]:
+    return [_STEP.sub(r"\1", s).lower() for s in xpath.strip("/").split("/")]
+
+
+def is_boilerplate(node: Node) -> bool:
+    """Single-page rule: chrome (header/nav/footer/aside ancestors) or cookie/newsletter box."""
+    if CHROME_TAGS.intersection(_steps(node["xpath"])):
+        return True
+    attrs: Mapping[str, str] = node.get("attrs") or {}  # type: ignore[assignment]
+    if any(BOILERPLATE_HINT.search(attrs.get(k) or "") for k in ("class", "id")):
+        return True
+    return bool(BOILERPLATE_TEXT.search(node["text"]))
+
+
+def _link_farm(nodes: Sequence[Node]) -> set[int]:
+    """Indices of nodes in lists with more than LINK_LIST_MAX items that are nearly all links."""
+    groups: dict[str, list[int]] = {}
+    items: dict[str, set[str]] = {}
+    for i, node in enumerate(nodes):
+        match = _LIST_ITEM.match(node["xpath"])
+        if match:
+            groups.setdefault(match.group(1), []).append(i)
+            items.setdefault(match.group(1), set()).add(match.group(2) or "1")
+    drop: set[int] = set()
+    for key, members in groups.items():
+        links = sum(1 for i in members if "/a" in nodes[i]["xpath"][len(key) :])
+        if len(items[key]) > LINK_LIST_MAX and links >= 0.8 * len(members):
+            drop.update(members)
+    return drop
+
+
+def _template_runs(pages: Sequence[Sequence[Node]], min_run: int = 3) -> list[set[int]]:
+    """Per page, nodes whose (xpath, text) or text recurs on nearly all pages, in runs of min_run.
+
+    Only runs are dropped: a lone recurring node between varying ones ("In stock", "€", a brand
+    of a one-brand store) is usually a value, while menus and footers come as long runs.
+    """
+    n = len(pages)
+    by_pair: Counter[tuple[str, str]] = Counter()
+    by_text: Counter[str] = Counter()
+    for nodes in pages:
+        by_pair.update({(node["xpath"], node["text"]) for node in nodes})
+        by_text.update({node["text"] for node in nodes})
+    need = max(3, int(0.8 * n + 0.999))
+    result: list[set[int]] = []
+    for nodes in pages:
+        flags = [
+            by_pair[(nd["xpath"], nd["text"])] >= need or by_text[nd["text"]] >= need
+            for nd in nodes
+        ]
+        drop: set[int] = set()
+        i = 0
+        while i < len(flags):
+            j = i
+            while j < len(flags) and flags[j]:
+                j += 1
+            if j - i >= min_run:
+                drop.update(range(i, j))
+            i = j + 1 if j == i else j
+        result.append(drop)
+    return result
+
+
+def prune_template_nodes(
+    pages: Sequence[Sequence[Node]], protect: Sequence[set[str]] | None = None
+) -> list[list[Node]]:
+    """Drop store template and boilerplate nodes from each page of one store.
+
+    With >= 3 pages, runs of text that recur on (nearly) all pages go; on every page, site chrome,
+    cookie/newsletter boxes and long link lists go. `protect` holds, per page, XPaths that must stay
+    (nodes carrying annotation spans). A page whose nodes would all go keeps them all.
+    """
+    template = _template_runs(pages) if len(pages) >= 3 else [set() for _ in pages]
+    result: list[list[Node]] = []
+    for p, nodes in enumerate(pages):
+        keep_xpaths = protect[p] if protect is not None else set()
+        drop = template[p] | _link_farm(nodes)
+        kept = [
+            node
+            for i, node in enumerate(nodes)
+            if node["xpath"] in keep_xpaths or not (i in drop or is_boilerplate(node))
+        ]
+        result.append(kept if kept else list(nodes))
+    return result
+
+
+def _span_labels(
+    nodes: Sequence[Node],
+    spans: Spans,
+    attributes: Sequence[str],
+) -> dict[int, list[tuple[int, int, int]]]:
+    """Per node index, its spans as (start, end, B class id); unknown attributes are skipped."""
+    index = {node["xpath"]: i for i, node in enumerate(nodes)}
+    by_node: dict[int, list[tuple[int, int, int]]] = {}
+    for attribute, items in spans.items():
+        if attribute not in attributes:
+            continue
+        b_id = 1 + 2 * list(attributes).index(attribute)
+        for span in items:
+            i = index.get(span["xpath"])
+            if i is None:
+                logger.debug("span of %s at %s: node not in the page", attribute, span["xpath"])
+                continue
+            by_node.setdefault(i, []).append((int(span["start"]), int(span["end"]), b_id))
+    return by_node
+
+
+def encode_page(
+    nodes: Sequence[Node],
+    tokenizer: Any,
+    config: FeatureConfig,
+    spans: Spans | None = None,
+    attributes: Sequence[str] = (),
+) -> list[Window]:
+    """Tokenise a page's nodes into windows of whole nodes; BIO labels when spans are given."""
+    texts = [node["text"] for node in nodes]
+    encoded = tokenizer(
+        texts,
+        add_special_tokens=False,
+        return_offsets_mapping=True,
+        truncation=True,
+        max_length=config.max_node_tokens,
+    ) if texts else {"input_ids": [], "offset_mapping": []}  # fmt: skip
+    by_node = _span_labels(nodes, spans, attributes) if spans is not None else {}
+    budget = config.window - 2
+    windows: list[Window] = []
+    current: list[int] = []
+    used = 0
+    for i in range(len(nodes)):
+        n_tokens = len(encoded["input_ids"][i])
+        if current and used + n_tokens > budget:
+            windows.append(
+                _build_window(current, nodes, encoded, by_node, tokenizer, config, spans)
+            )
+            current, used = [], 0
+        current.append(i)
+        used += n_tokens
+    if current or not windows:
+        windows.append(_build_window(current, nodes, encoded, by_node, tokenizer, config, spans))
+    return windows
+
+
+def _build_window(
+    node_ids: list[int],
+    nodes: Sequence[Node],
+    encoded: Any,
+    by_node: dict[int, list[tuple[int, int, int]]],
+    tokenizer: Any,
+    config: FeatureConfig,
+    spans: Spans | None,
+) -> Window:
+    pad_path = [0] * config.max_depth
+    pad_hints = [0] * config.hints_per_node
+    w = Window(
+        node_ids=list(node_ids),
+        input_ids=[tokenizer.cls_token_id],
+        token_node=[-1],
+        token_start=[0],
+        token_end=[0],
+        xpath_tags=[pad_path],
+        xpath_subs=[pad_path],
+        hints=[pad_hints],
+        labels=[-100] if spans is not None else None,
+    )
+    for i in node_ids:
+        node = nodes[i]
+        tags, subs = xpath_features(node["xpath"], config.max_depth)
+        hints = hint_ids(node.get("attrs") or {}, config.hint_buckets, config.hints_per_node)  # type: ignore[arg-type]
+        node_spans = by_node.get(i, [])
+        seen: set[tuple[int, int, int]] = set()
+        for token_id, (start, end) in zip(
+            encoded["input_ids"][i], encoded["offset_mapping"][i], strict=True
+        ):
+            w.input_ids.append(token_id)
+            w.token_node.append(i)
+            w.token_start.append(start)
+            w.token_end.append(end)
+            w.xpath_tags.append(tags)
+            w.xpath_subs.append(subs)
+            w.hints.append(hints)
+            if w.labels is not None:
+                label = 0
+                for span in node_spans:  # the first span covering the token wins
+                    s, e, b_id = span
+                    if start < e and end > s:
+                        label = b_id + 1 if span in seen else b_id
+                        seen.add(span)
+                        break
+                w.labels.append(label)
+    w.input_ids.append(tokenizer.sep_token_id)
+    w.token_node.append(-1)
+    w.token_start.append(0)
+    w.token_end.append(0)
+    w.xpath_tags.append(pad_path)
+    w.xpath_subs.append(pad_path)
+    w.hints.append(pad_hints)
+    if w.labels is not None:
+        w.labels.append(-100)
+    return w
+
+
+def collate(windows: Sequence[Window], pad_token_id: int = 0) -> dict[str, torch.Tensor]:
+    """Pad windows into a batch of tensors (labels only when every window has them)."""
+    length = max(len(w.input_ids) for w in windows)
+    depth = len(windows[0].xpath_tags[0])
+    n_hints = len(windows[0].hints[0])
+
+    def pad(rows: list[list[int]], value: int) -> torch.Tensor:
+        return torch.tensor([r + [value] * (length - len(r)) for r in rows], dtype=torch.long)
+
+    def pad2(rows: list[list[list[int]]], width: int) -> torch.Tensor:
+        return torch.tensor([r + [[0] * width] * (length - len(r)) for r in rows], dtype=torch.long)
+
+    batch = {
+        "input_ids": pad([w.input_ids for w in windows], pad_token_id),
+        "attention_mask": pad([[1] * len(w.input_ids) for w in windows], 0),
+        "xpath_tags": pad2([w.xpath_tags for w in windows], depth),
+        "xpath_subs": pad2([w.xpath_subs for w in windows], depth),
+        "hints": pad2([w.hints for w in windows], n_hints),
+    }
+    if all(w.labels is not None for w in windows):
+        batch["labels"] = pad([w.labels or [] for w in windows], -100)
+    return batch

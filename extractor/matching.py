@@ -360,8 +360,9 @@ def _price_score(page: _Page, i: int, raw: str, regular: bool) -> float | None:
     currency = _has_currency(page, i)
     hinted = bool(_PRICE_HINT.search(page.hints(i)))
     decimals = bool(re.search(r"[.,]\d{2}$|[.,][-–—]$", raw))
-    if not (currency or hinted):
-        return None
+    near_name = page.anchor is not None and abs(i - page.anchor) <= 10
+    if not (currency or hinted or (decimals and near_name)):
+        return None  # a bare number far from the product is no evidence of a price
     struck = page.struck(i)
     score = 1.0 + 0.4 * currency + 0.3 * hinted + 0.1 * decimals
     score += (0.4 if struck else -0.2) if regular else (-0.6 if struck else 0.0)

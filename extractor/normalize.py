@@ -63,6 +63,12 @@ ID_LABEL = re.compile(
 )
 
 
+def clean_identifier(value: str) -> str:
+    """An identifier as shown, without a leading label (`SKU: AB-12` -> `AB-12`)."""
+    text = normalize_text(value)
+    return ID_LABEL.sub("", text, count=1).strip() or text
+
+
 def normalize_identifier(value: str) -> str:
     """Letters and digits only, a leading label dropped (`SKU: AB-12 34` -> `AB1234`)."""
     text = normalize_text(value)
@@ -250,12 +256,12 @@ LANGUAGE_CURRENCY = {
     "bg": "BGN", "hi": "INR",
 }  # fmt: skip
 
-_SYMBOL_ALTERNATION = "|".join(
-    re.escape(s) for s in sorted(CURRENCY_SYMBOLS, key=len, reverse=True) if s != ":-"
-)
-#: A currency symbol or ISO code as it stands in a page's text.
+_SYMBOLS_BY_LENGTH = sorted((s for s in CURRENCY_SYMBOLS if s != ":-"), key=len, reverse=True)
+_WORD_SYMBOLS = "|".join(re.escape(s) for s in _SYMBOLS_BY_LENGTH if s[0].isalpha())
+_SIGN_SYMBOLS = "|".join(re.escape(s) for s in _SYMBOLS_BY_LENGTH if not s[0].isalpha())
+#: A currency symbol or ISO code as it stands in a page's text ("€" may touch letters, "kr" not).
 CURRENCY_PATTERN = re.compile(
-    rf"(?<![A-Za-z])(?:[A-Z]{{3}})(?![A-Za-z])|(?<![A-Za-z])(?:{_SYMBOL_ALTERNATION})(?![A-Za-z])",
+    rf"(?<![^\W\d_])(?:[A-Z]{{3}}|{_WORD_SYMBOLS})(?![^\W\d_])|{_SIGN_SYMBOLS}",
     re.IGNORECASE,
 )
 

@@ -1,0 +1,100 @@
+"""Write product records as JSON (a list), JSON Lines or CSV, chosen by extension, atomically."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+#: File extension -> format name.
+FORMATS = {".json": "json", ".jsonl": "jsonl", ".jl": "jsonl", ".csv": "csv"}
+
+
+class ExportError(ValueError):
+    """An export that cannot be written (unknown format)."""
+
+
+def export_format(path: str | os.PathLike[str]) -> str:
+    """The format a path's extension asks for; ExportError for an unknown one."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        known = ", ".join(sorted(FORMATS))
+        raise ExportError(f"cannot export to {str(path)!r}: unknown extension {suffix!r} ({known})")
+    return FORMATS[suffix]
+
+
+def _csv_cell(value: Any) -> str:
+    """Scalars as text, nested values (lists, objects) as compact JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | int | float):
+        return json.dumps(value)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def render(records: Iterable[Mapping[str, Any]], fmt: str) -> str:
+    """The text of an export in one format (`json`, `jsonl`, `csv`)."""
+    rows = list(records)
+    if fmt == "json":
+        return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
+    if fmt == "jsonl":
+        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    if fmt == "csv":
+        columns: dict[str, None] = {}
+        for row in rows:
+            columns.update(dict.fromkeys(row))
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _csv_cell(v) for k, v in row.items()})
+        return buffer.getvalue()
+    raise ExportError(f"unknown export format {fmt!r} (json, jsonl, csv)")
+
+
+def write_records(records: Iterable[Mapping[str, Any]], path: str | os.PathLike[str]) -> Path:
+    """Write records to `path` in the format of its extension, replacing the file atomically."""
+    target = Path(path)
+    text = render(records, export_format(target))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def read_records(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Read an export back; CSV cells holding JSON objects or lists are decoded."""
+    fmt = export_format(path)
+    text = Path(path).read_text(encoding="utf-8")
+    if fmt == "json":
+        return list(json.loads(text))
+    if fmt == "jsonl":
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+    rows = []
+    for row in csv.DictReader(io.StringIO(text)):
+        rows.append({k: _from_cell(v) for k, v in row.items() if v != ""})
+    return rows
+
+
+def _from_cell(value: str) -> Any:
+    if value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value

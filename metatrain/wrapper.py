@@ -1,0 +1,424 @@
+"""Wrapper induction: XPath rules per attribute learnt from annotated support pages (a baseline).
+
+For every annotated span, candidate rules generalise the XPath of its element: the exact path,
+the path with sibling indices relaxed, paths anchored on an ancestor's id, itemprop or class, and
+"the node after this label". Each candidate runs on every support page; the rules that reproduce
+the support values best (fewest misses, then the most general family) are kept, best first, and
+the first one that yields a value on a query page extracts it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import lxml.etree
+import lxml.html
+
+from extractor.dom import Node
+from extractor.matching import Span, image_candidates
+from extractor.normalize import find_currencies, text_key
+from extractor.schema import attribute_type
+from extractor.scoring import values_equal
+from metatrain.tasks import AnnotatedPage, Page, ParsedPage
+
+logger = logging.getLogger(__name__)
+
+Mode = Literal["first", "all", "subtree", "subtree-list", "image", "after-label", "constant"]
+#: Candidate families, most general first (ties on the support pages go to the earlier family).
+FAMILIES = ("id", "itemprop", "class", "label", "relaxed", "absolute", "constant")
+_TEXT_STEP = re.compile(r"/text\(\)\[(\d+)\]$")
+_STEP = re.compile(r"^([A-Za-z][\w-]*)(?:\[(\d+)\])?$")
+_VOLATILE = re.compile(r"\d{4,}|[0-9a-f]{8,}")  # ids/classes that change from page to page
+_NUMBER = re.compile(r"\d[\d.,' \u00a0\u202f]*\d|\d")
+MAX_ANCESTORS = 8
+MAX_CLASS_TOKENS = 3
+MAX_LABEL_CHARS = 40
+FALLBACK_RULES = 3
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How to read one attribute from a page."""
+
+    attribute: str
+    mode: Mode
+    family: str
+    xpath: str = ""
+    text_index: int | None = None  #: which text segment of the element (`text()[k]`)
+    prefix: str | None = ""  #: literal text before the value in its node (None: varies)
+    suffix: str | None = ""
+    image_index: int = 0  #: which of the element's image URLs
+    label: str = ""  #: for `after-label`: the label node's text key
+    constant: Any = None
+
+
+@dataclass
+class PageView:
+    """A parsed page with lookups from element paths to text nodes and image URLs."""
+
+    parsed: ParsedPage
+    url: str | None
+    own: dict[str, list[int]] = field(default_factory=dict)
+    images: dict[str, list[str]] | None = None
+
+    def __post_init__(self) -> None:
+        for i, node in enumerate(self.parsed.nodes):
+            self.own.setdefault(element_path(node["xpath"]), []).append(i)
+
+    @property
+    def nodes(self) -> list[Node]:
+        """The page's text nodes."""
+        return self.parsed.nodes
+
+    def select(self, xpath: lxml.etree.XPath) -> list[Any]:
+        """Elements an XPath selects (none on a page without a tree)."""
+        if self.parsed.root is None:
+            return []
+        try:
+            found = xpath(self.parsed.root)
+        except lxml.etree.XPathError:
+            return []
+        return [e for e in found if isinstance(e, lxml.html.HtmlElement)] if found else []
+
+    def path(self, element: Any) -> str:
+        """An element's absolute XPath, as text nodes carry it."""
+        return str(element.getroottree().getpath(element))
+
+    def element_node(self, element: Any, text_index: int | None) -> Node | None:
+        """The text node of an element: its k-th text segment, else its first own or inner one."""
+        path = self.path(element)
+        own = self.own.get(path, [])
+        if text_index is not None:
+            want = f"{path}/text()[{text_index}]"
+            for i in own:
+                if self.nodes[i]["xpath"] == want:
+                    return self.nodes[i]
+        if own:
+            return self.nodes[own[0]]
+        inner = self.subtree(path)
+        return self.nodes[inner[0]] if inner else None
+
+    def subtree(self, path: str) -> list[int]:
+        """Indices of the text nodes inside an element, in document order."""
+        return [
+            i
+            for i, n in enumerate(self.nodes)
+            if element_path(n["xpath"]) == path or n["xpath"].startswith(path + "/")
+        ]
+
+    def image_urls(self, path: str) -> list[str]:
+        """Image URLs an element shows."""
+        if self.images is None:
+            self.images = {}
+            if self.parsed.root is not None:
+                for match in image_candidates(self.parsed.root, self.url):
+                    self.images.setdefault(match["xpath"], []).append(match["url"])
+        return self.images.get(path, [])
+
+
+def element_path(xpath: str) -> str:
+    """The element part of a text node's XPath (without `/text()[k]`)."""
+    return _TEXT_STEP.sub("", xpath)
+
+
+def text_index(xpath: str) -> int | None:
+    """The k of a trailing `/text()[k]`, if any."""
+    match = _TEXT_STEP.search(xpath)
+    return int(match.group(1)) if match else None
+
+
+def literal(value: str) -> str | None:
+    """An XPath string literal, or None when the value holds both quote kinds."""
+    if "'" not in value:
+        return f"'{value}'"
+    if '"' not in value:
+        return f'"{value}"'
+    return None
+
+
+def _steps(path: str) -> list[tuple[str, str | None]] | None:
+    steps = []
+    for step in path.strip("/").split("/"):
+        match = _STEP.match(step)
+        if not match:
+            return None  # namespaced or odd tags: no generalisation
+        steps.append((match.group(1), match.group(2)))
+    return steps
+
+
+def _join(steps: Sequence[tuple[str, str | None]], relaxed: bool) -> str:
+    return "/".join(t if relaxed or i is None else f"{t}[{i}]" for t, i in steps)
+
+
+def candidate_paths(element: Any) -> Iterator[tuple[str, str]]:
+    """(family, XPath) candidates that select the element, most specific anchors first."""
+    tree = element.getroottree()
+    path = tree.getpath(element)
+    yield "absolute", path
+    steps = _steps(path)
+    if steps is None:
+        return
+    yield "relaxed", "/" + _join(steps, relaxed=True)
+    ancestor, depth = element, 0
+    while ancestor is not None and depth < MAX_ANCESTORS and isinstance(ancestor.tag, str):
+        rel = steps[len(steps) - depth :]
+        tails = {_join(rel, relaxed=False), _join(rel, relaxed=True)}
+        anchors: list[tuple[str, str]] = []
+        value = (ancestor.get("id") or "").strip()
+        if value and not _VOLATILE.search(value) and (lit := literal(value)):
+            anchors.append(("id", f"//*[@id={lit}]"))
+        value = (ancestor.get("itemprop") or "").strip()
+        if value and (lit := literal(value)):
+            anchors.append(("itemprop", f"//*[@itemprop={lit}]"))
+        tokens = [t for t in (ancestor.get("class") or "").split() if not _VOLATILE.search(t)]
+        for token in tokens[:MAX_CLASS_TOKENS]:
+            if lit := literal(f" {token} "):
+                test = f"contains(concat(' ', normalize-space(@class), ' '), {lit})"
+                anchors.append(("class", f"//{ancestor.tag}[{test}]"))
+        for family, anchor in anchors:
+            for tail in sorted(tails):
+                yield family, anchor + ("/" + tail if tail else "")
+        ancestor, depth = ancestor.getparent(), depth + 1
+
+
+def _trim(spans_text: Sequence[tuple[str, int, int]]) -> tuple[str | None, str | None]:
+    """The literal prefix and suffix around the value, when the same on every support page."""
+    prefixes = {text[:start] for text, start, _ in spans_text}
+    suffixes = {text[end:] for text, _, end in spans_text}
+    return (
+        prefixes.pop() if len(prefixes) == 1 else None,
+        suffixes.pop() if len(suffixes) == 1 else None,
+    )
+
+
+def cut(text: str, rule: Rule, kind: str) -> str | None:
+    """The value inside a node's text: strip the learnt context, else read it by type."""
+    prefix, suffix = rule.prefix, rule.suffix
+    if prefix is not None and suffix is not None and text.startswith(prefix):
+        end = len(text) - len(suffix)
+        if text.endswith(suffix) and end > len(prefix):
+            return text[len(prefix) : end].strip()
+    if rule.prefix == "" and rule.suffix == "":
+        return text
+    if kind in ("price", "number"):
+        match = _NUMBER.search(text)
+        return match.group() if match else None
+    if rule.attribute == "currency":
+        found = find_currencies(text)
+        return text[found[0][0] : found[0][1]] if found else None
+    if kind == "identifier":
+        tokens = [t for t in text.split() if any(c.isdigit() for c in t)]
+        return tokens[-1] if tokens else text
+    return text
+
+
+def apply_rule(rule: Rule, view: PageView, compiled: Mapping[str, lxml.etree.XPath]) -> Any:
+    """The value a rule reads from a page, or None."""
+    kind = attribute_type(rule.attribute)
+    if rule.mode == "constant":
+        return list(rule.constant) if isinstance(rule.constant, tuple) else rule.constant
+    if rule.mode == "after-label":
+        for i, node in enumerate(view.nodes[:-1]):
+            if text_key(node["text"]) == rule.label:
+                return cut(view.nodes[i + 1]["text"], rule, kind)
+        return None
+    elements = view.select(compiled[rule.xpath])
+    if not elements:
+        return None
+    if rule.mode == "image":
+        urls = view.image_urls(view.path(elements[0]))
+        return urls[min(rule.image_index, len(urls) - 1)] if urls else None
+    if rule.mode in ("subtree", "subtree-list"):
+        texts = [view.nodes[i]["text"] for i in view.subtree(view.path(elements[0]))]
+        if not texts:
+            return None
+        return texts if rule.mode == "subtree-list" else " ".join(texts)
+    if rule.mode == "all":
+        values = []
+        for element in elements:
+            item = view.element_node(element, rule.text_index)
+            if item is not None and (value := cut(item["text"], rule, kind)):
+                values.append(value)
+        return values or None
+    first = view.element_node(elements[0], rule.text_index)
+    return None if first is None else cut(first["text"], rule, kind)
+
+
+@dataclass
+class Wrapper:
+    """Rules per attribute, best first: the adapted wrapper of one store."""
+
+    rules: dict[str, list[tuple[Rule, float]]]
+    compiled: dict[str, lxml.etree.XPath] = field(default_factory=dict)
+
+    def extract(self, page: Page) -> tuple[dict[str, Any], dict[str, float]]:
+        """Values and confidences for a page (it sees the page, never its labels)."""
+        view = PageView(page.parsed(), page.url)
+        prediction: dict[str, Any] = {}
+        confidence: dict[str, float] = {}
+        for attribute, ranked in self.rules.items():
+            for rule, score in ranked:
+                value = apply_rule(rule, view, self.compiled)
+                if value not in (None, "", []):
+                    prediction[attribute] = value
+                    confidence[attribute] = round(score, 4)
+                    break
+        return prediction, confidence
+
+
+def _views(support: Sequence[AnnotatedPage]) -> list[PageView]:
+    return [PageView(a.page.parsed(), a.page.url) for a in support]
+
+
+def _element_of(view: PageView, xpath: str) -> Any:
+    if view.parsed.root is None:
+        return None
+    found = view.parsed.root.getroottree().xpath(xpath)
+    return found[0] if found and isinstance(found[0], lxml.html.HtmlElement) else None
+
+
+def _lowest_common(elements: Sequence[Any]) -> Any:
+    chains = [[e, *e.iterancestors()][::-1] for e in elements]
+    common = None
+    for level in zip(*chains, strict=False):
+        if all(x is level[0] for x in level):
+            common = level[0]
+        else:
+            break
+    return common
+
+
+def _candidates(
+    attribute: str, support: Sequence[AnnotatedPage], views: Sequence[PageView]
+) -> Iterator[Rule]:
+    """Every candidate rule for an attribute from every support page that shows it."""
+    kind = attribute_type(attribute)
+    contexts: list[tuple[str, int, int]] = []
+    for page, view in zip(support, views, strict=True):
+        spans: list[Span] = page.match.spans.get(attribute, [])
+        if len(spans) == 1:
+            node = next((n for n in view.nodes if n["xpath"] == spans[0]["xpath"]), None)
+            if node is not None:
+                contexts.append((node["text"], spans[0]["start"], spans[0]["end"]))
+    prefix, suffix = _trim(contexts) if contexts else ("", "")
+    for page, view in zip(support, views, strict=True):
+        spans = page.match.spans.get(attribute, [])
+        for image in page.match.images.get(attribute, [])[:1]:
+            element = _element_of(view, image["xpath"])
+            urls = view.image_urls(image["xpath"])
+            index = urls.index(image["url"]) if image["url"] in urls else 0
+            if element is not None:
+                for family, xpath in candidate_paths(element):
+                    yield Rule(attribute, "image", family, xpath, image_index=index)
+        if not spans:
+            continue
+        elements = [_element_of(view, element_path(s["xpath"])) for s in spans]
+        if any(e is None for e in elements):
+            continue
+        if len(spans) == 1:
+            segment = text_index(spans[0]["xpath"])
+            for family, xpath in candidate_paths(elements[0]):
+                yield Rule(attribute, "first", family, xpath, segment, prefix, suffix)
+            position = next(
+                (i for i, n in enumerate(view.nodes) if n["xpath"] == spans[0]["xpath"]), 0
+            )
+            if position > 0:
+                label = view.nodes[position - 1]["text"]
+                if len(label) <= MAX_LABEL_CHARS and text_key(label):
+                    yield Rule(attribute, "after-label", "label", prefix=prefix, suffix=suffix,
+                               label=text_key(label))  # fmt: skip
+        else:
+            common = _lowest_common(elements)
+            mode: Mode = "subtree-list" if kind == "list" else "subtree"
+            if common is not None:
+                for family, xpath in candidate_paths(common):
+                    yield Rule(attribute, mode, family, xpath)
+            if kind == "list":
+                segment = text_index(spans[0]["xpath"])
+                for family, xpath in candidate_paths(elements[-1]):
+                    yield Rule(attribute, "all", family, xpath, segment)
+    golds = [p.labels.get(attribute) for p in support if p.labels.get(attribute) is not None]
+    same = len({repr(g) for g in golds}) == 1
+    if same and (len(golds) >= 2 or attribute == "currency"):
+        constant = tuple(golds[0]) if isinstance(golds[0], list) else golds[0]
+        yield Rule(attribute, "constant", "constant", constant=constant)
+
+
+def induce(support: Sequence[AnnotatedPage]) -> Wrapper:
+    """Learn rules for every attribute the support pages show, ranked by support accuracy."""
+    views = _views(support)
+    compiled: dict[str, lxml.etree.XPath] = {}
+    attributes: list[str] = []
+    for page in support:
+        attributes += [a for a in page.labels if a not in attributes]
+    rules: dict[str, list[tuple[Rule, float]]] = {}
+    for attribute in attributes:
+        scored = []
+        seen: set[Rule] = set()
+        for rule in _candidates(attribute, support, views):
+            if rule in seen:
+                continue
+            seen.add(rule)
+            if rule.xpath and rule.xpath not in compiled:
+                try:
+                    compiled[rule.xpath] = lxml.etree.XPath(rule.xpath)
+                except lxml.etree.XPathSyntaxError:
+                    continue
+            correct, wrong, total = _check(rule, support, views, compiled)
+            if correct:
+                rank = FAMILIES.index(rule.family)
+                scored.append(((correct - wrong, -wrong, -rank, -len(rule.xpath)), rule, total))
+        scored.sort(key=lambda s: s[0], reverse=True)
+        best = [(rule, (key[0] / total) if total else 0.0) for key, rule, total in scored]
+        if best:
+            rules[attribute] = best[:FALLBACK_RULES]
+    logger.debug("wrapper rules: %s", {a: r[0][0] for a, r in rules.items()})
+    return Wrapper(rules=rules, compiled=compiled)
+
+
+def annotated_value(page: AnnotatedPage, attribute: str) -> Any:
+    """What the annotation marks for an attribute: span text(s) or the image URL."""
+    images = page.match.images.get(attribute)
+    if images:
+        return images[0]["url"]
+    texts = [s["text"] for s in page.match.spans.get(attribute, [])]
+    if not texts:
+        return None
+    if attribute_type(attribute) == "list":
+        return texts
+    return texts[0] if len(texts) == 1 else " ".join(texts)
+
+
+def _check(
+    rule: Rule,
+    support: Sequence[AnnotatedPage],
+    views: Sequence[PageView],
+    compiled: Mapping[str, lxml.etree.XPath],
+) -> tuple[int, int, int]:
+    """(correct, wrong, annotated pages) of a rule over the support pages.
+
+    A value is right when it equals what the annotation marks or the gold value (labels can
+    differ from the page, e.g. a colour appended to the name: the marked text is then the target).
+    """
+    correct = wrong = total = 0
+    attribute = rule.attribute
+    for page, view in zip(support, views, strict=True):
+        gold = page.labels.get(attribute)
+        marked = annotated_value(page, attribute)
+        if marked is None and (rule.mode != "constant" or gold in (None, "", [])):
+            continue
+        total += 1
+        value = apply_rule(rule, view, compiled)
+        if value in (None, "", []):
+            continue
+        url = page.page.url
+        targets = [t for t in (marked, gold) if t is not None]
+        if any(values_equal(attribute, value, t, page_url=url) for t in targets):
+            correct += 1
+        else:
+            wrong += 1
+    return correct, wrong, total

@@ -320,7 +320,11 @@ def _match_price(page: _Page, value: str, *, regular: bool = False) -> list[_Hit
         for start, end, raw in _numbers(text):
             found = parse_price(raw)
             spans = [Span(xpath=node["xpath"], start=start, end=end, text=raw)]
-            if found != amount:
+            if found == amount and not cents and re.fullmatch(r"[.,]\s*", text[end:]):
+                # "1.299," + "<sup>00</sup>": mark the zero cents too
+                zero = _cents_node(page, i, cents)
+                spans += [zero] if zero else []
+            elif found != amount:
                 # "192," + "32" or "192" + "<sup>32</sup>": the cents stand in the next node.
                 if found is None or found != int(amount) or not cents:
                     continue
@@ -328,6 +332,7 @@ def _match_price(page: _Page, value: str, *, regular: bool = False) -> list[_Hit
                 if nxt is None:
                     continue
                 spans.append(nxt)
+                raw += ",00"  # the cents count as written decimals
             score = _price_score(page, i, raw, regular)
             if score is not None:
                 hits.append(_Hit(score, spans, i))
@@ -367,6 +372,8 @@ def _price_score(page: _Page, i: int, raw: str, regular: bool) -> float | None:
     score = 1.0 + 0.4 * currency + 0.3 * hinted + 0.1 * decimals
     score += (0.4 if struck else -0.2) if regular else (-0.6 if struck else 0.0)
     score -= 0.3 * page.chrome(i) + 0.6 * page.distance(i, page.anchor)
+    # A product's price follows its title in the document; prices before it are other products'.
+    score -= 0.5 * (page.anchor is not None and i < page.anchor)
     score -= 0.2 * (len(page.nodes[i]["text"]) > 40)
     return score
 

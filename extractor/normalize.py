@@ -125,8 +125,11 @@ def _to_decimal(
     if not text:
         return None
     # A plain decimal ("1299.00", "49") is read as such; three decimals stay ambiguous ("1.299"
-    # is a thousand-and-some in most of Europe), so those go through price-parser.
-    if _PLAIN_DECIMAL.fullmatch(text) and not re.search(r"\.\d{3}$", text):
+    # is a thousand-and-some in most of Europe), so those go through price-parser, unless the
+    # integer part is 0 (no thousands group follows a leading zero).
+    if _PLAIN_DECIMAL.fullmatch(text) and (
+        not re.search(r"\.\d{3}$", text) or text.lstrip("-").startswith("0")
+    ):
         return Decimal(text)
     amount = Price.fromstring(text, decimal_separator=decimal_separator).amount
     return amount if amount is not None and amount.is_finite() else None

@@ -158,6 +158,10 @@ def _price_specs(offer: Mapping[str, Any]) -> list[dict[str, Any]]:
 def _add_product(out: Structured, product: Mapping[str, Any], url: str, source: str) -> None:
     out.add("name", _text(product.get("name")), source)
     description = _text(product.get("description"))
+    if description and "<" in description:  # markup inside the value: keep the text
+        description = normalize_text(
+            lxml.html.fragment_fromstring(description, create_parent="div").text_content()
+        )
     out.add("description", description, source)
     out.add("sku", _text(product.get("sku") or product.get("productID")), source)
     out.add("mpn", _text(product.get("mpn")), source)

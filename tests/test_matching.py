@@ -1,0 +1,155 @@
+"""The value matcher on real pages (../shared/realpages) and on small hand-made pages."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from extractor.dom import iter_text_nodes, parse_html, text_nodes
+from extractor.matching import image_candidates, match_values
+from extractor.normalize import parse_price
+
+
+def _page(realpages: Path, file: str) -> tuple[dict[str, Any], Any, list[Any]]:
+    rows = [json.loads(line) for line in (realpages / "labels.jsonl").open(encoding="utf-8")]
+    row = next(r for r in rows if r["file"] == file)
+    root = parse_html((realpages / file).read_bytes())
+    return row, root, list(iter_text_nodes(root))
+
+
+def _span_ok(nodes: list[Any], span: dict[str, Any]) -> None:
+    node = next(n for n in nodes if n["xpath"] == span["xpath"])
+    assert node["text"][span["start"] : span["end"]] == span["text"]
+
+
+@pytest.mark.parametrize(
+    "file",
+    [
+        "pages/hm.com/1.html",
+        "pages/zalando.de/1.html",
+        "pages/wayfair.com/1.html",
+        "pages/snipes.com/1.html",
+        "pages/visunext.at/1.html",
+        "pages/thomann.de/1.html",
+        "pages/jumia.com.ng/1.html",
+    ],
+)
+def test_name_and_price_found_on_real_pages(realpages: Path, file: str) -> None:
+    row, root, nodes = _page(realpages, file)
+    labels = {k: row["labels"][k] for k in ("name", "price") if k in row["labels"]}
+    result = match_values(nodes, labels, row["url"], root=root)
+    assert result.found("name") and result.found("price"), result.missing
+    for spans in result.spans.values():
+        for span in spans:
+            _span_ok(nodes, span)
+    name = result.spans["name"][0]["text"].casefold()
+    assert name and name.split()[0] in row["labels"]["name"].casefold()
+    price_text = "".join(s["text"] for s in result.spans["price"])
+    price = parse_price(price_text.replace(",", ".")) if len(result.spans["price"]) > 1 else None
+    assert parse_price(result.spans["price"][0]["text"]) == parse_price(labels["price"]) or price
+
+
+def test_h1_wins_for_name_and_price_is_near_it(realpages: Path) -> None:
+    row, root, nodes = _page(realpages, "pages/zalando.de/1.html")
+    result = match_values(nodes, {"name": "Sunglasses - grey", "price": "214.95"}, row["url"])
+    name_xpath = result.spans["name"][0]["xpath"]
+    assert next(n for n in nodes if n["xpath"] == name_xpath)["tag"] == "h1"
+    # The same price shows again in "similar products" further down: the first one is chosen.
+    assert len(result.occurrences["price"]) > 1
+    order = [n["xpath"] for n in nodes]
+    assert order.index(result.spans["price"][0]["xpath"]) < order.index(
+        result.occurrences["price"][1][0]["xpath"]
+    )
+
+
+def test_value_not_on_the_page_is_reported_missing(realpages: Path) -> None:
+    row, root, nodes = _page(realpages, "pages/hm.com/1.html")
+    labels = {"name": row["labels"]["name"], "price": "987.65", "sku": "ZZ99999999", "brand": ""}
+    result = match_values(nodes, labels, row["url"])
+    assert result.found("name")
+    assert "price" in result.missing and "987.65" in result.missing["price"]
+    assert "sku" in result.missing
+    assert "brand" not in result.missing and "brand" not in result.spans  # empty value: nothing
+
+
+def test_identifiers_breadcrumbs_and_images_on_a_real_page(realpages: Path) -> None:
+    row, root, nodes = _page(realpages, "pages/computeruniverse.net/1.html")
+    labels = {k: row["labels"][k] for k in ("name", "sku", "mpn", "breadcrumb", "image", "brand")}
+    result = match_values(nodes, labels, row["url"], root=root)
+    for attribute in ("name", "sku", "mpn", "brand"):
+        assert result.found(attribute), (attribute, result.missing)
+    # "Home" is an icon on this page: the other items are matched in order, the miss is reported.
+    assert [s["text"] for s in result.spans["breadcrumb"]] == row["labels"]["breadcrumb"][1:]
+    assert "'Home'" in result.partial["breadcrumb"]
+    assert result.found("image") and result.images["image"][0]["url"].startswith("https://")
+    assert image_candidates(root, row["url"])
+    without_root = match_values(nodes, {"image": row["labels"]["image"]}, row["url"])
+    assert "root=" in without_root.missing["image"]
+
+
+def test_matcher_is_fast_on_a_large_page(realpages: Path) -> None:
+    row, root, nodes = _page(realpages, "pages/snipes.com/1.html")
+    start = time.perf_counter()
+    match_values(nodes, row["labels"], row["url"], root=root)
+    assert time.perf_counter() - start < 1.0  # about 0.05 s here; a loose bound for slow CI
+
+
+PAGE = """<html><body>
+<nav><a>Home</a> › <a>Audio</a> › <a>Kopfhörer</a></nav>
+<div class="carousel"><span class="price">€ 1.299,00</span></div>
+<main>
+  <h1>SoundMax Pro 3 – Schwarz</h1>
+  <p>Marke: <a class="brand">SoundMax</a></p>
+  <p>Art.-Nr.: SM-PRO-3 · EAN 4711121603488</p>
+  <del class="old-price">1.499,00 €</del>
+  <span class="price"><span>1.299,</span><sup>00</sup> <span>€</span></span>
+  <p class="stock">Nur noch 2 Stück auf Lager</p>
+  <div class="rating">4,5 von 5 Sternen (1.027 Bewertungen)</div>
+  <p>Der SoundMax Pro 3 ist ein kabelloser Kopfhörer mit Geräuschunterdrückung.</p>
+  <p>Bis zu 40 Stunden Akkulaufzeit.</p>
+  <img src="/img/soundmax-pro-3-black.jpg?w=600">
+</main></body></html>"""
+
+
+def test_hand_made_page_every_attribute() -> None:
+    nodes = text_nodes(PAGE)
+    labels = {
+        "name": "SoundMax Pro 3",
+        "price": "1299.00",
+        "regular_price": "1499",
+        "currency": "EUR",
+        "availability": "InStock",
+        "brand": "SoundMax",
+        "sku": "SMPRO3",
+        "gtin": "4711121603488",
+        "breadcrumb": ["Home", "Audio", "Kopfhörer"],
+        "rating": "4.5",
+        "review_count": "1027",
+        "description": "Der SoundMax Pro 3 ist ein kabelloser Kopfhörer mit "
+        "Geräuschunterdrückung. Bis zu 40 Stunden Akkulaufzeit.",
+    }
+    result = match_values(nodes, labels, "https://shop.example/p/3", root=parse_html(PAGE))
+    assert not result.missing, result.missing
+    texts = {a: [s["text"] for s in spans] for a, spans in result.spans.items()}
+    assert texts["name"] == ["SoundMax Pro 3"] and "/h1" in result.spans["name"][0]["xpath"]
+    assert texts["price"] == ["1.299", "00"]  # split over two nodes, not the carousel's
+    assert "/main/" in result.spans["price"][0]["xpath"]
+    assert texts["regular_price"] == ["1.499,00"]
+    assert texts["currency"] == ["€"]
+    assert texts["availability"][0].casefold() in ("nur noch 2", "auf lager")
+    assert texts["sku"] == ["SM-PRO-3"] and texts["gtin"] == ["4711121603488"]
+    assert texts["brand"] == ["SoundMax"]
+    assert texts["breadcrumb"] == ["Home", "Audio", "Kopfhörer"]
+    assert texts["rating"] == ["4,5"] and texts["review_count"] == ["1.027"]
+    assert len(texts["description"]) == 2
+    assert "image" not in result.spans  # text nodes hold no images; matched on elements
+
+
+def test_never_guesses_a_bare_number_as_price() -> None:
+    nodes = text_nodes("<html><body><h1>Shirt</h1><p>Size 8</p><footer>8</footer></body></html>")
+    result = match_values(nodes, {"price": "8"})
+    assert "price" in result.missing

@@ -1,0 +1,111 @@
+"""Normalisers against golden files: inputs and expected outputs side by side."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from extractor import normalize
+from extractor.schema import STANDARD_ATTRIBUTES, AttributeSchema, attribute_type
+
+GOLDEN = Path(__file__).parent / "golden"
+CASES = json.loads((GOLDEN / "normalize.json").read_text(encoding="utf-8"))
+
+
+def _cases() -> list[tuple[str, object, object]]:
+    return [(name, given, want) for name, pairs in CASES.items() for given, want in pairs]
+
+
+@pytest.mark.parametrize(("function", "given", "expected"), _cases())
+def test_golden(function: str, given: object, expected: object) -> None:
+    result = getattr(normalize, function)(given)
+    if isinstance(result, tuple):
+        result = list(result)
+    assert result == expected
+
+
+@pytest.mark.parametrize(
+    ("given", "base", "expected"), json.loads((GOLDEN / "urls.json").read_text(encoding="utf-8"))
+)
+def test_urls(given: str, base: str | None, expected: str | None) -> None:
+    assert normalize.normalize_url(given, base) == expected
+
+
+@pytest.mark.parametrize(
+    ("symbol", "lang", "url", "expected"),
+    [
+        ("$", "en-CA", None, "CAD"),
+        ("$", None, "https://shop.example.com.au/p", "AUD"),
+        ("$", "en", "https://shop.example.com/p", "USD"),
+        ("¥", "zh-CN", None, "CNY"),
+        ("¥", "ja", None, "JPY"),
+        ("¥", None, "https://shop.cn/x", "CNY"),
+        ("kr", "da", None, "DKK"),
+        ("kr", None, "https://butik.no/", "NOK"),
+        ("€", "en-US", None, "EUR"),
+    ],
+)
+def test_currency_default_follows_page_hints(
+    symbol: str, lang: str | None, url: str | None, expected: str
+) -> None:
+    assert normalize.pick_currency(symbol, lang=lang, url=url) == expected
+
+
+def test_gtin_check_digit_rejects_every_wrong_digit() -> None:
+    code = "4711121603488"
+    assert normalize.gtin_is_valid(code)
+    for wrong in "0123456789":
+        if wrong != code[-1]:
+            assert not normalize.gtin_is_valid(code[:-1] + wrong)
+    assert normalize.gtin_type("036000291452") == "upc"
+    assert normalize.gtin_type("96385074") == "gtin8"
+
+
+def test_find_currencies_gives_offsets_and_candidates() -> None:
+    text = "Preis: 1.299,00 € (USD 1,400) ttt€88"
+    found = [(text[s:e], codes) for s, e, codes in normalize.find_currencies(text)]
+    assert found == [("€", ("EUR",)), ("USD", ("USD",)), ("€", ("EUR",))]
+
+
+def test_find_availability_gives_offsets() -> None:
+    text = "Status: nicht auf Lager"
+    token, start, end = normalize.find_availability(text) or ("", 0, 0)
+    assert token == "OutOfStock" and text[start:end] == "nicht auf Lager"
+
+
+@pytest.mark.parametrize(
+    ("attribute", "value", "expected"),
+    [
+        ("price", "1.299,00 €", "1299.00"),
+        ("price", 49, "49.00"),
+        ("currency", "€", "EUR"),
+        ("availability", "https://schema.org/InStock", "InStock"),
+        ("gtin", "EAN 4711121603488", "4711121603488"),
+        ("sku", "SKU: A-1", "A1"),
+        ("image", "/a.jpg", "https://shop.example/a.jpg"),
+        ("breadcrumb", ["Home ", "", "Monitore"], ["Home", "Monitore"]),
+        ("rating", "4,5", "4.5"),
+        ("wattage", " 60\u00a0W ", "60 W"),
+    ],
+)
+def test_normalize_value_dispatches_by_type(
+    attribute: str, value: object, expected: object
+) -> None:
+    assert (
+        normalize.normalize_value(attribute, value, page_url="https://shop.example/p") == expected
+    )
+
+
+def test_attribute_schema_types() -> None:
+    assert attribute_type("breadcrumb") == "list"
+    assert attribute_type("price") == "price"
+    assert attribute_type("gtin") == "identifier"
+    assert attribute_type("author") == "text"
+    schema = AttributeSchema(custom={"isbn": "identifier", "wattage": "text"})
+    assert schema.type_of("isbn") == "identifier"
+    assert set(STANDARD_ATTRIBUTES) <= set(schema.attributes)
+    assert AttributeSchema.from_json(schema.to_json()) == schema
+    with pytest.raises(ValueError, match="unknown type"):
+        AttributeSchema(custom={"x": "colour"})  # type: ignore[dict-item]

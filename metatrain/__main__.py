@@ -1,0 +1,127 @@
+"""`python -m metatrain evaluate|train`: the evaluation harness and the meta-training entry."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+logger = logging.getLogger("metatrain")
+
+
+def _shots(text: str) -> list[int]:
+    try:
+        shots = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        msg = f"--shots wants integers like 0,1,3,5, got {text!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+    if not shots or any(k < 0 for k in shots):
+        raise argparse.ArgumentTypeError(f"--shots wants integers >= 0, got {text!r}")
+    return sorted(set(shots))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    parser = argparse.ArgumentParser(prog="python -m metatrain", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ev = sub.add_parser("evaluate", help="k-shot evaluation per store against the baselines")
+    ev.add_argument("--labels", required=True, type=Path, help="labels.jsonl (realpages format)")
+    ev.add_argument("--shots", type=_shots, default=[0, 1, 3, 5], help="k values, e.g. 0,1,3,5")
+    ev.add_argument("--repeats", type=int, default=3, help="seeded repeats per site and k")
+    ev.add_argument("--seed", type=int, default=0, help="seed of the support choices")
+    ev.add_argument("--out", required=True, type=Path, help="output folder")
+    ev.add_argument("--model", type=Path, default=None, help="model directory (default: shipped)")
+    ev.add_argument("--baselines", action="store_true", help="also run the baselines")
+    ev.add_argument(
+        "--complete-labels",
+        action="store_true",
+        help="labels list every attribute a page has (fixture stores): predictions for "
+        "attributes without a gold value count as wrong",
+    )
+    ev.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    tr = sub.add_parser("train", help="meta-train the extractor (config file)")
+    tr.add_argument("--config", type=Path, help="MetaTrainConfig JSON file")
+    tr.add_argument("--help-config", action="store_true", help="list the config fields")
+    tr.add_argument("--check", action="store_true", help="validate the config and stop")
+    return parser
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Run the evaluation harness, print the table, save the plot."""
+    from metatrain.evaluate import PLOT_FILE, evaluate
+    from metatrain.methods import build_methods
+    from metatrain.report import format_table, plot_f1
+    from metatrain.tasks import read_labels
+
+    if args.repeats < 1:
+        raise ValueError("--repeats must be >= 1")
+    pages = read_labels(args.labels)
+    if not pages:
+        raise ValueError(f"{args.labels} lists no pages")
+    methods = build_methods(args.model, args.baselines)
+    logger.info(
+        "evaluating %s on %d pages: methods %s, shots %s, %d repeats",
+        args.labels,
+        len(pages),
+        [m.name for m in methods],
+        args.shots,
+        args.repeats,
+    )
+    report = evaluate(
+        pages,
+        methods,
+        shots=args.shots,
+        repeats=args.repeats,
+        seed=args.seed,
+        out=args.out,
+        labels_path=str(args.labels),
+        complete_labels=args.complete_labels,
+        progress=not args.no_progress,
+    )
+    plot_f1(report, args.out / PLOT_FILE)
+    print(format_table(report))
+    print(f"\nwrote {args.out}/predictions.jsonl, report.json, {PLOT_FILE}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Validate a config and run meta-training."""
+    from metatrain.config import MetaTrainConfig
+
+    if args.help_config:
+        print(MetaTrainConfig.describe())
+        return 0
+    if args.config is None:
+        raise ValueError("train needs --config FILE (see --help-config)")
+    config = MetaTrainConfig.load(args.config)
+    if args.check:
+        print(f"{args.config}: valid")
+        return 0
+    from metatrain.train import train
+
+    train(config)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; errors in the input end with a one-line message and exit status 2."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    handlers = {"evaluate": cmd_evaluate, "train": cmd_train}
+    try:
+        return handlers[args.command](args)
+    except (ValueError, FileNotFoundError, RuntimeError) as exc:
+        logger.error("%s", exc)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

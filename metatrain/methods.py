@@ -1,0 +1,103 @@
+"""Extraction methods behind one interface: `Method.adapt(support) -> Extractor`, `extract(page)`.
+
+Baselines live here (XPath wrapper induction, structured data). The model-based methods (`meta`,
+`pretrained`, `joint`) plug in through `register_model_method` once the adaptation code exists.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from extractor.structured import shown_values
+from metatrain.tasks import AnnotatedPage, Page
+from metatrain.wrapper import induce
+
+logger = logging.getLogger(__name__)
+
+Prediction = tuple[dict[str, Any], dict[str, float]]
+
+
+class Extractor(Protocol):
+    """A method adapted to one store: reads values from a page it has never seen labelled."""
+
+    def extract(self, page: Page) -> Prediction:
+        """`({attribute: value or [values]}, {attribute: confidence})` for one page."""
+        ...
+
+
+class Method(Protocol):
+    """An extraction method: adapts to a store from k annotated pages (k may be 0)."""
+
+    name: str
+
+    def adapt(self, support: Sequence[AnnotatedPage]) -> Extractor:
+        """An extractor for the store of the support pages (no support: zero-shot)."""
+        ...
+
+
+class WrapperMethod:
+    """XPath wrapper induction from the support pages; extracts nothing without support."""
+
+    name = "wrapper"
+
+    def adapt(self, support: Sequence[AnnotatedPage]) -> Extractor:
+        """Learn rules from the annotated spans of the support pages."""
+        return induce(support)
+
+
+class StructuredExtractor:
+    """Values from the page's JSON-LD / microdata / Open Graph, preferring ones the page shows."""
+
+    def extract(self, page: Page) -> Prediction:
+        """Markup values; confidence 1 where the page shows the value, 0.5 where it does not."""
+        values, shown = shown_values(page.parsed().html, page.url or "")
+        confidence = {name: 1.0 if shown.get(name) else 0.5 for name in values}
+        return values, confidence
+
+
+class StructuredMethod:
+    """Zero-shot structured data: the support pages are not used."""
+
+    name = "structured"
+
+    def adapt(self, support: Sequence[AnnotatedPage]) -> Extractor:
+        """The same extractor for every store."""
+        return StructuredExtractor()
+
+
+#: Model-based methods: name -> factory(model_dir) building the Method (filled in by the model
+#: adaptation code: `meta` = the shipped meta-trained model, `pretrained` = the same model adapted
+#: from the plain pretrained encoder, `joint` = trained jointly on all stores, then fine-tuned).
+MODEL_METHODS: dict[str, Callable[[Path | None], Method]] = {}
+MODEL_METHOD_NAMES = ("meta", "pretrained", "joint")
+BASELINES: dict[str, Callable[[], Method]] = {
+    "wrapper": WrapperMethod,
+    "structured": StructuredMethod,
+}
+
+
+def register_model_method(name: str, factory: Callable[[Path | None], Method]) -> None:
+    """Make a model-based method available to `evaluate` (`meta`, `pretrained`, `joint`)."""
+    MODEL_METHODS[name] = factory
+
+
+def build_methods(model: Path | None, baselines: bool) -> list[Method]:
+    """The methods an evaluation runs: the model's (`meta`), and with `baselines` the others."""
+    methods: list[Method] = []
+    wanted = ["meta"] + (["pretrained", "joint"] if baselines else [])
+    for name in wanted:
+        factory = MODEL_METHODS.get(name)
+        if factory is None:
+            if name == "meta" and not baselines:
+                raise RuntimeError(
+                    "the meta-trained model method is not available yet; run with --baselines"
+                )
+            logger.warning("method %r is not available yet: skipped", name)
+            continue
+        methods.append(factory(model))
+    if baselines:
+        methods += [factory() for factory in BASELINES.values()]
+    return methods

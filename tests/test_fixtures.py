@@ -211,3 +211,29 @@ def test_write_realpages_format(tmp_path: Path) -> None:
         html = (tmp_path / rec["file"]).read_text(encoding="utf-8")
         check_truth(html, rec["labels"], rec["truth"])
         assert set(rec["labels"]) & STANDARD
+
+
+@pytest.mark.browser
+def test_rendered_dom_matches_truth_in_chromium(
+    served: tuple[StoreServer, str], stores: list[Store]
+) -> None:
+    """Chromium's DOM of static and JS product pages has the ground-truth values at the XPaths."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        pytest.skip("no /usr/bin/chromium")
+    _, base = served
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(chromium), args=["--no-sandbox"], headless=True
+        )
+        try:
+            tab = browser.new_page()
+            for store in stores[:2]:
+                for page in store.product_pages[:2]:
+                    tab.goto(base.rstrip("/") + page.path)
+                    if store.js:
+                        tab.wait_for_selector("#app[data-rendered]", timeout=10_000)
+                    check_truth(tab.content(), page.labels, page.truth)
+        finally:
+            browser.close()

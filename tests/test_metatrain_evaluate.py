@@ -1,0 +1,107 @@
+"""The evaluation harness: episodes, predictions.jsonl, report.json, table, plot, CLI."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from metatrain.__main__ import main
+from metatrain.evaluate import evaluate, plan_episodes
+from metatrain.methods import Prediction, WrapperMethod
+from metatrain.synthetic import write_stores
+from metatrain.tasks import AnnotatedPage, Page, group_by_site, read_labels
+
+
+@pytest.fixture
+def labels(tmp_path: Path) -> Path:
+    """Three synthetic stores of 2, 4 and 6 pages."""
+    out = tmp_path / "data"
+    path = write_stores(out, stores=3, pages=6)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    keep = {"shop0-home": 2, "shop1-books": 4, "shop2-home": 6}
+    kept, seen = [], dict.fromkeys(keep, 0)
+    for line in lines:
+        site = json.loads(line)["site"]
+        if seen[site] < keep[site]:
+            seen[site] += 1
+            kept.append(line)
+    path.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    return path
+
+
+class Spy:
+    """A method that records what it is given and predicts a constant."""
+
+    name = "spy"
+
+    def __init__(self) -> None:
+        self.seen: list[object] = []
+
+    def adapt(self, support: Sequence[AnnotatedPage]) -> Spy:
+        assert all(isinstance(a, AnnotatedPage) for a in support)
+        return self
+
+    def extract(self, page: Page) -> Prediction:
+        self.seen.append(page)
+        return {"currency": "EUR"}, {"currency": 0.5}
+
+
+def test_episodes_cover_every_k_with_enough_pages(labels: Path) -> None:
+    tasks = group_by_site(read_labels(labels))
+    episodes = list(plan_episodes(tasks, [0, 1, 3, 5], repeats=2, seed=0))
+    by_site = {s: sorted({(e.shots, e.repeat) for e in episodes if e.site == s}) for s in tasks}
+    assert by_site["shop0-home"] == [(0, 0), (1, 0), (1, 1)]
+    assert by_site["shop1-books"] == [(0, 0), (1, 0), (1, 1), (3, 0), (3, 1)]
+    assert (5, 1) in by_site["shop2-home"]
+    assert episodes == list(plan_episodes(tasks, [0, 1, 3, 5], repeats=2, seed=0))
+    other = list(plan_episodes(tasks, [0, 1, 3, 5], repeats=2, seed=1))
+    assert [e.support for e in other] != [e.support for e in episodes]
+
+
+def test_evaluate_writes_predictions_and_report(labels: Path, tmp_path: Path) -> None:
+    spy = Spy()
+    out = tmp_path / "eval"
+    pages = read_labels(labels)
+    report = evaluate(pages, [WrapperMethod(), spy], shots=[0, 1, 3], repeats=2, seed=0, out=out)
+    assert all(type(p) is Page for p in spy.seen)  # extraction never sees labels
+    lines = [json.loads(x) for x in (out / "predictions.jsonl").read_text().splitlines()]
+    keys = {"site", "file", "shots", "repeat", "method", "support", "prediction", "confidence"}
+    assert all(set(line) == keys for line in lines)
+    assert all(line["file"] not in line["support"] for line in lines)
+    # 12 pages at k=0; k=1: 2 repeats x (1 + 3 + 5) query pages; k=3: 2 x (1 + 3).
+    per_method = {m: sum(1 for x in lines if x["method"] == m) for m in ("wrapper", "spy")}
+    assert per_method == {"wrapper": 12 + 18 + 8, "spy": 12 + 18 + 8}
+    saved = json.loads((out / "report.json").read_text())
+    assert saved == report
+    wrapper = report["results"]["wrapper"]
+    assert wrapper["0"]["macro_f1"] == 0.0
+    assert wrapper["3"]["macro_f1"] == 1.0
+    assert wrapper["3"]["attributes"]["name"]["f1"] == 1.0
+    assert {"adapt_seconds", "pages_per_second", "episodes"} <= set(wrapper["1"])
+    assert report["results"]["spy"]["1"]["attributes"]["currency"]["f1"] == 1.0
+    assert set(report["per_site"]["wrapper"]["1"]) == {"shop0-home", "shop1-books", "shop2-home"}
+
+
+def test_cli_evaluate_baselines(
+    labels: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "cli"
+    args = ["evaluate", "--labels", str(labels), "--shots", "0,1", "--repeats", "1"]
+    code = main([*args, "--seed", "3", "--out", str(out), "--baselines", "--no-progress"])
+    assert code == 0
+    for name in ("predictions.jsonl", "report.json", "f1_vs_shots.png"):
+        assert (out / name).stat().st_size > 0
+    printed = capsys.readouterr().out
+    assert "wrapper" in printed and "structured" in printed and "macro" in printed
+    report = json.loads((out / "report.json").read_text())
+    assert report["methods"] == ["wrapper", "structured"] and report["seed"] == 3
+
+
+def test_cli_errors(tmp_path: Path) -> None:
+    missing = ["evaluate", "--labels", str(tmp_path / "x.jsonl"), "--out", str(tmp_path / "o")]
+    assert main([*missing, "--baselines"]) == 2
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--labels", "x", "--out", "o", "--shots", "a,b"])

@@ -1,0 +1,77 @@
+"""Wrapper induction: XPath rules learnt from support pages extract the other pages' values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from extractor.scoring import values_equal
+from metatrain.synthetic import write_stores
+from metatrain.tasks import annotate, group_by_site, read_labels
+from metatrain.wrapper import candidate_paths, induce, literal
+
+
+def _accuracy(site_pages: list, k: int, attributes: tuple[str, ...]) -> dict[str, float]:
+    support = [annotate(p) for p in site_pages[:k]]
+    wrapper = induce(support)
+    right = dict.fromkeys(attributes, 0)
+    total = dict.fromkeys(attributes, 0)
+    for page in site_pages[k:]:
+        prediction, confidence = wrapper.extract(page.page)  # the query page, not its labels
+        assert set(confidence) == set(prediction)
+        for a in attributes:
+            if a in page.labels:
+                total[a] += 1
+                right[a] += values_equal(
+                    a, prediction.get(a), page.labels[a], page_url=page.page.url
+                )
+    return {a: right[a] / total[a] for a in attributes if total[a]}
+
+
+def test_synthetic_store_from_three_pages(tmp_path: Path) -> None:
+    tasks = group_by_site(read_labels(write_stores(tmp_path, stores=2, pages=8)))
+    for task in tasks.values():
+        attrs = ("name", "price", "currency", "availability", "brand", "sku", "image", "breadcrumb")
+        scores = _accuracy(task.pages, 3, attrs + ("author",))
+        assert all(v == 1.0 for v in scores.values()), scores
+        if task.industry == "books":
+            assert scores["author"] == 1.0  # an attribute no standard schema has
+
+
+def test_one_page_is_enough_for_a_fixed_template(tmp_path: Path) -> None:
+    task = next(
+        iter(group_by_site(read_labels(write_stores(tmp_path, stores=1, pages=5))).values())
+    )
+    scores = _accuracy(task.pages, 1, ("name", "price", "sku"))
+    assert scores == {"name": 1.0, "price": 1.0, "sku": 1.0}
+
+
+def test_no_support_extracts_nothing(tmp_path: Path) -> None:
+    task = next(
+        iter(group_by_site(read_labels(write_stores(tmp_path, stores=1, pages=2))).values())
+    )
+    assert induce([]).extract(task.pages[0].page) == ({}, {})
+
+
+def test_candidate_paths_and_literals() -> None:
+    import lxml.html
+
+    root = lxml.html.fromstring(
+        "<html><body><div id='p'><span class='price big'>1</span></div></body></html>"
+    )
+    span = root.xpath("//span")[0]
+    paths = dict.fromkeys(family for family, _ in candidate_paths(span))
+    assert list(paths) == ["absolute", "relaxed", "class", "id"]
+    for _, xpath in candidate_paths(span):
+        assert root.xpath(xpath)[0] is span
+    assert literal("it's") == '"it\'s"'
+    assert literal("a'b\"c") is None
+
+
+@pytest.mark.parametrize("site", ["e-tec.at"])
+def test_real_store_name_and_price_from_three_pages(realpages: Path, site: str) -> None:
+    task = group_by_site(read_labels(realpages / "labels.jsonl"))[site]
+    assert len(task) >= 5
+    scores = _accuracy(task.pages, 3, ("name", "price"))
+    assert scores == {"name": 1.0, "price": 1.0}

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from difflib import SequenceMatcher
@@ -21,6 +22,7 @@ import lxml.html
 
 from extractor.dom import Node
 from extractor.normalize import (
+    AVAILABILITY_ANY_FOLDED,
     currency_codes,
     find_availability,
     find_currencies,
@@ -129,6 +131,8 @@ class _Page:
         self.page_url = page_url
         self._folded: list[tuple[str, list[int] | None] | None] = [None] * len(nodes)
         self._alnum: list[str | None] = [None] * len(nodes)
+        self._joined: dict[str, tuple[str, list[int]]] = {}
+        self._currencies: dict[int, list[tuple[int, int, tuple[str, ...]]]] | None = None
         self.h1 = [i for i, n in enumerate(nodes) if n["tag"] == "h1"]
         self.anchor: int | None = self.h1[0] if self.h1 else None
         self.price_anchor: int | None = None
@@ -159,6 +163,50 @@ class _Page:
         if value is None:
             value = self._alnum[i] = re.sub(r"[\W_]+", "", self.folded(i))
         return value
+
+    def joined(self, kind: str) -> tuple[str, list[int]]:
+        """All node texts (`raw`, `folded` or `alnum`) joined by newlines, with start offsets."""
+        if kind not in self._joined:
+            get: Callable[[int], str] = {
+                "raw": lambda i: self.nodes[i]["text"],
+                "folded": self.folded,
+                "alnum": self.alnum,
+            }[kind]
+            texts = [get(i) for i in range(len(self.nodes))]
+            starts, position = [], 0
+            for text in texts:
+                starts.append(position)
+                position += len(text) + 1
+            self._joined[kind] = ("\n".join(texts), starts)
+        return self._joined[kind]
+
+    def containing(self, needles: Sequence[str], kind: str = "folded") -> list[int]:
+        """Indices of the nodes whose text holds any of the needles (none spans a newline)."""
+        text, starts = self.joined(kind)
+        found: set[int] = set()
+        for needle in needles:
+            if not needle:
+                continue
+            at = text.find(needle)
+            while at != -1:
+                node = bisect_right(starts, at) - 1
+                found.add(node)
+                nxt = starts[node + 1] if node + 1 < len(starts) else len(text)
+                at = text.find(needle, nxt)
+        return sorted(found)
+
+    def currencies(self) -> dict[int, list[tuple[int, int, tuple[str, ...]]]]:
+        """Per node (of at most 120 characters), the currency symbols and codes it shows."""
+        if self._currencies is None:
+            text, starts = self.joined("raw")
+            found: dict[int, list[tuple[int, int, tuple[str, ...]]]] = {}
+            for start, end, codes in find_currencies(text):
+                node = bisect_right(starts, start) - 1
+                if len(self.nodes[node]["text"]) <= 120:
+                    offset = starts[node]
+                    found.setdefault(node, []).append((start - offset, end - offset, codes))
+            self._currencies = found
+        return self._currencies
 
     def hints(self, i: int) -> str:
         attrs = self.nodes[i]["attrs"]
@@ -212,13 +260,10 @@ def _text_hits(
         or gold[:1]
     )
     hits = []
-    for i, node in enumerate(page.nodes):
-        if len(node["text"]) > max_node:
+    for i in page.containing(keys):
+        if len(page.nodes[i]["text"]) > max_node:
             continue
-        folded = page.folded(i)
-        if not any(k in folded for k in keys):
-            continue
-        tokens = _tokens(folded)
+        tokens = _tokens(page.folded(i))
         words = [t for t, _, _ in tokens]
         block = SequenceMatcher(None, gold, words, autojunk=False).find_longest_match(
             0, len(gold), 0, len(words)
@@ -313,9 +358,10 @@ def _match_price(page: _Page, value: str, *, regular: bool = False) -> list[_Hit
     whole = str(int(amount))
     cents = amount - int(amount)
     hits = []
-    for i, node in enumerate(page.nodes):
+    for i in page.containing([whole], "alnum"):
+        node = page.nodes[i]
         text = node["text"]
-        if len(text) > 120 or whole not in page.alnum(i):
+        if len(text) > 120:
             continue
         for start, end, raw in _numbers(text):
             found = parse_price(raw)
@@ -354,10 +400,8 @@ def _cents_node(page: _Page, i: int, cents: Decimal) -> Span | None:
 
 
 def _has_currency(page: _Page, i: int) -> bool:
-    for j in range(max(0, i - 2), min(len(page.nodes), i + 3)):
-        if len(page.nodes[j]["text"]) <= 120 and find_currencies(page.nodes[j]["text"]):
-            return True
-    return False
+    currencies = page.currencies()
+    return any(j in currencies for j in range(i - 2, i + 3))
 
 
 def _price_score(page: _Page, i: int, raw: str, regular: bool) -> float | None:
@@ -385,11 +429,8 @@ def _match_currency(page: _Page, value: str) -> list[_Hit]:
         return []
     hits = []
     anchor = page.price_anchor
-    for i, node in enumerate(page.nodes):
-        text = node["text"]
-        if len(text) > 120:
-            continue
-        for start, end, found in find_currencies(text):
+    for i, shown in page.currencies().items():
+        for start, end, found in shown:
             if not codes & set(found):
                 continue
             if anchor is not None:
@@ -397,12 +438,8 @@ def _match_currency(page: _Page, value: str) -> list[_Hit]:
                 score = 2.0 - gap / 3 if gap <= 3 else 0.5 - page.distance(i, anchor)
             else:
                 score = 0.5 - page.distance(i, page.anchor)
-            if not re.search(
-                r"\d",
-                " ".join(
-                    page.nodes[j]["text"] for j in range(max(0, i - 2), min(len(page.nodes), i + 3))
-                ),
-            ):
+            around = range(max(0, i - 2), min(len(page.nodes), i + 3))
+            if not any(re.search(r"\d", page.nodes[j]["text"]) for j in around):
                 continue  # a currency is shown with an amount
             score += 0.2 * (len(found) == 1)
             hits.append(_Hit(score, [page.source_span(i, start, end)], i))
@@ -448,8 +485,8 @@ def _match_identifier(page: _Page, value: str, attribute: str) -> list[_Hit]:
     zeros = "0*" if attribute == "gtin" else ""
     pattern = re.compile(rf"(?<![^\W_]){zeros}{chars}(?![^\W_])")
     hits = []
-    for i, node in enumerate(page.nodes):
-        if len(node["text"]) > _MAX_SCAN or key not in page.alnum(i):
+    for i in page.containing([key], "alnum"):
+        if len(page.nodes[i]["text"]) > _MAX_SCAN:
             continue
         folded = page.folded(i)
         for match in pattern.finditer(folded):
@@ -479,7 +516,11 @@ def _match_availability(page: _Page, value: str) -> list[_Hit]:
         return []
     kin = _AVAILABILITY_KIN.get(token, {token})
     hits = []
-    for i, node in enumerate(page.nodes):
+    joined, starts = page.joined("folded")
+    phrases = AVAILABILITY_ANY_FOLDED.finditer(joined)
+    phrased = sorted({bisect_right(starts, m.start()) - 1 for m in phrases})
+    for i in phrased:
+        node = page.nodes[i]
         text = node["text"]
         if len(text) > 80:
             continue
@@ -554,8 +595,13 @@ _IMAGE_ATTRS = (
 _IMAGE_EXT = re.compile(r"\.(?:jpe?g|png|webp|gif|avif)(?:$|[?#])", re.I)
 
 
-def image_candidates(root: lxml.html.HtmlElement, page_url: str | None = None) -> list[ImageMatch]:
-    """Every image URL the page's `<img>`/`<source>` elements (and links to image files) show."""
+def image_candidates(
+    root: lxml.html.HtmlElement, page_url: str | None = None, only: Collection[str] = ()
+) -> list[ImageMatch]:
+    """Every image URL the page's `<img>`/`<source>` elements (and links to image files) show.
+
+    `only` keeps the URLs that contain one of these strings (a fast pre-filter for matching).
+    """
     tree = root.getroottree()
     found: list[ImageMatch] = []
     seen: set[tuple[str, str]] = set()
@@ -576,6 +622,10 @@ def image_candidates(root: lxml.html.HtmlElement, page_url: str | None = None) -
                     )
                 else:
                     values.append(raw)
+        if only:
+            values = [v for v in values if any(s in v for s in only)]
+        if not values:
+            continue
         xpath = tree.getpath(element)
         for raw in values:
             url = normalize_url(raw, page_url)
@@ -732,7 +782,12 @@ def _match_url_attribute(
     if normalize_url(value, page_url) is None:
         result.missing[attribute] = f"not a URL: {value[:60]!r}"
         return
-    matches = match_image(image_candidates(root, page_url), value, page_url)
+    url = normalize_url(value, page_url) or ""
+    bare, path, distinctive = _url_parts(url)
+    # Every rule of match_image needs the file name or a long id token in the element's URL.
+    needles = [t for t in distinctive if len(t) >= 10] + [path.rsplit("/", 1)[-1]]
+    only = needles if all(needles) else ()
+    matches = match_image(image_candidates(root, page_url, only), value, page_url)
     if matches:
         result.images[attribute] = matches
     else:

@@ -360,22 +360,28 @@ AVAILABILITY_PHRASES: tuple[tuple[str, str], ...] = (
      r"|uniquement en magasin"),
     ("OnlineOnly", r"online only|nur online"),
     ("InStock", r"in[ -]stock|instock|available now|ready to ship|auf lager|am lager|lagernd"
-     r"|sofort (?:lieferbar|verfügbar|versandfertig)|lieferbar|verfügbar|vorrätig|en stock"
+     r"|sofort (?:lieferbar|verfügbar|versandfertig)|lieferbar|verfügbar(?!keit)|vorrätig|en stock"
      r"|disponible|en existencia|disponibile|op voorraad|leverbaar|w magazynie|dostępny|i lager"
      r"|på lager|em estoque|disponível|в наличии|在庫あり|在庫有り|有货|有貨|现货|現貨|有库存"
      r"|stokta var"
      r"|tersedia|available"),
 )  # fmt: skip
 _AVAILABILITY_RES = tuple((t, re.compile(p, re.IGNORECASE)) for t, p in AVAILABILITY_PHRASES)
+#: Any phrase at all: one search rules out most texts before the per-token searches.
+AVAILABILITY_ANY = re.compile("|".join(f"(?:{p})" for _, p in AVAILABILITY_PHRASES), re.IGNORECASE)
+#: The same for case-folded text, without IGNORECASE: several times faster over a whole page.
+AVAILABILITY_ANY_FOLDED = re.compile("|".join(f"(?:{p})" for _, p in AVAILABILITY_PHRASES))
 
 
 def find_availability(text: str) -> tuple[str, int, int] | None:
-    """The first availability phrase of a text by priority: (schema.org token, start, end)."""
-    folded = normalize_text(text)
-    if len(folded) != len(text):
-        folded = text  # keep offsets valid; the patterns match raw text as well
+    """The first availability phrase of a text by priority: (schema.org token, start, end).
+
+    Offsets index `text` itself; normalise it first (`normalize_text`) where it may hold entities.
+    """
+    if not AVAILABILITY_ANY.search(text):
+        return None
     for token, pattern in _AVAILABILITY_RES:
-        match = pattern.search(folded)
+        match = pattern.search(text)
         if match:
             return token, match.start(), match.end()
     return None

@@ -32,7 +32,11 @@ TAG_IDS = {tag: i for i, tag in enumerate(HTML_TAGS)}
 #: Sibling subscripts above this share one id (long lists look alike past this point).
 MAX_SUBSCRIPT = 127
 #: Ancestors whose text is site chrome rather than product content.
-CHROME_TAGS = frozenset({"header", "nav", "footer", "aside"})
+CHROME_TAGS = frozenset({"header", "footer", "aside"})
+#: Inside these, header/nav/aside belong to the product (its title block, its breadcrumb).
+CONTENT_TAGS = frozenset({"main", "article"})
+#: A <nav> with more text nodes than this is a menu, not a breadcrumb trail.
+NAV_MAX = 12
 #: Hints and texts of cookie banners, newsletter boxes and similar boilerplate.
 BOILERPLATE_HINT = re.compile(r"cookie|consent|gdpr|newsletter|onetrust|privacy-banner", re.I)
 BOILERPLATE_TEXT = re.compile(
@@ -127,13 +131,30 @@ def _steps(xpath: str) -> list[str]:
 
 
 def is_boilerplate(node: Node) -> bool:
-    """Single-page rule: chrome (header/nav/footer/aside ancestors) or cookie/newsletter box."""
-    if CHROME_TAGS.intersection(_steps(node["xpath"])):
-        return True
+    """Single-page rule: a cookie/newsletter box, or header/footer/aside outside main/article."""
+    for step in _steps(node["xpath"]):
+        if step in CONTENT_TAGS:
+            break
+        if step in CHROME_TAGS:
+            return True
     attrs: Mapping[str, str] = node.get("attrs") or {}  # type: ignore[assignment]
     if any(BOILERPLATE_HINT.search(attrs.get(k) or "") for k in ("class", "id")):
         return True
     return bool(BOILERPLATE_TEXT.search(node["text"]))
+
+
+def _big_navs(nodes: Sequence[Node]) -> set[int]:
+    """Nodes of <nav> blocks (outside main/article) larger than a breadcrumb trail."""
+    groups: dict[str, list[int]] = {}
+    for i, node in enumerate(nodes):
+        raw = node["xpath"].strip("/").split("/")
+        for depth, step in enumerate(_steps(node["xpath"])):
+            if step in CONTENT_TAGS:
+                break
+            if step == "nav":
+                groups.setdefault("/".join(raw[: depth + 1]), []).append(i)
+                break
+    return {i for members in groups.values() if len(members) > NAV_MAX for i in members}
 
 
 def _link_farm(nodes: Sequence[Node]) -> set[int]:
@@ -190,15 +211,16 @@ def prune_template_nodes(
 ) -> list[list[Node]]:
     """Drop store template and boilerplate nodes from each page of one store.
 
-    With >= 3 pages, runs of text that recur on (nearly) all pages go; on every page, site chrome,
-    cookie/newsletter boxes and long link lists go. `protect` holds, per page, XPaths that must stay
+    With >= 3 pages, runs of text that recur on (nearly) all pages go; on every page, site chrome
+    (header/footer/aside outside main/article, menus in <nav>), cookie/newsletter boxes and long
+    link lists go. `protect` holds, per page, XPaths that must stay
     (nodes carrying annotation spans). A page whose nodes would all go keeps them all.
     """
     template = _template_runs(pages) if len(pages) >= 3 else [set() for _ in pages]
     result: list[list[Node]] = []
     for p, nodes in enumerate(pages):
         keep_xpaths = protect[p] if protect is not None else set()
-        drop = template[p] | _link_farm(nodes)
+        drop = template[p] | _link_farm(nodes) | _big_navs(nodes)
         kept = [
             node
             for i, node in enumerate(nodes)

@@ -1,0 +1,314 @@
+"""Plain supervised training of the extractor (the first baseline) from labels.jsonl folders."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import random
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+from tqdm import tqdm
+
+from extractor.decode import extract_pages
+from extractor.dom import Node, PageError, parse_html
+from extractor.dom import iter_text_nodes as _iter_text_nodes
+from extractor.features import Window, collate, encode_page, prune_template_nodes
+from extractor.matching import match_values
+from extractor.model import PACKAGED_ENCODER, ExtractorConfig, ExtractorModel, load_tokenizer
+from extractor.scoring import ScoredPage, score_pages
+
+logger = logging.getLogger(__name__)
+
+CHECKPOINT_DIR = "checkpoint"
+STATE_FILE = "trainer_state.json"
+OPTIMIZER_FILE = "optimizer.safetensors"
+
+
+@dataclass
+class TrainConfig:
+    """Settings of a supervised training run (saved in training.json)."""
+
+    data: list[str] = field(
+        default_factory=list,
+        metadata={"help": "folders with labels.jsonl (fixture output, realpages)"},
+    )
+    out: str = field(default="models/supervised", metadata={"help": "output model directory"})
+    encoder: str = field(default=PACKAGED_ENCODER, metadata={"help": "base encoder path or name"})
+    steps: int = field(default=1000, metadata={"help": "optimizer steps"})
+    batch_size: int = field(default=8, metadata={"help": "windows per step"})
+    lr: float = field(default=5e-5, metadata={"help": "learning rate of the encoder"})
+    head_lr: float = field(default=1e-3, metadata={"help": "learning rate of structure and head"})
+    weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay"})
+    warmup: float = field(default=0.05, metadata={"help": "fraction of steps of linear warm-up"})
+    window: int = field(default=256, metadata={"help": "tokens per window"})
+    negative_keep: float = field(
+        default=0.2, metadata={"help": "fraction of windows without any span kept for training"}
+    )
+    eval_fraction: float = field(default=0.2, metadata={"help": "fraction of stores held out"})
+    eval_every: int = field(default=200, metadata={"help": "steps between evaluations (0: end)"})
+    checkpoint_every: int = field(default=200, metadata={"help": "steps between checkpoints"})
+    max_pages: int = field(default=0, metadata={"help": "use at most this many pages (0: all)"})
+    seed: int = field(default=0, metadata={"help": "random seed"})
+    device: str = field(default="auto", metadata={"help": "auto (cuda if available), cpu, cuda"})
+    resume: bool = field(default=False, metadata={"help": "continue from out/checkpoint"})
+    progress: bool = field(default=True, metadata={"help": "show a progress bar"})
+
+    def __post_init__(self) -> None:
+        """Validate the settings."""
+        if self.steps < 1 or self.batch_size < 1:
+            raise ValueError("steps and batch_size must be >= 1")
+        if not 0 <= self.eval_fraction < 1 or not 0 <= self.negative_keep <= 1:
+            raise ValueError("eval_fraction must be in [0, 1) and negative_keep in [0, 1]")
+        if self.lr <= 0 or self.head_lr <= 0 or not 0 <= self.warmup < 1:
+            raise ValueError("learning rates must be > 0 and warmup in [0, 1)")
+
+
+@dataclass
+class LabelledPage:
+    """A page with its text nodes, gold values and matched spans."""
+
+    site: str
+    file: str
+    url: str | None
+    nodes: list[Node]
+    labels: dict[str, Any]
+    spans: dict[str, list[dict[str, Any]]]
+
+
+def resolve_device(device: str) -> torch.device:
+    """'auto' -> cuda when available, else cpu."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def load_labelled_pages(directory: str | Path, max_pages: int = 0) -> list[LabelledPage]:
+    """Read a labels.jsonl folder; spans come from the value matcher on each page's nodes."""
+    root = Path(directory)
+    labels_path = root / "labels.jsonl"
+    if not labels_path.is_file():
+        raise FileNotFoundError(f"{root} has no labels.jsonl")
+    pages: list[LabelledPage] = []
+    for line in labels_path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        entry = json.loads(line)
+        path = root / entry["file"]
+        if not path.is_file():
+            raise FileNotFoundError(f"{labels_path}: page {entry['file']} is missing")
+        try:
+            html = parse_html(path.read_bytes())
+        except PageError as exc:
+            logger.warning("%s: skipped: %s", path, exc)
+            continue
+        nodes = list(_iter_text_nodes(html))
+        labels = entry.get("labels") or {}
+        result = match_values(nodes, labels, entry.get("url"), root=html)
+        spans = {a: [dict(s) for s in items] for a, items in result.spans.items()}
+        pages.append(
+            LabelledPage(entry["site"], entry["file"], entry.get("url"), nodes, labels, spans)
+        )
+        if max_pages and len(pages) >= max_pages:
+            break
+    return pages
+
+
+def by_store(pages: Sequence[LabelledPage]) -> dict[str, list[LabelledPage]]:
+    """Pages grouped by site, in first-seen order."""
+    groups: dict[str, list[LabelledPage]] = {}
+    for page in pages:
+        groups.setdefault(page.site, []).append(page)
+    return groups
+
+
+def split_stores(
+    stores: Sequence[str], eval_fraction: float, seed: int
+) -> tuple[list[str], list[str]]:
+    """Train and eval store names: a store is in exactly one of them."""
+    names = sorted(stores)
+    random.Random(seed).shuffle(names)
+    n_eval = round(len(names) * eval_fraction) if len(names) > 1 else 0
+    return names[n_eval:], names[:n_eval]
+
+
+def store_windows(
+    pages: Sequence[LabelledPage], tokenizer: Any, model_config: ExtractorConfig
+) -> list[Window]:
+    """Training windows of one store's pages (template pruning protects the spans' nodes)."""
+    attributes = model_config.attributes
+    protect = [{s["xpath"] for items in p.spans.values() for s in items} for p in pages]
+    kept = prune_template_nodes([p.nodes for p in pages], protect)
+    windows: list[Window] = []
+    for page, nodes in zip(pages, kept, strict=True):
+        windows.extend(encode_page(nodes, tokenizer, model_config.features, page.spans, attributes))
+    return windows
+
+
+def evaluate(
+    model: ExtractorModel, tokenizer: Any, stores: dict[str, list[LabelledPage]]
+) -> dict[str, Any]:
+    """Zero-shot scores (macro F1 and per attribute) of the model on the given stores."""
+    scored: list[ScoredPage] = []
+    for pages in stores.values():
+        extractions = extract_pages(model, tokenizer, [p.nodes for p in pages])
+        for page, extraction in zip(pages, extractions, strict=True):
+            gold = {a: v for a, v in page.labels.items() if a in model.config.attributes}
+            scored.append(ScoredPage(gold, extraction.values, page_url=page.url, partial=True))
+    return score_pages(scored, attributes=model.config.attributes).to_dict()
+
+
+def _batches(windows: list[Window], size: int, rng: random.Random) -> Iterator[list[Window]]:
+    while True:
+        order = list(range(len(windows)))
+        rng.shuffle(order)
+        for b in range(0, len(order) - size + 1 if len(order) >= size else 1, size):
+            yield [windows[i] for i in order[b : b + size]]
+
+
+def _optimizer(model: ExtractorModel, config: TrainConfig) -> torch.optim.AdamW:
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    encoder = [p for n, p in named if n.startswith("encoder.")]
+    rest = [p for n, p in named if not n.startswith("encoder.")]
+    return torch.optim.AdamW(
+        [{"params": encoder, "lr": config.lr}, {"params": rest, "lr": config.head_lr}],
+        weight_decay=config.weight_decay,
+    )
+
+
+def _save_checkpoint(
+    model: ExtractorModel, opt: torch.optim.AdamW, directory: Path, step: int, tokenizer: Any
+) -> None:
+    model.save_pretrained(directory, tokenizer)
+    state = opt.state_dict()
+    tensors = {
+        f"{i}.{k}": v for i, s in state["state"].items() for k, v in s.items() if torch.is_tensor(v)
+    }
+    path = directory / OPTIMIZER_FILE
+    save_file({k: v.contiguous() for k, v in tensors.items()}, str(path))
+    (directory / STATE_FILE).write_text(json.dumps({"step": step}), encoding="utf-8")
+
+
+def _load_checkpoint(opt: torch.optim.AdamW, directory: Path) -> int:
+    tensors = load_file(str(directory / OPTIMIZER_FILE))
+    state = opt.state_dict()
+    for key, value in tensors.items():
+        index, name = key.split(".", 1)
+        state["state"].setdefault(int(index), {})[name] = value
+    opt.load_state_dict(state)
+    return int(json.loads((directory / STATE_FILE).read_text(encoding="utf-8"))["step"])
+
+
+def train(
+    config: TrainConfig,
+    model_config: ExtractorConfig | None = None,
+    pages: Sequence[LabelledPage] | None = None,
+) -> dict[str, Any]:
+    """Train, evaluate on held-out stores, and write the model directory; returns the metrics."""
+    torch.manual_seed(config.seed)
+    rng = random.Random(config.seed)
+    device = resolve_device(config.device)
+    out = Path(config.out)
+    checkpoint = out / CHECKPOINT_DIR
+    if pages is None:
+        if not config.data:
+            raise ValueError("no training data: give at least one labels.jsonl folder")
+        pages = [p for d in config.data for p in load_labelled_pages(d, config.max_pages)]
+    stores = by_store(pages)
+    train_names, eval_names = split_stores(list(stores), config.eval_fraction, config.seed)
+    if config.resume and (checkpoint / STATE_FILE).is_file():
+        model = ExtractorModel.from_pretrained(checkpoint)
+    else:
+        model_config = model_config or ExtractorConfig(encoder=config.encoder, window=config.window)
+        model = ExtractorModel(model_config)
+    tokenizer = load_tokenizer(model.config.encoder or PACKAGED_ENCODER)
+    model.to(device).train()
+    windows = [w for s in train_names for w in store_windows(stores[s], tokenizer, model.config)]
+    has_span = [any(label > 0 for label in w.labels or []) for w in windows]
+    positive = [w for w, pos in zip(windows, has_span, strict=True) if pos]
+    negative = [
+        w
+        for w, pos in zip(windows, has_span, strict=True)
+        if not pos and rng.random() < config.negative_keep
+    ]
+    windows = positive + negative
+    if not positive:
+        raise ValueError("no training window carries a span: check the labels and the matcher")
+    logger.info(
+        "%d train stores, %d eval stores, %d windows (%d with spans)",
+        len(train_names), len(eval_names), len(windows), len(positive),
+    )  # fmt: skip
+    opt = _optimizer(model, config)
+    resuming = config.resume and (checkpoint / STATE_FILE).is_file()
+    start = _load_checkpoint(opt, checkpoint) if resuming else 0
+    warm = max(1, int(config.warmup * config.steps))
+
+    def schedule(s: int) -> float:
+        return (
+            min(1.0, (s + 1) / warm)
+            * 0.5
+            * (1 + math.cos(math.pi * min(s, config.steps) / config.steps))
+        )
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule)
+    for _ in range(start):
+        sched.step()
+    history: list[dict[str, Any]] = []
+    batches = _batches(windows, config.batch_size, rng)
+    steps = range(start, config.steps)
+    bar = tqdm(steps, disable=not config.progress, desc="train", file=sys.stderr)
+    running = None
+    t0 = time.time()
+    for step in bar:
+        batch = {k: v.to(device) for k, v in collate(next(batches)).items()}
+        logits = model(batch)
+        loss = F.cross_entropy(logits.flatten(0, 1), batch["labels"].flatten(), ignore_index=-100)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        value = loss.item()
+        running = value if running is None else 0.95 * running + 0.05 * value
+        bar.set_postfix(loss=f"{running:.4f}")
+        done = step + 1
+        if (
+            eval_names
+            and config.eval_every
+            and done % config.eval_every == 0
+            and done < config.steps
+        ):
+            metrics = evaluate(model, tokenizer, {s: stores[s] for s in eval_names})
+            history.append({"step": done, "loss": running, "macro_f1": metrics["macro_f1"]})
+            logger.info(
+                "step %d: loss %.4f, eval macro F1 %.3f", done, running, metrics["macro_f1"]
+            )
+            model.train()
+        if config.checkpoint_every and done % config.checkpoint_every == 0 and done < config.steps:
+            _save_checkpoint(model, opt, checkpoint, done, tokenizer)
+    final = evaluate(model, tokenizer, {s: stores[s] for s in eval_names}) if eval_names else {}
+    metrics = {
+        "final_loss": running,
+        "eval": final,
+        "history": history,
+        "seconds": round(time.time() - t0, 1),
+    }
+    training = {
+        "config": asdict(config),
+        "command": " ".join(sys.argv),
+        "train_stores": train_names,
+        "eval_stores": eval_names,
+        "windows": len(windows),
+        "metrics": metrics,
+    }
+    model.save_pretrained(out, tokenizer, training)
+    logger.info("model written to %s (eval macro F1 %s)", out, final.get("macro_f1"))
+    return metrics

@@ -1,0 +1,45 @@
+"""`shopwright train`: supervised training of the extractor from labels.jsonl folders."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from typing import Any
+
+from extractor.train import TrainConfig
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the train subcommand; its options are TrainConfig's fields."""
+    parser = subparsers.add_parser(
+        "train",
+        help="train the extractor on labelled pages (supervised baseline)",
+        description="Train the token-classification extractor on folders in the labels.jsonl "
+        "format (`python -m fixtures write` output, ../shared/realpages); spans come from the "
+        "value matcher. Stores are split into train and held-out eval stores.",
+    )
+    parser.add_argument("data", nargs="+", help="folders that hold a labels.jsonl")
+    for f in dataclasses.fields(TrainConfig):
+        if f.name == "data":
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        default: Any = f.default
+        help_text = f"{f.metadata.get('help', '')} (default: {default})"
+        if f.type in ("bool", bool):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default,
+                                help=help_text)  # fmt: skip
+        else:
+            kind = {"int": int, "float": float}.get(str(f.type), str)
+            parser.add_argument(flag, type=kind, default=default, help=help_text)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train and print the held-out metrics as JSON."""
+    from extractor.train import train
+
+    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)}
+    metrics = train(TrainConfig(**values))
+    print(json.dumps({"out": values["out"], "eval": metrics.get("eval", {})}, indent=2))
+    return 0

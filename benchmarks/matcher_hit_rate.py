@@ -1,4 +1,8 @@
-"""Matcher hit rate on ../shared/realpages: found / gold labels per attribute, and time per page."""
+"""Matcher hit rate on ../shared/realpages: found / gold labels per attribute, and time per page.
+
+Also measures structured data (extruct) as a zero-shot source: how often the page's markup gives
+the gold name, price, currency and availability, as is and when only values the page shows count.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +10,27 @@ import argparse
 import json
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 from extractor.dom import PageError, iter_text_nodes, parse_html
 from extractor.matching import match_values
 from extractor.normalize import normalize_availability, normalize_price, pick_currency, text_key
-from extractor.structured import structured_values
+from extractor.structured import shown_values, structured_values
 
 DEFAULT_REALPAGES = Path(__file__).resolve().parents[1].parent / "shared" / "realpages"
+#: How structured values are compared with gold labels (the scoring rules' normal forms).
+CHECKS: dict[str, Callable[[str], str | None]] = {
+    "name": text_key,
+    "price": normalize_price,
+    "currency": pick_currency,
+    "availability": normalize_availability,
+}
 
 
 def main() -> None:
-    """Run the matcher (and structured extraction) on every real page and print a table."""
-    parser = argparse.ArgumentParser(description=__doc__)
+    """Run the matcher and structured extraction on every real page and print tables."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--realpages", type=Path, default=DEFAULT_REALPAGES)
     parser.add_argument("--misses", action="store_true", help="print every miss with its reason")
     args = parser.parse_args()
@@ -28,10 +40,11 @@ def main() -> None:
     found: Counter[str] = Counter()
     shown_gold: Counter[str] = Counter()
     shown_found: Counter[str] = Counter()
-    structured_right: Counter[str] = Counter()
-    structured_given: Counter[str] = Counter()
-    match_seconds = 0.0
-    parse_seconds = 0.0
+    markup_given: Counter[str] = Counter()
+    markup_right: Counter[str] = Counter()
+    checked_given: Counter[str] = Counter()
+    checked_right: Counter[str] = Counter()
+    match_seconds = parse_seconds = 0.0
     pages = 0
     for row in rows:
         html = (args.realpages / row["file"]).read_bytes()
@@ -48,36 +61,30 @@ def main() -> None:
         match_seconds += time.perf_counter() - start
         pages += 1
         checks = row.get("checks", {})
+        visible = {"name": checks.get("name_in_visible_text"), "price": checks.get("price_in_html")}
         for attribute in labels:
             gold[attribute] += 1
             hit = result.found(attribute)
             found[attribute] += hit
-            visible = {
-                "name": checks.get("name_in_visible_text"),
-                "price": checks.get("price_in_html"),
-            }
             if visible.get(attribute, True):
                 shown_gold[attribute] += 1
                 shown_found[attribute] += hit
             if args.misses and not hit:
                 reason = result.missing.get(attribute, "")
                 print(f"MISS {row['file']:<34} {attribute:<13} {reason}")
-        values = structured_values(html, row.get("url") or "")
-        for attribute, check in (("name", text_key), ("price", normalize_price)):
-            if attribute in labels:
-                structured_given[attribute] += attribute in values
-                structured_right[attribute] += attribute in values and check(
-                    str(values[attribute])
-                ) == check(str(labels[attribute]))
-        for attribute, check in (
-            ("currency", pick_currency),
-            ("availability", normalize_availability),
-        ):
-            if attribute in labels:
-                structured_given[attribute] += attribute in values
-                structured_right[attribute] += attribute in values and check(
-                    str(values[attribute])
-                ) == check(str(labels[attribute]))
+
+        url = row.get("url") or ""
+        values = structured_values(html, url)
+        chosen, shown = shown_values(html, url)
+        for attribute, check in CHECKS.items():
+            if attribute not in labels:
+                continue
+            want = check(str(labels[attribute]))
+            markup_given[attribute] += attribute in values
+            markup_right[attribute] += attribute in values and check(str(values[attribute])) == want
+            is_shown = bool(shown.get(attribute))
+            checked_given[attribute] += is_shown
+            checked_right[attribute] += is_shown and check(str(chosen[attribute])) == want
 
     print(f"{'attribute':<14}{'gold':>6}{'found':>7}{'hit rate':>10}{'shown*':>8}{'hit/shown':>11}")
     for attribute in sorted(gold, key=lambda a: -gold[a]):
@@ -88,18 +95,22 @@ def main() -> None:
         )
     total_gold, total_found = sum(gold.values()), sum(found.values())
     print(f"{'all':<14}{total_gold:>6}{total_found:>7}{total_found / total_gold:>10.1%}")
-    print("* shown: labels checks say the page shows it (name_in_visible_text, price_in_html)")
+    print("* shown: the labels' checks say the page shows it (name_in_visible_text, price_in_html)")
     print(
         f"{pages} pages: matcher {1000 * match_seconds / pages:.1f} ms/page "
         f"(total {match_seconds:.2f} s); "
         f"parsing + text nodes {1000 * parse_seconds / pages:.1f} ms/page"
     )
-    print("structured data (extruct) vs gold labels: given / correct out of gold")
-    for attribute in structured_given:
-        right = structured_right[attribute]
+    print()
+    print("structured data vs gold: pages with a value / correct (share of gold pages)")
+    print("  markup: the best source's value; shown: only values the page shows (matcher)")
+    for attribute in CHECKS:
+        right, right_shown = markup_right[attribute], checked_right[attribute]
         print(
-            f"  {attribute:<13} given {structured_given[attribute]:>4}/{gold[attribute]:<4}"
-            f" correct {right:>4} ({right / gold[attribute]:.1%})"
+            f"  {attribute:<13} gold {gold[attribute]:>4}"
+            f"  markup {markup_given[attribute]:>4} / {right:>4} ({right / gold[attribute]:.1%})"
+            f"  shown {checked_given[attribute]:>4} / {right_shown:>4}"
+            f" ({right_shown / gold[attribute]:.1%})"
         )
 
 

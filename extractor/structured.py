@@ -12,6 +12,7 @@ import logging
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import extruct
@@ -21,6 +22,7 @@ import lxml.html
 from extractor.dom import Node, PageError, iter_text_nodes, parse_html
 from extractor.matching import match_values
 from extractor.normalize import (
+    format_price,
     normalize_availability,
     normalize_gtin,
     normalize_number,
@@ -195,24 +197,36 @@ def _images(value: Any, url: str) -> list[str]:
     return found
 
 
+def markup_price(value: str | None) -> str | None:
+    """A price from markup: schema.org writes a decimal point, so "224.904" is 224.90, not 224904.
+
+    Float noise ("210.852001") is rounded to cents; other formats go through `normalize_price`.
+    """
+    if not value:
+        return None
+    text = value.strip()
+    if re.fullmatch(r"-?\d+\.\d+|-?\d+", text):
+        amount = Decimal(text)
+        if amount.as_tuple().exponent < -2:  # type: ignore[operator]
+            amount = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        return format_price(amount)
+    if re.fullmatch(r"\d+,\d{1,2}", text):
+        text = text.replace(",", ".")
+    return normalize_price(text)
+
+
 def _add_offer(out: Structured, offer: Mapping[str, Any], url: str, source: str) -> None:
     price = _text(offer.get("price")) or _text(offer.get("lowPrice"))
     currency = _text(offer.get("priceCurrency"))
     for spec in _price_specs(offer):
         kind = str(_text(spec.get("priceType")) or "")
         if re.search(r"Strikethrough|ListPrice|MSRP|SRP", kind, re.I):
-            out.add("regular_price", normalize_price(_text(spec.get("price"))), source)
+            out.add("regular_price", markup_price(_text(spec.get("price"))), source)
         else:
             price = price or _text(spec.get("price"))
             currency = currency or _text(spec.get("priceCurrency"))
     if price:
-        out.add(
-            "price",
-            normalize_price(
-                price.replace(",", ".") if re.fullmatch(r"\d+,\d{2}", price) else price
-            ),
-            source,
-        )
+        out.add("price", markup_price(price), source)
     if currency:
         out.add("currency", pick_currency(currency, url=url) or currency, source)
     availability = _text(offer.get("availability"))
@@ -260,9 +274,7 @@ def _add_opengraph(out: Structured, items: Sequence[Mapping[str, Any]], url: str
             normalize_url(get("og:image", "og:image:url", "og:image:secure_url"), url or None),
             "opengraph",
         )
-        out.add(
-            "price", normalize_price(get("product:price:amount", "og:price:amount")), "opengraph"
-        )
+        out.add("price", markup_price(get("product:price:amount", "og:price:amount")), "opengraph")
         currency = get("product:price:currency", "og:price:currency")
         out.add("currency", pick_currency(currency, url=url) if currency else None, "opengraph")
         out.add(

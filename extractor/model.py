@@ -224,8 +224,17 @@ class ExtractorModel(nn.Module):
     def freeze_lower(self, frozen: bool = True) -> None:
         """Freeze (or unfreeze) embeddings, structure and the lower layers; encode_lower then runs
         without autograd so that its output can be cached."""
-        for module in [self.encoder.embeddings, self.structure, *self.layers[: self.n_lower]]:
+        for module in [
+            self.encoder.embeddings,
+            self.structure,
+            *self._layer_range(0, self.n_lower),
+        ]:
             module.requires_grad_(not frozen)
+
+    def _layer_range(self, start: int, stop: int | None) -> list[nn.Module]:
+        # Index one by one: slicing a ModuleList breaks under higher's monkeypatching.
+        layers = self.layers
+        return [layers[i] for i in range(start, len(layers) if stop is None else stop)]
 
     def _mask(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> Any:
         return create_bidirectional_mask(
@@ -233,7 +242,7 @@ class ExtractorModel(nn.Module):
         )
 
     def _run_layers(
-        self, hidden: torch.Tensor, attention_mask: torch.Tensor, layers: nn.ModuleList
+        self, hidden: torch.Tensor, attention_mask: torch.Tensor, layers: Sequence[nn.Module]
     ) -> torch.Tensor:
         mask = self._mask(hidden, attention_mask)
         for layer in layers:
@@ -249,11 +258,13 @@ class ExtractorModel(nn.Module):
             struct = self.structure(batch["xpath_tags"], batch["xpath_subs"], batch["hints"])
             embeddings: Any = self.encoder.embeddings
             hidden = embeddings(inputs_embeds=words + struct)
-            return self._run_layers(hidden, batch["attention_mask"], self.layers[: self.n_lower])
+            return self._run_layers(
+                hidden, batch["attention_mask"], self._layer_range(0, self.n_lower)
+            )
 
     def encode_upper(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """The top `upper_layers` layers on lower hidden states."""
-        return self._run_layers(hidden, attention_mask, self.layers[self.n_lower :])
+        return self._run_layers(hidden, attention_mask, self._layer_range(self.n_lower, None))
 
     def forward_upper(
         self,

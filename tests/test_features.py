@@ -1,0 +1,150 @@
+"""Features: windows of whole nodes, offsets back into node text, BIO labels, pruning."""
+
+from __future__ import annotations
+
+import pytest
+
+from extractor.dom import Node
+from extractor.features import (
+    FeatureConfig,
+    attribute_classes,
+    collate,
+    encode_page,
+    hint_ids,
+    hint_words,
+    prune_template_nodes,
+    xpath_features,
+)
+from extractor.model import PACKAGED_ENCODER, load_tokenizer
+
+
+def node(xpath: str, text: str, tag: str = "span", cls: str = "", itemprop: str = "") -> Node:
+    """A text node with hints."""
+    attrs = {"class": cls, "id": "", "itemprop": itemprop, "aria-label": ""}
+    return Node(xpath=xpath, text=text, tag=tag, attrs=attrs)  # type: ignore[typeddict-item]
+
+
+@pytest.fixture(scope="module")
+def tokenizer():  # noqa: ANN201
+    """The packaged MiniLM tokenizer (small, no model weights)."""
+    return load_tokenizer(PACKAGED_ENCODER)
+
+
+def page(n: int = 40) -> list[Node]:
+    """A page of n varied nodes."""
+    return [
+        node(f"/html/body/div[{i + 1}]/p", f"Paragraph {i} with a few words of text number {i}")
+        for i in range(n)
+    ]
+
+
+def test_windows_cover_every_node_once_and_offsets_map_back(tokenizer) -> None:  # noqa: ANN001
+    nodes = page()
+    config = FeatureConfig(window=32, max_node_tokens=12)
+    windows = encode_page(nodes, tokenizer, config)
+    assert len(windows) > 1
+    covered = [i for w in windows for i in w.node_ids]
+    assert covered == list(range(len(nodes)))
+    for w in windows:
+        assert len(w.input_ids) <= config.window
+        assert (
+            w.input_ids[0] == tokenizer.cls_token_id and w.input_ids[-1] == tokenizer.sep_token_id
+        )
+        for token_id, n, s, e in zip(
+            w.input_ids, w.token_node, w.token_start, w.token_end, strict=True
+        ):
+            if n < 0:
+                continue
+            piece = tokenizer.convert_ids_to_tokens(token_id).removeprefix("##")
+            assert nodes[n]["text"][s:e].lower() == piece
+        assert {n for n in w.token_node if n >= 0} <= set(w.node_ids)
+
+
+def test_bio_labels_for_a_span_inside_a_node_and_a_whole_node(tokenizer) -> None:  # noqa: ANN001
+    nodes = [
+        node("/html/body/h1", "Super Widget 3000", "h1"),
+        node("/html/body/div/span", "Price: EUR 12.99 incl. VAT"),
+    ]
+    spans = {
+        "name": [{"xpath": "/html/body/h1", "start": 0, "end": 17, "text": "Super Widget 3000"}],
+        "price": [{"xpath": "/html/body/div/span", "start": 11, "end": 16, "text": "12.99"}],
+        "unknown": [{"xpath": "/html/body/h1", "start": 0, "end": 5, "text": "Super"}],
+    }
+    attributes = ["name", "price"]
+    (w,) = encode_page(nodes, tokenizer, FeatureConfig(), spans, attributes)
+    classes = attribute_classes(attributes)
+    tagged = [
+        (nodes[n]["text"][s:e], classes[label])
+        for n, s, e, label in zip(
+            w.token_node, w.token_start, w.token_end, w.labels or [], strict=True
+        )
+        if label > 0
+    ]
+    assert tagged == [
+        ("Super", "B-name"), ("Wi", "I-name"), ("dget", "I-name"), ("3000", "I-name"),
+        ("12", "B-price"), (".", "I-price"), ("99", "I-price"),
+    ]  # fmt: skip
+    assert w.labels is not None and w.labels[0] == w.labels[-1] == -100
+    assert sum(1 for label in w.labels if label == 0) == len(w.labels) - 2 - len(tagged)
+
+
+def test_long_node_is_capped_and_batch_pads(tokenizer) -> None:  # noqa: ANN001
+    nodes = [node("/html/body/p", "word " * 500), node("/html/body/b", "short", "b")]
+    config = FeatureConfig(window=64, max_node_tokens=20)
+    windows = encode_page(nodes, tokenizer, config, spans={}, attributes=["name"])
+    assert sum(1 for w in windows for n in w.token_node if n == 0) == 20
+    batch = collate(windows)
+    assert batch["input_ids"].shape[1] == max(len(w.input_ids) for w in windows)
+    assert batch["xpath_tags"].shape[2] == config.max_depth
+    assert batch["hints"].shape[2] == config.hints_per_node
+    assert set(batch["labels"].flatten().tolist()) <= {-100, 0}
+
+
+def test_empty_page_gives_one_window(tokenizer) -> None:  # noqa: ANN001
+    (w,) = encode_page([], tokenizer, FeatureConfig())
+    assert w.node_ids == [] and len(w.input_ids) == 2
+
+
+def test_xpath_features_keep_the_deepest_levels() -> None:
+    tags, subs = xpath_features("/html/body/div[2]/ul/li[7]/span/text()[2]", 4)
+    assert len(tags) == 4 and subs == [0, 7, 0, 2]
+    short_tags, short_subs = xpath_features("/html/body", 4)
+    assert short_tags[2:] == [0, 0] and short_subs == [0, 0, 0, 0]
+
+
+def test_hints_split_camel_case_and_hash_stably() -> None:
+    attrs = {"class": "productPrice price--big", "id": "", "itemprop": "price", "aria-label": ""}
+    assert hint_words(attrs) == ["p:price", "c:product", "c:price", "c:big"]
+    ids = hint_ids(attrs, 2048, 8)
+    assert ids == hint_ids(attrs, 2048, 8) and len(ids) == 8 and ids[4:] == [0] * 4
+    assert all(0 < i < 2048 for i in ids[:4])
+
+
+def test_pruning_drops_template_runs_and_chrome_but_keeps_values_and_spans() -> None:
+    pages = []
+    for p in range(4):
+        nodes = [node(f"/html/body/div[1]/a[{i}]", f"Menu {i}", "a") for i in range(1, 6)]
+        nodes += [
+            node("/html/body/header/span", "Free shipping over 50"),
+            node("/html/body/main/h1", f"Product {p}", "h1"),
+            node("/html/body/main/span[1]", "In stock"),  # recurs, but alone: a value
+            node("/html/body/main/span[2]", f"{10 + p}.99"),
+            node("/html/body/main/nav/a", "Home", "a"),  # breadcrumb inside main stays
+            node("/html/body/div[9]/p", "We use cookies to improve your experience."),
+        ]
+        pages.append(nodes)
+    kept = prune_template_nodes(pages)
+    texts = [n["text"] for n in kept[0]]
+    assert texts == ["Product 0", "In stock", "10.99", "Home"]
+    protect = [{"/html/body/div[1]/a[2]"}] + [set()] * 3
+    assert "Menu 2" in [n["text"] for n in prune_template_nodes(pages, protect)[0]]
+    # One page alone: no template detection, single-page rules only.
+    single = [n["text"] for n in prune_template_nodes(pages[:1])[0]]
+    assert "Menu 1" in single and "Free shipping over 50" not in single
+
+
+def test_feature_config_is_validated() -> None:
+    with pytest.raises(ValueError):
+        FeatureConfig(window=4)
+    with pytest.raises(ValueError):
+        FeatureConfig(window=32, max_node_tokens=31)

@@ -1,0 +1,115 @@
+"""Decoding golden cases: window merge, spans, list attributes, confidence, conflicts, prices."""
+
+from __future__ import annotations
+
+import torch
+
+from extractor.decode import Candidate, choose_values, decode_page, merge_windows
+from extractor.dom import Node
+from extractor.features import Window
+
+ATTRS = ["name", "price", "breadcrumb"]  # classes: O, B-name, I-name, B-price, I-price, B-bc, I-bc
+
+
+def node(xpath: str, text: str, tag: str = "span") -> Node:
+    """A text node without hints."""
+    attrs = {"class": "", "id": "", "itemprop": "", "aria-label": ""}
+    return Node(xpath=xpath, text=text, tag=tag, attrs=attrs)  # type: ignore[typeddict-item]
+
+
+def window(node_ids: list[int], tokens: list[tuple[int, int, int]]) -> Window:
+    """A window with the given (node, start, end) tokens between [CLS] and [SEP]."""
+    tokens = [(-1, 0, 0), *tokens, (-1, 0, 0)]
+    return Window(
+        node_ids=node_ids,
+        input_ids=[0] * len(tokens),
+        token_node=[t[0] for t in tokens],
+        token_start=[t[1] for t in tokens],
+        token_end=[t[2] for t in tokens],
+        xpath_tags=[],
+        xpath_subs=[],
+        hints=[],
+    )
+
+
+def probs(rows: list[tuple[int, float]]) -> torch.Tensor:
+    """Class probabilities: per token, its class gets p, the rest is spread over the others."""
+    out = torch.zeros(len(rows), 1 + 2 * len(ATTRS))
+    for i, (cls, p) in enumerate(rows):
+        out[i] = (1 - p) / (out.shape[1] - 1)
+        out[i, cls] = p
+    return out
+
+
+def test_two_windows_merge_into_values_with_confidence() -> None:
+    nodes = [
+        node("/html/body/nav/a[1]", "Home", "a"),
+        node("/html/body/nav/a[2]", "Shoes", "a"),
+        node("/html/body/h1", "Red Runner", "h1"),
+        node("/html/body/p", "Now 49.90 EUR"),
+    ]
+    w1 = window([0, 1], [(0, 0, 4), (1, 0, 5)])
+    w2 = window([2, 3], [(2, 0, 3), (2, 4, 10), (3, 0, 3), (3, 4, 9), (3, 10, 13)])
+    p1 = probs([(0, 1.0), (5, 0.9), (5, 0.7), (0, 1.0)])
+    p2 = probs([(0, 1.0), (1, 0.9), (2, 0.8), (0, 0.9), (3, 0.6), (0, 0.9), (0, 1.0)])
+    merged = merge_windows([w1, w2], [p1, p2])
+    assert sorted(merged) == [0, 1, 2, 3]
+    assert merged[3].offsets == [(0, 3), (4, 9), (10, 13)]
+    result = decode_page(nodes, [w1, w2], [p1, p2], ATTRS)
+    assert result.values == {
+        "name": "Red Runner",
+        "price": "49.90",
+        "breadcrumb": ["Home", "Shoes"],
+    }
+    assert abs(result.confidence["name"] - (0.9 + 0.1 / 6 + 0.8 + 0.2 / 6) / 2) < 1e-4
+    assert abs(result.confidence["breadcrumb"] - (0.9 + 0.1 / 6 + 0.7 + 0.3 / 6) / 2) < 1e-4
+    assert abs(result.confidence["price"] - (0.6 + 0.4 / 6)) < 1e-4
+
+
+def test_fallback_finds_a_likely_span_no_argmax_chose() -> None:
+    nodes = [node("/html/body/h1", "Lamp", "h1"), node("/html/body/b", "12.00", "b")]
+    w = window([0, 1], [(0, 0, 4), (1, 0, 5)])
+    p = torch.tensor([[1, 0, 0, 0, 0, 0, 0], [0.6, 0, 0, 0.3, 0.1, 0, 0]]).float()
+    p = torch.cat([torch.zeros(1, 7), p, torch.zeros(1, 7)])
+    p[0, 0] = p[-1, 0] = 1
+    result = decode_page(nodes, [w], [p], ATTRS)
+    assert result.values == {"price": "12.00"}
+    assert abs(result.confidence["price"] - 0.4) < 1e-6
+    assert decode_page(nodes, [w], [p], ATTRS, fallback_threshold=0.5).values == {}
+
+
+def cand(attribute: str, node_i: int, text: str, conf: float, start: int = 0) -> Candidate:
+    """A candidate span."""
+    return Candidate(attribute, node_i, start, start + len(text), text, conf, conf)
+
+
+def test_one_span_gives_one_attribute_and_the_runner_up_takes_over() -> None:
+    nodes = [
+        node("/html/body/h1", "Desk", "h1"),
+        node("/html/body/s", "99.00"),
+        node("/html/body/b", "79.00"),
+    ]
+    candidates = [
+        cand("price", 2, "79.00", 0.9),
+        cand("regular_price", 2, "79.00", 0.6),
+        cand("regular_price", 1, "99.00", 0.5),
+    ]
+    result = choose_values(candidates, nodes)
+    assert result.values == {"price": "79.00", "regular_price": "99.00"}
+    assert result.confidence == {"price": 0.9, "regular_price": 0.5}
+
+
+def test_a_node_may_hold_two_attributes_in_separate_spans() -> None:
+    nodes = [node("/html/body/b", "EUR 12.00")]
+    result = choose_values(
+        [cand("currency", 0, "EUR", 0.9), cand("price", 0, "12.00", 0.8, 4)], nodes
+    )
+    assert result.values == {"currency": "EUR", "price": "12.00"}
+
+
+def test_price_prefers_the_name_block_over_a_carousel() -> None:
+    nodes = [node("/html/body/main/h1", "Chair", "h1"), node("/html/body/main/div/span", "59.00")]
+    nodes += [node(f"/html/body/div/ul/li[{i}]/span", f"{i}9.00") for i in range(1, 5)]
+    candidates = [cand("name", 0, "Chair", 0.95), cand("price", 1, "59.00", 0.7)]
+    candidates += [cand("price", 1 + i, f"{i}9.00", 0.8) for i in range(1, 5)]
+    assert choose_values(candidates, nodes).values["price"] == "59.00"

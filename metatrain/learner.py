@@ -1,0 +1,139 @@
+"""The extractor as a meta-learner: upper layers + prototype head on cached lower hidden states."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from extractor.features import attribute_classes
+from extractor.model import ExtractorModel
+from metatrain.algorithms import Head
+
+
+@dataclass
+class WindowBatch:
+    """Windows of one task as the upper part sees them: cached lower states, mask, BIO labels."""
+
+    hidden: Tensor  #: [B, T, H] lower hidden states (frozen part, cached)
+    mask: Tensor  #: [B, T] attention mask
+    labels: Tensor  #: [B, T] class ids over `attribute_classes(attributes)`, -100 ignored
+    attributes: list[str]
+
+    def to(self, device: torch.device) -> WindowBatch:
+        """The batch on a device."""
+        return WindowBatch(
+            self.hidden.to(device), self.mask.to(device), self.labels.to(device), self.attributes
+        )
+
+
+def stack_windows(
+    hidden: Sequence[Tensor], labels: Sequence[Tensor], attributes: Sequence[str]
+) -> WindowBatch:
+    """Pad per-window [T_i, H] states and [T_i] labels into a batch."""
+    if not hidden:
+        raise ValueError("a batch needs at least one window")
+    t = max(h.shape[0] for h in hidden)
+    dim = hidden[0].shape[-1]
+    out = torch.zeros(len(hidden), t, dim, dtype=torch.float32)
+    mask = torch.zeros(len(hidden), t, dtype=torch.long)
+    lab = torch.full((len(hidden), t), -100, dtype=torch.long)
+    for i, (h, y) in enumerate(zip(hidden, labels, strict=True)):
+        out[i, : h.shape[0]] = h.float()
+        mask[i, : h.shape[0]] = 1
+        lab[i, : y.shape[0]] = y
+    return WindowBatch(out, mask, lab, list(attributes))
+
+
+class UpperLearner(nn.Module):
+    """Wraps an ExtractorModel so that `higher` sees one module whose forward runs the upper part.
+
+    Everything goes through `forward` (also the projections for prototypes), so that a functional
+    copy always uses its current fast weights.
+    """
+
+    def __init__(self, model: ExtractorModel) -> None:
+        super().__init__()
+        self.model = model
+
+    def encode_upper(self, hidden: Tensor, mask: Tensor) -> Tensor:
+        """The top layers, indexed one by one: slicing an nn.ModuleList inside a higher functional
+        copy builds a new patched container and fails, so `ExtractorModel.encode_upper` cannot
+        be used here."""
+        model = self.model
+        layers = model.layers
+        attention = model._mask(hidden, mask)
+        for i in range(model.n_lower, len(layers)):
+            out = layers[i](hidden, attention)
+            hidden = out[0] if isinstance(out, tuple) else out
+        return hidden
+
+    def forward(
+        self,
+        hidden: Tensor,
+        mask: Tensor,
+        attributes: Sequence[str] | None = None,
+        prototypes: Tensor | None = None,
+        bias: Tensor | None = None,
+        project: bool = False,
+    ) -> Tensor:
+        """Logits [B, T, C] (or unit projections [B, T, P] with `project`)."""
+        top = self.encode_upper(hidden, mask)
+        if project:
+            return self.model.head.project(top)
+        attrs = self.model.config.attributes if attributes is None else attributes
+        return self.model.head(top, attrs, prototypes, bias)
+
+    def prototypes_from_support(self, support: WindowBatch) -> dict[str, Tensor]:
+        """Prototypes and biases of the support's classes (learned defaults where it has none)."""
+        proj = self(support.hidden, support.mask, project=True)
+        head = self.model.head
+        defaults = {name: i for i, name in enumerate(head.class_names)}
+        classes = attribute_classes(support.attributes)
+        protos: list[Tensor | None] = []
+        bias: list[Tensor] = []
+        for c, name in enumerate(classes):
+            sel = support.labels == c
+            mean = proj[sel].mean(0) if name != "O" and bool(sel.any()) else None
+            if mean is None and name in defaults:
+                mean = head.prototypes[defaults[name]]
+            protos.append(mean)
+            bias.append(head.bias[defaults[name]] if name in defaults else head.bias.new_zeros(()))
+        for c in range(1, len(classes), 2):  # B at odd ids, I at even ids
+            if protos[c] is None:
+                protos[c] = protos[c + 1]
+            if protos[c + 1] is None:
+                protos[c + 1] = protos[c]
+            if protos[c] is None:
+                raise ValueError(f"support has no span of {classes[c][2:]!r} and no default")
+        return {
+            "prototypes": torch.stack([p for p in protos if p is not None]),
+            "bias": torch.stack(bias),
+        }
+
+
+def task_loss(learner: nn.Module, batch: WindowBatch, head: Head) -> Tensor:
+    """Token cross-entropy of the BIO classes (the task's attributes) on a batch."""
+    if head:
+        logits = learner(
+            batch.hidden, batch.mask, batch.attributes, head["prototypes"], head["bias"]
+        )
+    else:
+        logits = learner(batch.hidden, batch.mask, batch.attributes)
+    return F.cross_entropy(logits.flatten(0, 1), batch.labels.flatten(), ignore_index=-100)
+
+
+def token_f1(logits: Tensor, labels: Tensor) -> float:
+    """Micro F1 of the non-O tokens (a cheap progress signal, not the evaluation metric)."""
+    pred = logits.argmax(-1)
+    valid = labels != -100
+    tp = ((pred == labels) & (labels > 0) & valid).sum().item()
+    predicted = ((pred > 0) & valid).sum().item()
+    gold = ((labels > 0) & valid).sum().item()
+    if not predicted or not gold:
+        return 0.0
+    p, r = tp / predicted, tp / gold
+    return 2 * p * r / (p + r) if p + r else 0.0

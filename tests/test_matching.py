@@ -153,3 +153,16 @@ def test_never_guesses_a_bare_number_as_price() -> None:
     nodes = text_nodes("<html><body><h1>Shirt</h1><p>Size 8</p><footer>8</footer></body></html>")
     result = match_values(nodes, {"price": "8"})
     assert "price" in result.missing
+
+
+def test_far_away_phrases_are_not_guessed() -> None:
+    menu = "".join(f"<li><a>Kategorie {k}</a></li>" for k in range(300))
+    html = (
+        f"<html><body><nav><a>Nur verfügbare Artikel</a><ul>{menu}</ul></nav>"
+        "<main><h1>Kanne</h1><span class='price'>29,00 €</span></main></body></html>"
+    )
+    result = match_values(
+        text_nodes(html), {"name": "Kanne", "price": "29", "availability": "InStock"}
+    )
+    assert result.found("price") and "availability" in result.missing
+    assert result.not_shown() == {"availability"}

@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from extractor.dom import text_nodes
-from extractor.structured import cross_check, shown_values, structured_candidates, structured_values
+from extractor.structured import (
+    cross_check,
+    markup_price,
+    shown_values,
+    structured_candidates,
+    structured_values,
+)
 
 
 @pytest.mark.parametrize(
@@ -100,3 +106,11 @@ def test_cross_check_uses_the_matcher() -> None:
 def test_pages_without_markup_or_text() -> None:
     assert structured_values("<html><body><p>Hallo</p></body></html>") == {}
     assert structured_values("") == {}
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("224.904", "224.90"), ("210.852001", "210.85"), ("139,90", "139.90"), ("49", "49.00")],
+)
+def test_markup_prices_use_a_decimal_point(raw: str, expected: str) -> None:
+    assert markup_price(raw) == expected

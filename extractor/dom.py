@@ -39,6 +39,9 @@ MAX_HTML_CHARS = 8_000_000
 #: A hint value longer than this is cut: utility-class soup carries no more signal past it.
 MAX_HINT_CHARS = 200
 
+#: Declared encodings that UTF-8 bytes are mislabelled as (w3lib names, lower case).
+LATIN_ENCODINGS = frozenset({"cp1252", "windows-1252", "iso-8859-1", "latin-1", "iso-8859-15"})
+
 _WS = re.compile(r"\s+")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
@@ -64,7 +67,14 @@ def decode_html(body: bytes | str, content_type: str | None = None) -> str:
     """Decode page bytes with the encoding the HTTP header, BOM or meta tag declares."""
     if isinstance(body, str):
         return body
-    _, text = html_to_unicode(content_type, body)
+    encoding, text = html_to_unicode(content_type, body)
+    # Pages saved by tools that re-encode to UTF-8 keep their old Latin-1 declaration; bytes that
+    # are valid UTF-8 with non-ASCII characters are practically never meant as Latin-1.
+    if encoding.replace("_", "-").lower() in LATIN_ENCODINGS and not body.isascii():
+        try:
+            return body.decode("utf-8").lstrip("\ufeff")
+        except UnicodeDecodeError:
+            pass
     return text
 
 

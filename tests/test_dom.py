@@ -75,3 +75,12 @@ def test_empty_page_is_a_clear_error(body: str | bytes) -> None:
 
 def test_page_with_no_text_has_no_nodes() -> None:
     assert text_nodes("<html><body><img src=a.png><script>x()</script></body></html>") == []
+
+
+def test_utf8_bytes_mislabelled_as_latin1_decode_as_utf8() -> None:
+    """Saved pages often keep a Latin-1 declaration after being re-encoded to UTF-8."""
+    body = '<meta charset="iso-8859-1"><p>1.299,00 \u20ac</p>'
+    assert text_nodes(body.encode("utf-8"))[0]["text"] == "1.299,00 \u20ac"
+    assert text_nodes("<meta charset=iso-8859-1><p>Caf\u00e9</p>".encode("latin-1"))[0]["text"] == (
+        "Caf\u00e9"
+    )

@@ -258,9 +258,7 @@ def train(
             * (1 + math.cos(math.pi * min(s, config.steps) / config.steps))
         )
 
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule)
-    for _ in range(start):
-        sched.step()
+    base_lrs = [group["lr"] for group in opt.param_groups]
     history: list[dict[str, Any]] = []
     batches = _batches(windows, config.batch_size, rng)
     steps = range(start, config.steps)
@@ -271,11 +269,12 @@ def train(
         batch = {k: v.to(device) for k, v in collate(next(batches)).items()}
         logits = model(batch)
         loss = F.cross_entropy(logits.flatten(0, 1), batch["labels"].flatten(), ignore_index=-100)
+        for group, base_lr in zip(opt.param_groups, base_lrs, strict=True):
+            group["lr"] = base_lr * schedule(step)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
-        sched.step()
         value = loss.item()
         running = value if running is None else 0.95 * running + 0.05 * value
         bar.set_postfix(loss=f"{running:.4f}")

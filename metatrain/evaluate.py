@@ -151,7 +151,7 @@ def not_shown(page: LabelledPage) -> frozenset[str]:
     """Gold attributes the page never shows (by the matcher): reported apart, not scored."""
     parsed = page.page.parsed()
     result = match_values(parsed.nodes, page.labels, page.page.url, root=parsed.root)
-    return frozenset(result.missing)
+    return frozenset(result.not_shown())
 
 
 def score_predictions(

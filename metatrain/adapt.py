@@ -1,0 +1,207 @@
+"""Few-shot adaptation of an extractor model to a store, and the model-based evaluation methods.
+
+`ModelMethod.adapt(support)` builds the store's head from the support pages' annotated spans
+(prototypes), takes a few SGD steps on the top layers and the head (through `higher`, the same
+inner loop as meta-training), and returns an extractor that decodes query pages.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from extractor.decode import decode_page
+from extractor.dom import Node
+from extractor.features import Window, collate, encode_page, prune_template_nodes
+from extractor.model import PACKAGED_ENCODER, ExtractorConfig, ExtractorModel, load_tokenizer
+from metatrain.algorithms import Adapted, make_algorithm
+from metatrain.learner import UpperLearner, WindowBatch, stack_windows, task_loss
+from metatrain.methods import Prediction, register_model_method
+from metatrain.tasks import AnnotatedPage, Page
+from metatrain.train import adapted_names, taggable
+
+logger = logging.getLogger(__name__)
+
+#: Where the shipped meta-trained model lives (package data).
+SHIPPED_MODEL = Path(__file__).resolve().parent / "model"
+
+
+@dataclass
+class AdaptSettings:
+    """Test-time adaptation: inner steps and rates (more steps than in meta-training is fine)."""
+
+    steps: int = 10
+    inner_lr: float = 1e-3
+    head_lr: float = 1e-2
+    max_windows: int = 8
+    batch_size: int = 16
+
+
+class ModelExtractor:
+    """An adapted model: decodes the attributes of a store from a page's windows."""
+
+    def __init__(
+        self,
+        model: ExtractorModel,
+        tokenizer: Any,
+        adapted: Adapted | None,
+        attributes: list[str],
+        context: list[list[Node]],
+        batch_size: int = 16,
+    ) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.adapted = adapted
+        self.attributes = attributes
+        self.context = context  #: support pages' nodes: template pruning looks across pages
+        self.batch_size = batch_size
+
+    @torch.inference_mode()
+    def extract(self, page: Page) -> Prediction:
+        """Values and confidences of one page (its HTML only)."""
+        nodes = page.parsed().nodes
+        if not nodes:
+            return {}, {}
+        kept = prune_template_nodes([*self.context, nodes])[-1]
+        windows = encode_page(kept, self.tokenizer, self.model.config.features)
+        probs: list[torch.Tensor] = []
+        for b in range(0, len(windows), self.batch_size):
+            chunk = windows[b : b + self.batch_size]
+            probs += [p for p in self._probs(chunk)]
+        result = decode_page(kept, windows, probs, self.attributes)
+        return dict(result.values), dict(result.confidence)
+
+    def _probs(self, windows: Sequence[Window]) -> list[torch.Tensor]:
+        batch = {k: v.to(self.model.device) for k, v in collate(windows).items()}
+        hidden = self.model.encode_lower(batch)
+        if self.adapted is None:
+            logits = self.model.forward_upper(hidden, batch["attention_mask"], self.attributes)
+        else:
+            head = self.adapted.head or {}
+            logits = self.adapted.module(
+                hidden,
+                batch["attention_mask"],
+                self.attributes,
+                head.get("prototypes"),
+                head.get("bias"),
+            )
+        out = logits.softmax(-1).float().cpu()
+        return [out[i, : len(w.input_ids)] for i, w in enumerate(windows)]
+
+
+class ModelMethod:
+    """A model adapted per store from k annotated pages (k = 0: its learned default prototypes)."""
+
+    def __init__(
+        self, name: str, model: ExtractorModel, settings: AdaptSettings | None = None
+    ) -> None:
+        self.name = name
+        self.model = model.eval()
+        self.model.freeze_lower()
+        self.settings = settings or AdaptSettings()
+        self.tokenizer = load_tokenizer(model.config.encoder or PACKAGED_ENCODER)
+        self.learner = UpperLearner(self.model)
+        self.algorithm = make_algorithm(
+            "fomaml",  # only its `adapt` is used: plain SGD steps, no graph kept
+            self.learner,
+            task_loss,
+            inner_steps=self.settings.steps,
+            inner_lr=self.settings.inner_lr,
+            head_lr=self.settings.head_lr,
+            adapt_prefixes=adapted_names(self.learner),
+        )
+
+    @torch.no_grad()
+    def _support_batch(self, support: Sequence[AnnotatedPage]) -> WindowBatch | None:
+        attributes = taggable([a for page in support for a in page.attributes])
+        attributes = list(dict.fromkeys(attributes))
+        if not attributes:
+            return None
+        spans = [{a: list(s) for a, s in p.match.spans.items() if a in attributes} for p in support]
+        nodes = [p.page.parsed().nodes for p in support]
+        protect = [{s["xpath"] for items in sp.values() for s in items} for sp in spans]
+        kept = prune_template_nodes(nodes, protect)
+        features = self.model.config.features
+        hidden: list[torch.Tensor] = []
+        labels: list[torch.Tensor] = []
+        for page_nodes, page_spans in zip(kept, spans, strict=True):
+            windows = encode_page(page_nodes, self.tokenizer, features, page_spans, attributes)
+            chosen = [w for w in windows if any(y > 0 for y in w.labels or [])]
+            chosen = chosen[: self.settings.max_windows]
+            for b in range(0, len(chosen), self.settings.batch_size):
+                part = chosen[b : b + self.settings.batch_size]
+                batch = {k: v.to(self.model.device) for k, v in collate(part).items()}
+                states = self.model.encode_lower(batch)
+                hidden += [states[i, : len(w.input_ids)] for i, w in enumerate(part)]
+                labels += [torch.tensor(w.labels or [], dtype=torch.long) for w in part]
+        if not hidden:
+            return None
+        return stack_windows(hidden, labels, attributes).to(self.model.device)
+
+    def adapt(self, support: Sequence[AnnotatedPage]) -> ModelExtractor:
+        """Prototypes from the support spans, then SGD steps on the top layers and the head."""
+        context = [p.page.parsed().nodes for p in support]
+        batch = self._support_batch(support) if support else None
+        defaults = list(self.model.config.attributes)
+        if batch is None:
+            return ModelExtractor(self.model, self.tokenizer, None, defaults, context)
+        attributes = list(dict.fromkeys([*batch.attributes, *defaults]))
+        batch.attributes = attributes  # labels index the first (support) attributes: unchanged
+        self.learner.train()
+        adapted = self.algorithm.adapt(batch)
+        self.learner.eval()
+        return ModelExtractor(self.model, self.tokenizer, adapted, attributes, context)
+
+
+def shipped_model_dir(model: Path | None) -> Path:
+    """The model directory to evaluate: the given one, else the shipped one."""
+    path = model or SHIPPED_MODEL
+    if not (path / "config.json").is_file():
+        raise FileNotFoundError(
+            f"no model at {path}: pass --model DIR (a directory written by `python -m metatrain "
+            "train` or extractor training)"
+        )
+    return path
+
+
+def meta_method(model: Path | None) -> ModelMethod:
+    """`meta`: the meta-trained model (the shipped one unless --model is given)."""
+    return ModelMethod("meta", ExtractorModel.from_pretrained(shipped_model_dir(model)))
+
+
+def pretrained_method(model: Path | None) -> ModelMethod:
+    """`pretrained`: the same architecture on the plain pretrained encoder, adapted per store.
+
+    The structure embedding and head start untrained (seeded); a random-encoder model (tests)
+    gets a fresh random encoder of the same shape.
+    """
+    config = ExtractorConfig(encoder=PACKAGED_ENCODER)
+    path = model or SHIPPED_MODEL
+    if (path / "config.json").is_file():
+        base = ExtractorModel.from_pretrained(path).config
+        config = dataclasses.replace(
+            base,
+            attributes=list(ExtractorConfig().attributes),
+            encoder_config=None if base.encoder else base.encoder_config,
+        )
+    torch.manual_seed(0)
+    return ModelMethod("pretrained", ExtractorModel(config))
+
+
+def joint_method(model: Path | None) -> ModelMethod:
+    """`joint`: a model trained jointly on all training stores (`<model>/joint`), adapted."""
+    path = shipped_model_dir(model) / "joint"
+    if not (path / "config.json").is_file():
+        raise FileNotFoundError(f"no jointly trained model at {path}")
+    return ModelMethod("joint", ExtractorModel.from_pretrained(path))
+
+
+register_model_method("meta", meta_method)
+register_model_method("pretrained", pretrained_method)
+register_model_method("joint", joint_method)

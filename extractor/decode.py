@@ -233,12 +233,19 @@ def extract_pages(
     batch_size: int = 16,
     prune: bool = True,
     max_windows: int | None = None,
+    page_tokens: int | None = None,
 ) -> list[Extraction]:
-    """Extract the pages of one store (template pruning looks across them when >= 3)."""
+    """Extract the pages of one store (template pruning looks across them when >= 3).
+
+    `page_tokens` (default: the model config's) limits each page to the nodes around its title.
+    """
     attrs = list(model.config.attributes if attributes is None else attributes)
     kept = prune_template_nodes(pages) if prune else [list(p) for p in pages]
     features = model.config.features
-    page_windows = [encode_page(nodes, tokenizer, features)[:max_windows] for nodes in kept]
+    budget = model.config.page_tokens if page_tokens is None else page_tokens
+    page_windows = [
+        encode_page(nodes, tokenizer, features, page_tokens=budget)[:max_windows] for nodes in kept
+    ]
     flat = [(p, i) for p, ws in enumerate(page_windows) for i in range(len(ws))]
     flat.sort(key=lambda pi: len(page_windows[pi[0]][pi[1]].input_ids))  # little padding
     probs: dict[tuple[int, int], torch.Tensor] = {}

@@ -251,14 +251,48 @@ def _span_labels(
     return by_node
 
 
+def focus_nodes(nodes: Sequence[Node], counts: Sequence[int], budget: int) -> list[int]:
+    """Indices of the nodes around the product title (first h1) that fit a token budget.
+
+    A quarter of the budget goes to what precedes the title (breadcrumb), the rest to what
+    follows (price, availability, description); a side that runs out leaves its share to the other.
+    """
+    anchor = next((i for i, n in enumerate(nodes) if n["tag"] == "h1"), 0)
+    before, after = anchor - 1, anchor
+    chosen: list[int] = []
+    used = 0
+    back_budget = budget // 4
+    while used < budget and (before >= 0 or after < len(nodes)):
+        forward = after < len(nodes) and (before < 0 or used >= back_budget or after == anchor)
+        i = after if forward else before
+        if used + counts[i] > budget and chosen:
+            if forward:
+                after = len(nodes)  # the next node does not fit: stop on this side
+            else:
+                before = -1
+            continue
+        chosen.append(i)
+        used += counts[i]
+        if forward:
+            after += 1
+        else:
+            before -= 1
+    return sorted(chosen)
+
+
 def encode_page(
     nodes: Sequence[Node],
     tokenizer: Any,
     config: FeatureConfig,
     spans: Spans | None = None,
     attributes: Sequence[str] = (),
+    page_tokens: int = 0,
 ) -> list[Window]:
-    """Tokenise a page's nodes into windows of whole nodes; BIO labels when spans are given."""
+    """Tokenise a page's nodes into windows of whole nodes; BIO labels when spans are given.
+
+    With `page_tokens` > 0 only the nodes around the title that fit that many tokens are encoded
+    (fast zero-shot extraction); otherwise every node is in exactly one window.
+    """
     texts = [node["text"] for node in nodes]
     encoded = tokenizer(
         texts,
@@ -272,7 +306,10 @@ def encode_page(
     windows: list[Window] = []
     current: list[int] = []
     used = 0
-    for i in range(len(nodes)):
+    selected: Sequence[int] = range(len(nodes))
+    if page_tokens > 0:
+        selected = focus_nodes(nodes, [len(ids) for ids in encoded["input_ids"]], page_tokens)
+    for i in selected:
         n_tokens = len(encoded["input_ids"][i])
         if current and used + n_tokens > budget:
             windows.append(

@@ -61,6 +61,10 @@ class ExtractorConfig:
     hint_buckets: int = field(default=2048, metadata={"help": "hint hash buckets"})
     hints_per_node: int = field(default=8, metadata={"help": "hint words per node"})
     max_node_tokens: int = field(default=48, metadata={"help": "tokens kept per node"})
+    page_tokens: int = field(
+        default=0,
+        metadata={"help": "at extraction, tokens kept per page around the title (0: all)"},
+    )
     tag_dim: int = field(default=16, metadata={"help": "XPath tag embedding size per depth"})
     sub_dim: int = field(default=8, metadata={"help": "XPath subscript embedding size per depth"})
     struct_dim: int = field(default=128, metadata={"help": "hidden size of the structure MLP"})
@@ -78,6 +82,8 @@ class ExtractorConfig:
             raise ValueError("attributes must be a non-empty list without duplicates")
         if any(not a or a.startswith(("B-", "I-")) or a == "O" for a in self.attributes):
             raise ValueError(f"invalid attribute name in {self.attributes}")
+        if self.page_tokens < 0:
+            raise ValueError("page_tokens must be >= 0")
         if self.upper_layers < 0 or self.proto_dim < 1 or not 0 <= self.dropout < 1:
             raise ValueError("upper_layers >= 0, proto_dim >= 1 and 0 <= dropout < 1 required")
         if not self.encoder and self.encoder_config is None:

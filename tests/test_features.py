@@ -148,3 +148,15 @@ def test_feature_config_is_validated() -> None:
         FeatureConfig(window=4)
     with pytest.raises(ValueError):
         FeatureConfig(window=32, max_node_tokens=31)
+
+
+def test_page_token_budget_keeps_the_nodes_around_the_title(tokenizer) -> None:  # noqa: ANN001
+    nodes = page(30)
+    nodes[10] = node("/html/body/main/h1", "The Product", "h1")
+    config = FeatureConfig(window=64, max_node_tokens=16)
+    windows = encode_page(nodes, tokenizer, config, page_tokens=60)
+    covered = [i for w in windows for i in w.node_ids]
+    assert 10 in covered and covered == sorted(covered)
+    assert covered == list(range(covered[0], covered[-1] + 1))  # one contiguous run
+    assert covered[0] < 10 < covered[-1] and covered[-1] - 10 > 10 - covered[0]
+    assert sum(len(w.input_ids) - 2 for w in windows) <= 60

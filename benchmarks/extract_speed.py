@@ -1,0 +1,114 @@
+"""Zero-shot extraction speed (pages/s) and peak memory with the real MiniLM model on realpages.
+
+Run: `.venv/bin/python benchmarks/extract_speed.py [--realpages ../shared/realpages]`. Also prints
+how many tokens node pruning and the per-node token cap remove.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from extractor.decode import extract_pages  # noqa: E402
+from extractor.dom import text_nodes  # noqa: E402
+from extractor.features import prune_template_nodes  # noqa: E402
+from extractor.model import ExtractorConfig, ExtractorModel, load_tokenizer  # noqa: E402
+
+
+def main() -> int:
+    """Measure and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--realpages", type=Path, default=REPO.parent / "shared" / "realpages")
+    parser.add_argument("--model", help="a saved model directory (default: untrained head)")
+    parser.add_argument("--window", type=int, default=256)
+    parser.add_argument("--max-node-tokens", type=int, default=48)
+    parser.add_argument("--page-tokens", type=int, default=0, help="tokens per page (0: all)")
+    parser.add_argument("--max-windows", type=int, default=None, help="windows kept per page")
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--limit", type=int, default=0, help="pages (0: all)")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    entries = [json.loads(line) for line in (args.realpages / "labels.jsonl").open()]
+    entries = entries[: args.limit] if args.limit else entries
+    if args.model:
+        model = ExtractorModel.from_pretrained(args.model)
+        tokenizer = load_tokenizer(args.model)
+    else:
+        config = ExtractorConfig(
+            window=args.window, max_node_tokens=args.max_node_tokens, page_tokens=args.page_tokens
+        )
+        model = ExtractorModel(config).eval()
+        tokenizer = load_tokenizer(config.encoder)
+    stores: dict[str, list[dict]] = {}
+    for entry in entries:
+        stores.setdefault(entry["site"], []).append(entry)
+
+    # Warm-up (first-call allocations) outside the timing.
+    extract_pages(
+        model, tokenizer, [text_nodes((args.realpages / entries[0]["file"]).read_bytes())]
+    )
+    parse_s = model_s = 0.0
+    raw_tokens = kept_tokens = capped_tokens = 0
+    nodes_before = nodes_after = 0
+    pages = 0
+    for group in stores.values():
+        t0 = time.perf_counter()
+        node_lists = [text_nodes((args.realpages / e["file"]).read_bytes()) for e in group]
+        t1 = time.perf_counter()
+        extract_pages(
+            model, tokenizer, node_lists, batch_size=args.batch_size, max_windows=args.max_windows
+        )
+        t2 = time.perf_counter()
+        parse_s += t1 - t0
+        model_s += t2 - t1
+        pages += len(group)
+        kept = prune_template_nodes(node_lists)
+        for before, after in zip(node_lists, kept, strict=True):
+            nodes_before += len(before)
+            nodes_after += len(after)
+            if before:
+                raw_tokens += sum(
+                    map(
+                        len,
+                        tokenizer([n["text"] for n in before], add_special_tokens=False)[
+                            "input_ids"
+                        ],
+                    )
+                )
+            if after:
+                ids = tokenizer([n["text"] for n in after], add_special_tokens=False)["input_ids"]
+                kept_tokens += sum(map(len, ids))
+                capped_tokens += sum(min(len(i), model.config.max_node_tokens) for i in ids)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"pages: {pages} from {len(stores)} stores, threads={args.threads}, "
+        f"window={model.config.window}, page_tokens={model.config.page_tokens}"
+    )
+    print(f"text nodes: {nodes_before} -> {nodes_after} after pruning")
+    removed = 1 - kept_tokens / max(raw_tokens, 1)
+    capped = 1 - capped_tokens / max(raw_tokens, 1)
+    cap = model.config.max_node_tokens
+    print(f"tokens: {raw_tokens} raw -> {kept_tokens} after pruning ({removed:.1%} removed)")
+    print(f"  -> {capped_tokens} after the {cap}-token node cap ({capped:.1%} removed in all)")
+    print(f"  mean per page after pruning and cap: {capped_tokens / max(pages, 1):.0f} tokens")
+    print(f"parse HTML -> nodes: {pages / parse_s:.1f} pages/s")
+    print(f"extract from nodes (prune, features, model, decode): {pages / model_s:.1f} pages/s")
+    print(f"end to end from HTML: {pages / (parse_s + model_s):.1f} pages/s")
+    print(f"peak memory (maxrss): {peak_mb:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import higher
 import pytest
@@ -168,14 +169,16 @@ def test_upper_part_adapts_inside_higher(tokenizer) -> None:  # noqa: ANN001
         meta_loss = F.cross_entropy(query.flatten(0, 1), batch["labels"].flatten())
         meta_loss.backward()  # second order through eager attention
     assert model.head.prototypes.grad is not None
-    assert model.layers[-1].attention.self.query.weight.grad is not None
+    top: Any = model.layers[-1]
+    assert top.attention.self.query.weight.grad is not None
 
 
 @pytest.mark.slow
 def test_packaged_encoder_saves_only_what_changed(tmp_path: Path, tokenizer) -> None:  # noqa: ANN001
     model = ExtractorModel(ExtractorConfig(window=64, max_node_tokens=16)).eval()
     with torch.no_grad():
-        model.layers[-1].output.dense.bias.add_(0.01)
+        top: Any = model.layers[-1]
+        top.output.dense.bias.add_(0.01)
     model.save_pretrained(tmp_path / "m")
     from safetensors.torch import load_file
 

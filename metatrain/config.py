@@ -50,6 +50,11 @@ class MetaTrainConfig:
     )
     init_model: str = _help("model directory to start from instead of the encoder", default="")
     max_windows: int = _help("windows per page kept for training (cost control)", default=4)
+    crop_tokens: int = _help(
+        "tokens of each cached window the upper layers see per episode, around a labelled "
+        "token (0: whole windows); the main cost lever on a CPU",
+        default=96,
+    )
     max_grad_norm: float = _help(
         "clip the outer gradient to this norm (0: no clipping)", default=1.0
     )
@@ -89,6 +94,8 @@ class MetaTrainConfig:
         for name in ("inner_lr", "head_lr", "outer_lr"):
             if not float(getattr(self, name)) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        if self.crop_tokens < 0:
+            raise ValueError("crop_tokens must be >= 0")
         if self.max_grad_norm < 0:
             raise ValueError("max_grad_norm must be >= 0")
         if not self.k_support or any(k < 1 for k in self.k_support):

@@ -107,12 +107,30 @@ def _remap(labels: torch.Tensor, old: Sequence[str], new: Sequence[str]) -> torc
     return out
 
 
+def crop(
+    hidden: torch.Tensor, labels: torch.Tensor, length: int, rng: random.Random
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """A run of `length` tokens of a window around a random labelled token (else anywhere).
+
+    The upper layers then attend over the run only; the lower states already carry the whole
+    window's context. This is the main lever on the cost of a meta-step on a CPU.
+    """
+    n = hidden.shape[0]
+    if length <= 0 or n <= length:
+        return hidden, labels
+    marked = (labels > 0).nonzero().flatten().tolist()
+    centre = rng.choice(marked) if marked else rng.randrange(n)
+    start = min(max(0, centre - rng.randrange(length)), n - length)
+    return hidden[start : start + length], labels[start : start + length]
+
+
 def make_episode(
     store: CachedStore,
     k: int,
     query_size: int,
     rng: random.Random,
     defaults: Sequence[str],
+    crop_tokens: int = 0,
 ) -> Episode | None:
     """A support/query episode of a store; None when the support shows no usable attribute."""
     n = len(store.pages)
@@ -120,20 +138,26 @@ def make_episode(
         return None
     k = min(k, n - 1)
     order = rng.sample(range(n), n)
-    support = [store.pages[i] for i in order[:k]]
-    query = [store.pages[i] for i in order[k : k + query_size]]
-    present = set()
-    for page in support:
-        for y in page.labels:
-            present |= {(int(c) - 1) // 2 for c in y.unique() if int(c) > 0}
-    attributes = [a for j, a in enumerate(store.attributes) if j in present or a in defaults]
+
+    def windows(pages: Sequence[CachedPage]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        return [
+            crop(h, y, crop_tokens, rng)
+            for p in pages
+            for h, y in zip(p.hidden, p.labels, strict=True)
+        ]
+
+    support = windows([store.pages[i] for i in order[:k]])
+    query = windows([store.pages[i] for i in order[k : k + query_size]])
+    present: set[int] = set()
+    for _, y in support:  # attributes the (cropped) support shows
+        present |= {(int(c) - 1) // 2 for c in y.unique() if int(c) > 0}
     if not present:
         return None
+    attributes = [a for j, a in enumerate(store.attributes) if j in present or a in defaults]
 
-    def batch(pages: Sequence[CachedPage]) -> WindowBatch:
-        hidden = [h for p in pages for h in p.hidden]
-        labels = [_remap(y, store.attributes, attributes) for p in pages for y in p.labels]
-        return stack_windows(hidden, labels, attributes)
+    def batch(pairs: list[tuple[torch.Tensor, torch.Tensor]]) -> WindowBatch:
+        labels = [_remap(y, store.attributes, attributes) for _, y in pairs]
+        return stack_windows([h for h, _ in pairs], labels, attributes)
 
     return Episode(support=batch(support), query=batch(query))
 
@@ -256,7 +280,12 @@ def train(config: MetaTrainConfig, stores: Sequence[StoreTask] | None = None) ->
     def draw(pool: list[CachedStore], r: random.Random) -> Episode:
         for _ in range(100):
             episode = make_episode(
-                r.choice(pool), r.choice(config.k_support), config.query_size, r, defaults
+                r.choice(pool),
+                r.choice(config.k_support),
+                config.query_size,
+                r,
+                defaults,
+                config.crop_tokens,
             )
             if episode is not None:
                 return episode

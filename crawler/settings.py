@@ -1,0 +1,97 @@
+"""Scrapy settings of the shopwright crawler: polite, resilient, browser only where a page needs it.
+
+Every value can be overridden per crawl with `-s NAME=VALUE`. shopwright's own settings:
+
+- `SHOPWRIGHT_DATA_DIR` (default `data`): pages go to `<SHOPWRIGHT_DATA_DIR>/<store>/pages/`.
+- `SHOPWRIGHT_SHARD_SIZE` (default 64): pages per Arrow shard of the page dataset.
+- `SHOPWRIGHT_FEED_PAGES` (default False): also send page items to feed exports (`-O`); by
+  default only records made from pages by later pipelines (product records) reach the feed.
+- `SHOPWRIGHT_CHROMIUM` (default `/usr/bin/chromium`): the browser Playwright launches; it is
+  merged into `PLAYWRIGHT_LAUNCH_OPTIONS` by `crawler.browser.BrowserAddon`.
+- `SHOPWRIGHT_BROWSER_RETRIES` (default 1): browser attempts after a failed render before the page
+  is stored as fetched statically (with an error logged).
+"""
+
+from __future__ import annotations
+
+BOT_NAME = "shopwright"
+
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+USER_AGENT = "shopwright/0.1 (+https://github.com/shopwright/shopwright)"
+ROBOTSTXT_OBEY = True
+
+# --- Throttling: AutoThrottle adapts the delay to the server's latency. A short start delay keeps
+# crawls of a fast local server quick; a slow or failing real store still pushes the delay up.
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 8
+DOWNLOAD_DELAY = 0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.25
+AUTOTHROTTLE_MAX_DELAY = 10.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
+DOWNLOAD_TIMEOUT = 30
+
+# --- Resilience.
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 408, 429]
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+REDIRECT_MAX_TIMES = 5
+METAREFRESH_MAXDELAY = 5
+COOKIES_ENABLED = True
+
+# --- No servers inside the crawl process.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+
+# --- Components.
+ADDONS = {"crawler.browser.BrowserAddon": 100}
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.StoreScopeMiddleware": 60,
+    "crawler.middlewares.BrowserFallbackMiddleware": 540,
+}
+ITEM_PIPELINES = {
+    "crawler.pipelines.PageDatasetPipeline": 100,
+    # Extraction pipelines (page -> product record) go between these two.
+    "crawler.pipelines.DropPagesPipeline": 1000,
+}
+EXTENSIONS = {"crawler.extensions.JobdirRecovery": 0}
+
+# --- Browser (scrapy-playwright). Only requests with `meta["playwright"]` go through Chromium;
+# Playwright and the browser start with the first such request, never in a static-only crawl.
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.browser.LazyPlaywrightDownloadHandler",
+    "https": "crawler.browser.LazyPlaywrightDownloadHandler",
+}
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+SHOPWRIGHT_CHROMIUM = "/usr/bin/chromium"
+PLAYWRIGHT_LAUNCH_OPTIONS = {
+    "headless": True,
+    # Without the background-networking flags Chromium keeps calling home, which floods a
+    # closed network and delays navigation.
+    "args": [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+    ],
+}
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
+PLAYWRIGHT_ABORT_REQUEST = "crawler.browser.abort_request"
+
+# --- shopwright.
+SHOPWRIGHT_DATA_DIR = "data"
+SHOPWRIGHT_SHARD_SIZE = 64
+SHOPWRIGHT_FEED_PAGES = False
+SHOPWRIGHT_BROWSER_RETRIES = 1
+
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"

@@ -1,0 +1,221 @@
+"""The generic `store` spider: crawl one online store into page items, rendering JS shells.
+
+    scrapy crawl store -a start_url=URL [-a store=NAME] [-a js=auto|always|never]
+                       [-a max_pages=N] [-a allow_domains=HOST,HOST]
+
+Pages are discovered through the sitemaps that robots.txt names, `<prefix>sitemap.xml`, and the
+links of every page (categories, pagination, products). The crawl stays on the start URL's host
+and port, and under its path prefix (`http://host/shop/` crawls `/shop/...` only); extra hosts can
+be allowed with `allow_domains`. With `js=auto` every page is fetched statically first and fetched
+again through Chromium when it looks like a JavaScript shell; `js=always` renders every page,
+`js=never` none.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+import scrapy
+from scrapy.exceptions import CloseSpider
+from scrapy.http import HtmlResponse, Response, TextResponse
+from scrapy.linkextractors import LinkExtractor
+from scrapy.utils.gz import gunzip
+from scrapy.utils.sitemap import Sitemap
+from scrapy_playwright.page import PageMethod
+from twisted.python.failure import Failure
+
+from crawler.browser import looks_like_js_shell
+from crawler.items import PageItem
+from extractor.pages import now_iso
+
+JS_MODES = ("auto", "always", "never")
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+SITEMAP_LINE = re.compile(r"^\s*sitemap\s*:\s*(\S+)", re.I | re.M)
+
+
+def store_name(url: str) -> str:
+    """A file-system-safe store name from a URL: its host, plus its first path segment if any."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "store").removeprefix("www.")
+    segment = parts.path.strip("/").split("/")[0] if parts.path.count("/") > 1 else ""
+    name = f"{host}-{segment}" if segment else host
+    return re.sub(r"[^\w.-]+", "-", name).strip("-.") or "store"
+
+
+def path_prefix(url: str) -> str:
+    """The directory part of a URL's path: `/shop/` for `/shop/` and `/shop/index.html`."""
+    path = urlsplit(url).path or "/"
+    return path[: path.rfind("/") + 1]
+
+
+class StoreSpider(scrapy.Spider):
+    """Crawl one store: sitemaps and links, static first, the browser for JavaScript shells."""
+
+    name = "store"
+
+    def __init__(
+        self,
+        start_url: str = "",
+        store: str = "",
+        js: str = "auto",
+        max_pages: str | int = 0,
+        allow_domains: str = "",
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        parts = urlsplit(start_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"store spider needs -a start_url=http(s)://..., got {start_url!r}")
+        if js not in JS_MODES:
+            raise ValueError(f"js must be one of {', '.join(JS_MODES)}, got {js!r}")
+        self.start_url = start_url
+        self.store = store or store_name(start_url)
+        self.js = js
+        self.max_pages = int(max_pages or 0)
+        self.origin = f"{parts.scheme}://{parts.netloc}"
+        self.netloc = parts.netloc.lower()
+        self.prefix = path_prefix(start_url)
+        self.extra_hosts = {h.strip().lower() for h in allow_domains.split(",") if h.strip()}
+        self.allowed_domains = [parts.hostname, *self.extra_hosts]
+        self.pages = 0
+        self.links = LinkExtractor(tags=("a", "area", "link"), attrs=("href",))
+
+    # --- scope -----------------------------------------------------------------------------
+
+    def in_scope(self, url: str) -> bool:
+        """Whether a URL belongs to this store: same host and port, under the path prefix."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            return False
+        if (parts.hostname or "") in self.extra_hosts:
+            return True
+        return parts.netloc.lower() == self.netloc and (parts.path or "/").startswith(self.prefix)
+
+    # --- requests --------------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[Any]:
+        """The start page, robots.txt (for its Sitemap lines) and the store's sitemap.xml."""
+        self.logger.info(
+            "crawling store %r from %s (scope %s%s, js=%s)",
+            self.store,
+            self.start_url,
+            self.origin,
+            self.prefix,
+            self.js,
+        )
+        yield self.page_request(self.start_url)
+        yield scrapy.Request(
+            urljoin(self.origin, "/robots.txt"),
+            callback=self.parse_robots,
+            errback=self.discovery_failed,
+            priority=10,
+        )
+        yield self.sitemap_request(urljoin(self.origin, self.prefix + "sitemap.xml"))
+
+    def page_request(self, url: str, **kwargs: Any) -> scrapy.Request:
+        """A request for a page (through the browser when js=always)."""
+        url = urldefrag(url)[0]
+        if self.js == "always":
+            return self.browser_request(url, **kwargs)
+        return scrapy.Request(url, callback=self.parse_page, **kwargs)
+
+    def browser_request(self, url: str, mount: str | None = None, **kwargs: Any) -> scrapy.Request:
+        """A request rendered by Chromium; its page is closed as soon as the response is read."""
+        methods = [PageMethod("wait_for_load_state", "networkidle")]
+        return scrapy.Request(
+            url,
+            callback=self.parse_page,
+            meta={"playwright": True, "playwright_page_methods": methods},
+            **kwargs,
+        )
+
+    def sitemap_request(self, url: str) -> scrapy.Request:
+        """A request for a sitemap or sitemap index."""
+        return scrapy.Request(
+            url, callback=self.parse_sitemap, errback=self.discovery_failed, priority=5
+        )
+
+    # --- discovery -------------------------------------------------------------------------
+
+    def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
+        """Follow the Sitemap lines of robots.txt that point into the store."""
+        if not isinstance(response, TextResponse):
+            return
+        for url in SITEMAP_LINE.findall(response.text):
+            if self.in_scope(url):
+                yield self.sitemap_request(url)
+
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        """Pages and nested sitemaps of a sitemap (plain or gzipped XML)."""
+        body = response.body
+        if body[:2] == b"\x1f\x8b":
+            body = gunzip(body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
+        try:
+            sitemap = Sitemap(body)
+        except (ValueError, TypeError) as exc:
+            self.logger.warning("not a sitemap: %s (%s)", response.url, exc)
+            return
+        for entry in sitemap:
+            url = entry.get("loc", "")
+            if not url or not self.in_scope(url):
+                continue
+            if sitemap.type == "sitemapindex":
+                yield self.sitemap_request(url)
+            else:
+                yield self.page_request(url)
+
+    def discovery_failed(self, failure: Failure) -> None:
+        """A missing robots.txt or sitemap is normal: note it and go on with links."""
+        request = getattr(failure, "request", None)
+        self.logger.info(
+            "no sitemap data from %s: %s", getattr(request, "url", "?"), failure.getErrorMessage()
+        )
+
+    # --- pages -----------------------------------------------------------------------------
+
+    def parse_page(self, response: Response) -> Iterator[Any]:
+        """Yield the page item and follow the page's links; re-fetch JS shells in the browser."""
+        stats = self.crawler.stats
+        assert stats is not None
+        content_type = (response.headers.get("Content-Type") or b"").decode("latin-1") or None
+        if not _is_html(response, content_type):
+            stats.inc_value("shopwright/not_html")
+            self.logger.info("not an HTML page, not stored: %s (%s)", response.url, content_type)
+            return
+        assert isinstance(response, TextResponse)
+        rendered = bool(response.meta.get("playwright"))
+        browser_failed = response.meta.get("shopwright_browser_failed", False)
+        if self.js == "auto" and not rendered and not browser_failed:
+            verdict = looks_like_js_shell(response.text)
+            if verdict:
+                stats.inc_value("shopwright/js_shell")
+                self.logger.debug("JavaScript shell (%s): %s", verdict.reason, response.url)
+                yield self.browser_request(response.url, mount=verdict.mount, dont_filter=True)
+                return
+        if self.max_pages and self.pages >= self.max_pages:
+            raise CloseSpider("max_pages")
+        self.pages += 1
+        yield PageItem(
+            url=response.url,
+            store=self.store,
+            status=response.status,
+            html=response.text,
+            rendered=rendered,
+            content_type=content_type,
+            fetched_at=now_iso(),
+        )
+        for link in self.links.extract_links(response):
+            if self.in_scope(link.url):
+                yield self.page_request(link.url)
+
+
+def _is_html(response: Response, content_type: str | None) -> bool:
+    if not isinstance(response, TextResponse):
+        return False
+    if content_type:
+        return any(kind in content_type.lower() for kind in HTML_TYPES)
+    return isinstance(response, HtmlResponse)

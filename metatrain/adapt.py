@@ -7,6 +7,7 @@ inner loop as meta-training), and returns an extractor that decodes query pages.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import logging
 from collections.abc import Sequence
@@ -156,7 +157,44 @@ class ModelMethod:
         self.learner.train()
         adapted = self.algorithm.adapt(batch)
         self.learner.eval()
+        adapted.module.eval()  # the functional copy keeps the mode it was made in: no dropout
         return ModelExtractor(self.model, self.tokenizer, adapted, attributes, context)
+
+
+def adapted_model(extractor: ModelExtractor) -> ExtractorModel:
+    """A standalone model of the adapted store: adapted layers, head rows for its attributes.
+
+    Its `forward(batch, extractor.attributes)` gives the adapted extractor's logits; attributes
+    new to the model become learned rows of its head (`add_attributes`).
+    """
+    model = copy.deepcopy(extractor.model)
+    adapted = extractor.adapted
+    if adapted is None:
+        return model
+    state = {name.removeprefix("model."): t for name, t in adapted.params.items()}
+    missing = set(state) - set(model.state_dict())
+    if missing:
+        raise ValueError(f"adapted tensors unknown to the model: {sorted(missing)[:3]}")
+    model.load_state_dict(state, strict=False)
+    head = adapted.head
+    if head:
+        model.add_attributes(extractor.attributes, head["prototypes"])
+        rows = model.head.class_index(extractor.attributes)
+        with torch.no_grad():
+            model.head.prototypes[rows] = head["prototypes"].to(model.head.prototypes)
+            model.head.bias[rows] = head["bias"].to(model.head.bias)
+    return model
+
+
+def save_adapted(
+    extractor: ModelExtractor, directory: str | Path, training: dict[str, Any] | None = None
+) -> Path:
+    """Write the store's model directory (`from_pretrained` loads it)."""
+    directory = Path(directory)
+    model = adapted_model(extractor)
+    info = {"store_attributes": extractor.attributes, **(training or {})}
+    model.save_pretrained(directory, extractor.tokenizer, info)
+    return directory
 
 
 def shipped_model_dir(model: Path | None) -> Path:

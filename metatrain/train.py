@@ -163,8 +163,14 @@ def make_episode(
 
 
 def episode_metrics(algorithm: MetaAlgorithm, episode: Episode) -> tuple[float, float]:
-    """Query loss and token F1 after adapting to the support (no meta-gradient)."""
+    """Query loss and token F1 after adapting to the support (no meta-gradient).
+
+    The inner steps run in training mode, as in meta-training; the query is scored without
+    dropout (the functional copy keeps the mode it was made in, hence the explicit `eval`).
+    """
+    algorithm.model.train()
     adapted = algorithm.adapt(episode.support)
+    adapted.module.eval()
     query: WindowBatch = episode.query
     with torch.no_grad():
         head = adapted.head
@@ -305,7 +311,6 @@ def train(config: MetaTrainConfig, stores: Sequence[StoreTask] | None = None) ->
         done = step + 1
         record: dict[str, Any] = {"step": done, "query_loss": round(loss, 5)}
         if val_cache and (done % config.val_every == 0 or done == config.steps):
-            learner.eval()
             record |= {
                 k: round(v, 5)
                 for k, v in validate_fn(algorithm, val_cache, config, device, defaults).items()

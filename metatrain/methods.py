@@ -84,14 +84,24 @@ def register_model_method(name: str, factory: Callable[[Path | None], Method]) -
     MODEL_METHODS[name] = factory
 
 
-def build_methods(model: Path | None, baselines: bool) -> list[Method]:
+def build_methods(
+    model: Path | None, baselines: bool, only: Sequence[str] | None = None
+) -> list[Method]:
     """The methods an evaluation runs: the model's (`meta`), and with `baselines` the others.
 
     Without `baselines` a missing model is an error; with them, a model-based method whose model
-    is missing is skipped with a warning and the others still run.
+    is missing is skipped with a warning and the others still run. `only` names the methods to
+    run instead (any of `meta, pretrained, joint, wrapper, structured`).
     """
     import metatrain.adapt  # noqa: F401 - registers the model-based methods
 
+    if only is not None:
+        known = [*MODEL_METHOD_NAMES, *BASELINES]
+        unknown = [m for m in only if m not in known]
+        if unknown:
+            raise ValueError(f"unknown methods {unknown}; known: {known}")
+        chosen = [MODEL_METHODS[m](model) for m in only if m in MODEL_METHODS]
+        return chosen + [BASELINES[m]() for m in only if m in BASELINES]
     methods: list[Method] = []
     wanted = ["meta"] + (["pretrained", "joint"] if baselines else [])
     for name in wanted:

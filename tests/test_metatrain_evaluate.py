@@ -158,3 +158,11 @@ def test_model_methods_with_a_tiny_model(
 def test_evaluate_without_model_or_baselines_fails_clearly(labels: Path, tmp_path: Path) -> None:
     args = ["evaluate", "--labels", str(labels), "--out", str(tmp_path / "o")]
     assert main([*args, "--model", str(tmp_path / "missing")]) == 2
+    assert main([*args, "--methods", "wrapper,nope"]) == 2
+
+
+def test_methods_option_selects(labels: Path, tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    args = ["evaluate", "--labels", str(labels), "--out", str(out), "--shots", "1"]
+    assert main([*args, "--repeats", "1", "--methods", "wrapper", "--no-progress"]) == 0
+    assert json.loads((out / "report.json").read_text())["methods"] == ["wrapper"]

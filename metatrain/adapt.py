@@ -70,7 +70,8 @@ class ModelExtractor:
         if not nodes:
             return {}, {}
         kept = prune_template_nodes([*self.context, nodes])[-1]
-        windows = encode_page(kept, self.tokenizer, self.model.config.features)
+        config = self.model.config
+        windows = encode_page(kept, self.tokenizer, config.features, page_tokens=config.page_tokens)
         probs: list[torch.Tensor] = []
         for b in range(0, len(windows), self.batch_size):
             chunk = windows[b : b + self.batch_size]

@@ -26,6 +26,39 @@ from extractor.features import prune_template_nodes  # noqa: E402
 from extractor.model import ExtractorConfig, ExtractorModel, load_tokenizer  # noqa: E402
 
 
+def print_coverage(
+    root: Path, entries: list[dict], tokenizer: object, config: ExtractorConfig
+) -> None:
+    """Per attribute, the share of gold spans (from the matcher) whose node is still encoded."""
+    from extractor.features import encode_page
+    from extractor.matching import match_values
+
+    stores: dict[str, list[dict]] = {}
+    for entry in entries:
+        stores.setdefault(entry["site"], []).append(entry)
+    total: dict[str, list[int]] = {}
+    for group in stores.values():
+        node_lists = [text_nodes((root / e["file"]).read_bytes()) for e in group]
+        kept = prune_template_nodes(node_lists)
+        for entry, nodes, pruned in zip(group, node_lists, kept, strict=True):
+            spans = match_values(nodes, entry["labels"], entry.get("url")).spans
+            windows = encode_page(
+                pruned, tokenizer, config.features, page_tokens=config.page_tokens
+            )
+            encoded = {pruned[i]["xpath"] for w in windows for i in w.node_ids}
+            pruned_xpaths = {n["xpath"] for n in pruned}
+            for attribute, items in spans.items():
+                if not items:
+                    continue
+                counts = total.setdefault(attribute, [0, 0, 0])
+                counts[0] += 1
+                counts[1] += any(s["xpath"] in pruned_xpaths for s in items)
+                counts[2] += any(s["xpath"] in encoded for s in items)
+    print("gold spans kept: attribute, matched pages, after pruning, after page budget")
+    for attribute, (n, after_prune, after_budget) in sorted(total.items()):
+        print(f"  {attribute:14s} {n:4d} {after_prune / n:6.1%} {after_budget / n:6.1%}")
+
+
 def main() -> int:
     """Measure and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -36,7 +69,12 @@ def main() -> int:
     parser.add_argument("--page-tokens", type=int, default=0, help="tokens per page (0: all)")
     parser.add_argument("--max-windows", type=int, default=None, help="windows kept per page")
     parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--threads", type=int, default=2, help="torch threads (1 is faster on a busy machine)"
+    )
+    parser.add_argument(
+        "--coverage", action="store_true", help="also: share of matched gold spans still encoded"
+    )
     parser.add_argument("--limit", type=int, default=0, help="pages (0: all)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -103,10 +141,13 @@ def main() -> int:
     print(f"tokens: {raw_tokens} raw -> {kept_tokens} after pruning ({removed:.1%} removed)")
     print(f"  -> {capped_tokens} after the {cap}-token node cap ({capped:.1%} removed in all)")
     print(f"  mean per page after pruning and cap: {capped_tokens / max(pages, 1):.0f} tokens")
+    if args.coverage:
+        print_coverage(args.realpages, entries, tokenizer, model.config)
     print(f"parse HTML -> nodes: {pages / parse_s:.1f} pages/s")
     print(f"extract from nodes (prune, features, model, decode): {pages / model_s:.1f} pages/s")
     print(f"end to end from HTML: {pages / (parse_s + model_s):.1f} pages/s")
     print(f"peak memory (maxrss): {peak_mb:.0f} MB")
+    print(f"load average during the run (other jobs share the CPU): {os.getloadavg()}")
     return 0
 
 

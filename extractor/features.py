@@ -48,6 +48,7 @@ BOILERPLATE_TEXT = re.compile(
 #: A list with more items than this, nearly all links, is a menu or a link farm.
 LINK_LIST_MAX = 25
 _STEP = re.compile(r"^([^\[]+)(?:\[(\d+)\])?$")
+_INDEX = re.compile(r"\[\d+\]")
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 _LIST_ITEM = re.compile(r"^(.*/(?:ul|ol)(?:\[\d+\])?)/li(?:\[(\d+)\])?(?:/|$)")
 
@@ -127,7 +128,7 @@ def hint_ids(attrs: Mapping[str, str], buckets: int, limit: int) -> list[int]:
 
 
 def _steps(xpath: str) -> list[str]:
-    return [_STEP.sub(r"\1", s).lower() for s in xpath.strip("/").split("/")]
+    return _INDEX.sub("", xpath).strip("/").lower().split("/")
 
 
 def is_boilerplate(node: Node) -> bool:

@@ -10,10 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
-from extractor.dom import PageError, iter_text_nodes, parse_html
+from extractor.dom import PageError, parse_html
 
 if TYPE_CHECKING:
-    import lxml.html
     from playwright.async_api import Request as PlaywrightRequest
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
@@ -38,6 +37,8 @@ MOUNT_ATTRS = (
     "data-app",
     "data-mount",
 )
+#: A mount element showing at most this many characters ("Loading…") is still empty.
+MAX_PLACEHOLDER_TEXT = 40
 NOSCRIPT_JS = re.compile(r"javascript|\bjs\b", re.I)
 #: Resource types the crawl never needs from the browser: the DOM is what is kept.
 SKIPPED_RESOURCES = frozenset({"image", "media", "font"})
@@ -56,48 +57,64 @@ class ShellVerdict:
         return self.is_shell
 
 
-def _empty_mount(root: lxml.html.HtmlElement) -> str | None:
-    """The CSS selector of an empty app-mount element (`<div id="app"></div>`), if any."""
+def _visible_text(element: Any) -> str:
+    """The whitespace-collapsed text an element shows (scripts, styles, templates left out)."""
+    parts = element.xpath(
+        ".//text()[not(ancestor::script or ancestor::style or ancestor::noscript"
+        " or ancestor::template)]"
+    )
+    return " ".join(" ".join(parts).split())
+
+
+def _placeholder_mount(root: Any) -> str | None:
+    """The CSS selector of the innermost app-mount element showing at most a placeholder."""
+    found = None
     for element in root.iter("div", "main", "section", "article", "app", "app-root"):
         attrs = element.attrib
         ident = attrs.get("id", "")
         is_mount = bool(MOUNT_ID.match(ident)) or any(name in attrs for name in MOUNT_ATTRS)
-        if not is_mount:
+        if not is_mount or len(_visible_text(element)) > MAX_PLACEHOLDER_TEXT:
             continue
-        has_text = bool("".join(element.itertext()).strip())
-        if len(element) == 0 or not has_text:
-            if ident and re.fullmatch(r"[A-Za-z_][\w-]*", ident):
-                return f"#{ident}"
-            return element.tag
-    return None
+        if ident and re.fullmatch(r"[A-Za-z_][\w-]*", ident):
+            found = f"#{ident}"
+        else:
+            found = str(element.tag)
+    return found
 
 
-def looks_like_js_shell(html: str | bytes, content_type: str | None = None) -> ShellVerdict:
+def looks_like_js_shell(page: str | bytes | Any, content_type: str | None = None) -> ShellVerdict:
     """Whether a page needs a browser: it has scripts and shows (almost) nothing without them.
 
-    A page is a shell when it carries scripts and either shows fewer than `MIN_STATIC_TEXT`
-    visible characters, or has no `<h1>` but an empty app-mount element (`<div id="app">`,
-    `data-reactroot`...) or a `<noscript>` asking for JavaScript. A page without scripts is never
-    a shell: nothing could fill it in.
+    `page` is HTML or an already parsed lxml root (e.g. `response.selector.root`). A page is a
+    shell when it carries scripts and either shows fewer than `MIN_STATIC_TEXT` visible
+    characters, or has no `<h1>` but an app-mount element (`<div id="app">`, `data-reactroot`...)
+    that shows at most a loading placeholder, or a `<noscript>` asking for JavaScript. A page
+    without scripts is never a shell: nothing could fill it in.
     """
-    try:
-        root = parse_html(html, content_type)
-    except PageError:
-        return ShellVerdict(False, "not parseable")
-    scripts = [s for s in root.iter("script") if s.get("src") or (s.text or "").strip()]
-    scripts = [s for s in scripts if "json" not in (s.get("type") or "").lower()]
+    if isinstance(page, str | bytes):
+        try:
+            root = parse_html(page, content_type)
+        except PageError:
+            return ShellVerdict(False, "not parseable")
+    else:
+        root = page
+    scripts = [
+        s
+        for s in root.iter("script")
+        if (s.get("src") or (s.text or "").strip()) and "json" not in (s.get("type") or "").lower()
+    ]
     if not scripts:
         return ShellVerdict(False, "no scripts")
-    nodes = list(iter_text_nodes(root))
-    visible = sum(len(node["text"]) for node in nodes)
-    mount = _empty_mount(root)
+    body = root.find("body")
+    visible = len(_visible_text(body if body is not None else root))
+    mount = _placeholder_mount(root)
     if visible < MIN_STATIC_TEXT:
         return ShellVerdict(True, f"{visible} visible characters", mount)
-    if any(node["tag"] == "h1" for node in nodes):
+    if any(_visible_text(h1) for h1 in root.iter("h1")):
         return ShellVerdict(False, "has a heading")
     if mount:
-        return ShellVerdict(True, f"empty mount element {mount}", mount)
-    if any(NOSCRIPT_JS.search(n.text_content() or "") for n in root.iter("noscript")):
+        return ShellVerdict(True, f"mount element {mount} shows a placeholder", mount)
+    if any(NOSCRIPT_JS.search(" ".join(n.itertext())) for n in root.iter("noscript")):
         return ShellVerdict(True, "noscript asks for JavaScript", mount)
     return ShellVerdict(False, "shows content")
 

@@ -13,27 +13,43 @@ again through Chromium when it looks like a JavaScript shell; `js=always` render
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import scrapy
 from scrapy.exceptions import CloseSpider
 from scrapy.http import HtmlResponse, Response, TextResponse
-from scrapy.linkextractors import LinkExtractor
+from scrapy.linkextractors import IGNORED_EXTENSIONS
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
 from scrapy_playwright.page import PageMethod
 from twisted.python.failure import Failure
 
-from crawler.browser import looks_like_js_shell
+from crawler.browser import MAX_PLACEHOLDER_TEXT, looks_like_js_shell
 from crawler.items import PageItem
 from extractor.pages import now_iso
 
 JS_MODES = ("auto", "always", "never")
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 SITEMAP_LINE = re.compile(r"^\s*sitemap\s*:\s*(\S+)", re.I | re.M)
+#: Query parameters that name a page (pagination, product or category ids, shop-software routes).
+#: Every other parameter (facets, sorting, tracking, sessions) is dropped from followed links:
+#: faceted navigation otherwise multiplies one listing into thousands of URLs.
+KEPT_QUERY_KEYS = (
+    r"page|p|pg|paged|pagenum|page_?number|start|offset|from"
+    r"|id|pid|item|item_?id|product|products?_id|product_?id|prod|sku|slug|handle"
+    r"|cat|category|categories|category_?id|cat_?id|cid|c|cpath|path|route|main_page"
+)
+#: True once the mount element shows more than a placeholder (args: selector, placeholder size).
+MOUNT_FILLED_JS = (
+    "([sel, size]) => { const e = document.querySelector(sel);"
+    " return !!e && e.innerText.trim().length > size; }"
+)
+LINK_XPATH = "//a/@href | //area/@href | //link[@rel='next' or @rel='prev']/@href"
+SKIPPED_EXTENSIONS = frozenset("." + ext for ext in IGNORED_EXTENSIONS)
 
 
 def store_name(url: str) -> str:
@@ -43,6 +59,16 @@ def store_name(url: str) -> str:
     segment = parts.path.strip("/").split("/")[0] if parts.path.count("/") > 1 else ""
     name = f"{host}-{segment}" if segment else host
     return re.sub(r"[^\w.-]+", "-", name).strip("-.") or "store"
+
+
+def clean_url(url: str, kept_keys: re.Pattern[str]) -> str:
+    """The URL without its fragment and without query parameters that do not name a page."""
+    parts = urlsplit(url)
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        query = urlencode([(k, v) for k, v in pairs if kept_keys.fullmatch(k)])
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
 
 
 def path_prefix(url: str) -> str:
@@ -82,7 +108,7 @@ class StoreSpider(scrapy.Spider):
         self.extra_hosts = {h.strip().lower() for h in allow_domains.split(",") if h.strip()}
         self.allowed_domains = [parts.hostname, *self.extra_hosts]
         self.pages = 0
-        self.links = LinkExtractor(tags=("a", "area", "link"), attrs=("href",))
+        self.kept_query_keys = re.compile(KEPT_QUERY_KEYS, re.I)
 
     # --- scope -----------------------------------------------------------------------------
 
@@ -118,18 +144,27 @@ class StoreSpider(scrapy.Spider):
 
     def page_request(self, url: str, **kwargs: Any) -> scrapy.Request:
         """A request for a page (through the browser when js=always)."""
-        url = urldefrag(url)[0]
+        url = clean_url(url, self.kept_query_keys)
         if self.js == "always":
             return self.browser_request(url, **kwargs)
         return scrapy.Request(url, callback=self.parse_page, **kwargs)
 
     def browser_request(self, url: str, mount: str | None = None, **kwargs: Any) -> scrapy.Request:
-        """A request rendered by Chromium; its page is closed as soon as the response is read."""
-        methods = [PageMethod("wait_for_load_state", "networkidle")]
+        """A request rendered by Chromium; its page is closed as soon as the response is read.
+
+        With the shell's mount element known, rendering is done when the mount shows more than
+        a placeholder; otherwise when the network has been idle for 500 ms.
+        """
+        if mount:
+            wait = PageMethod(
+                "wait_for_function", MOUNT_FILLED_JS, arg=[mount, MAX_PLACEHOLDER_TEXT]
+            )
+        else:
+            wait = PageMethod("wait_for_load_state", "networkidle")
         return scrapy.Request(
             url,
             callback=self.parse_page,
-            meta={"playwright": True, "playwright_page_methods": methods},
+            meta={"playwright": True, "playwright_page_methods": [wait]},
             **kwargs,
         )
 
@@ -190,7 +225,7 @@ class StoreSpider(scrapy.Spider):
         rendered = bool(response.meta.get("playwright"))
         browser_failed = response.meta.get("shopwright_browser_failed", False)
         if self.js == "auto" and not rendered and not browser_failed:
-            verdict = looks_like_js_shell(response.text)
+            verdict = looks_like_js_shell(response.selector.root)
             if verdict:
                 stats.inc_value("shopwright/js_shell")
                 self.logger.debug("JavaScript shell (%s): %s", verdict.reason, response.url)
@@ -208,9 +243,22 @@ class StoreSpider(scrapy.Spider):
             content_type=content_type,
             fetched_at=now_iso(),
         )
-        for link in self.links.extract_links(response):
-            if self.in_scope(link.url):
-                yield self.page_request(link.url)
+        for url in self.page_links(response):
+            yield self.page_request(url)
+
+    def page_links(self, response: TextResponse) -> list[str]:
+        """In-scope page URLs a page links to (anchors, image maps, rel=next/prev), cleaned."""
+        urls: dict[str, None] = {}
+        for href in response.xpath(LINK_XPATH).getall():
+            href = href.strip()
+            if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
+                continue
+            url = clean_url(response.urljoin(href), self.kept_query_keys)
+            if posixpath.splitext(urlsplit(url).path)[1].lower() in SKIPPED_EXTENSIONS:
+                continue
+            if self.in_scope(url):
+                urls[url] = None
+        return list(urls)
 
 
 def _is_html(response: Response, content_type: str | None) -> bool:

@@ -132,7 +132,12 @@ def _steps(xpath: str) -> list[str]:
 
 
 def is_boilerplate(node: Node) -> bool:
-    """Single-page rule: a cookie/newsletter box, or header/footer/aside outside main/article."""
+    """Single-page rule: a cookie/newsletter box, or header/footer/aside outside main/article.
+
+    A page's h1 is never boilerplate: some stores put the product title in a <header>.
+    """
+    if node["tag"] == "h1":
+        return False
     for step in _steps(node["xpath"]):
         if step in CONTENT_TAGS:
             break
@@ -175,7 +180,7 @@ def _link_farm(nodes: Sequence[Node]) -> set[int]:
     return drop
 
 
-def _template_runs(pages: Sequence[Sequence[Node]], min_run: int = 3) -> list[set[int]]:
+def _template_runs(pages: Sequence[Sequence[Node]], min_run: int = 6) -> list[set[int]]:
     """Per page, nodes whose (xpath, text) or text recurs on nearly all pages, in runs of min_run.
 
     Only runs are dropped: a lone recurring node between varying ones ("In stock", "€", a brand

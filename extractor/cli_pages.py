@@ -6,8 +6,6 @@ import argparse
 import json
 from pathlib import Path
 
-from extractor.pages import import_html_files
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the import-pages subcommand."""
@@ -26,6 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Import the pages and print how many each store got."""
+    from extractor.pages import import_html_files
+
     source: Path = args.source
     if not source.exists():
         raise FileNotFoundError(f"{source} does not exist")

@@ -7,18 +7,31 @@ import dataclasses
 import json
 from typing import Any
 
-from extractor.train import TrainConfig
+DESCRIPTION = (
+    "Train the token-classification extractor on folders in the labels.jsonl format "
+    "(`python -m fixtures write` output, ../shared/realpages); spans come from the value matcher. "
+    "Stores are split into train and held-out eval stores."
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the train subcommand; its options are TrainConfig's fields."""
+    """Add the train subcommand; its options (TrainConfig's fields) are parsed in `run`, so that
+    `shopwright --help` does not import torch."""
     parser = subparsers.add_parser(
         "train",
         help="train the extractor on labelled pages (supervised baseline)",
-        description="Train the token-classification extractor on folders in the labels.jsonl "
-        "format (`python -m fixtures write` output, ../shared/realpages); spans come from the "
-        "value matcher. Stores are split into train and held-out eval stores.",
+        description=DESCRIPTION,
+        add_help=False,
     )
+    parser.add_argument("argv", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    parser.set_defaults(func=run)
+
+
+def train_parser() -> argparse.ArgumentParser:
+    """The full parser of `shopwright train` (imports the training code)."""
+    from extractor.train import TrainConfig
+
+    parser = argparse.ArgumentParser(prog="shopwright train", description=DESCRIPTION)
     parser.add_argument("data", nargs="+", help="folders that hold a labels.jsonl")
     for f in dataclasses.fields(TrainConfig):
         if f.name == "data":
@@ -32,14 +45,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         else:
             kind = {"int": int, "float": float}.get(str(f.type), str)
             parser.add_argument(flag, type=kind, default=default, help=help_text)
-    parser.set_defaults(func=run)
+    return parser
 
 
 def run(args: argparse.Namespace) -> int:
     """Train and print the held-out metrics as JSON."""
-    from extractor.train import train
+    from extractor.train import TrainConfig, train
 
-    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)}
+    options = train_parser().parse_args(args.argv)
+    values = {f.name: getattr(options, f.name) for f in dataclasses.fields(TrainConfig)}
     metrics = train(TrainConfig(**values))
     print(json.dumps({"out": values["out"], "eval": metrics.get("eval", {})}, indent=2))
     return 0

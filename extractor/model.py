@@ -242,17 +242,25 @@ class ExtractorModel(nn.Module):
         layers = self.layers
         return [layers[i] for i in range(start, len(layers) if stop is None else stop)]
 
-    def _mask(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> Any:
+    def attention_bias(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> Any:
+        """The encoder layers' attention mask argument for a [B, T] padding mask (the form
+        depends on the attention implementation: eager/sdpa)."""
         return create_bidirectional_mask(
             config=self.encoder.config, inputs_embeds=hidden, attention_mask=attention_mask
         )
 
+    def set_attention(self, implementation: str) -> None:
+        """Switch the encoder's attention kernel: "eager" (needed for second-order MAML) or
+        "sdpa" (faster at inference)."""
+        self.encoder.set_attn_implementation(implementation)
+
     def _run_layers(
-        self, hidden: torch.Tensor, attention_mask: torch.Tensor, layers: Sequence[nn.Module]
+        self, hidden: torch.Tensor, attention_mask: torch.Tensor, start: int, stop: int | None
     ) -> torch.Tensor:
-        mask = self._mask(hidden, attention_mask)
-        for layer in layers:
-            out = layer(hidden, mask)
+        mask = self.attention_bias(hidden, attention_mask)
+        layers = self.layers
+        for i in range(start, len(layers) if stop is None else stop):
+            out = layers[i](hidden, mask)  # by index: slicing breaks inside `higher`
             hidden = out[0] if isinstance(out, tuple) else out
         return hidden
 
@@ -264,13 +272,11 @@ class ExtractorModel(nn.Module):
             struct = self.structure(batch["xpath_tags"], batch["xpath_subs"], batch["hints"])
             embeddings: Any = self.encoder.embeddings
             hidden = embeddings(inputs_embeds=words + struct)
-            return self._run_layers(
-                hidden, batch["attention_mask"], self._layer_range(0, self.n_lower)
-            )
+            return self._run_layers(hidden, batch["attention_mask"], 0, self.n_lower)
 
     def encode_upper(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """The top `upper_layers` layers on lower hidden states."""
-        return self._run_layers(hidden, attention_mask, self._layer_range(self.n_lower, None))
+        return self._run_layers(hidden, attention_mask, self.n_lower, None)
 
     def forward_upper(
         self,

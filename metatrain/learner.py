@@ -65,7 +65,7 @@ class UpperLearner(nn.Module):
         be used here."""
         model = self.model
         layers = model.layers
-        attention = model._mask(hidden, mask)
+        attention = model.attention_bias(hidden, mask)
         for i in range(model.n_lower, len(layers)):
             out = layers[i](hidden, attention)
             hidden = out[0] if isinstance(out, tuple) else out

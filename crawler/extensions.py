@@ -1,7 +1,8 @@
-"""JOBDIR recovery: a crawl killed without a clean shutdown restarts its queue, losing no page."""
+"""Crawl extensions: JOBDIR recovery after a kill, and final stats written to a file."""
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 from pathlib import Path
@@ -65,3 +66,28 @@ class JobdirRecovery:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         """A clean close (finished, or stopped by SIGINT): the queue on disk is consistent."""
         self.marker.unlink(missing_ok=True)
+
+
+class StatsFile:
+    """Write the crawl's final stats as JSON to `SHOPWRIGHT_STATS_FILE` (for tests, benchmarks)."""
+
+    def __init__(self, crawler: Crawler, path: Path) -> None:
+        self.crawler = crawler
+        self.path = path
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        """Enabled only when `SHOPWRIGHT_STATS_FILE` is set."""
+        path = crawler.settings.get("SHOPWRIGHT_STATS_FILE")
+        if not path:
+            raise NotConfigured
+        extension = cls(crawler, Path(path))
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        """Dump the stats (values JSON cannot hold, like datetimes, become strings)."""
+        assert self.crawler.stats is not None
+        stats = {**self.crawler.stats.get_stats(), "finish_reason": reason}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(json.dumps(stats, indent=1, sort_keys=True, default=str))

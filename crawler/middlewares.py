@@ -1,4 +1,4 @@
-"""Downloader middlewares: keep the crawl inside its store, and survive a failing browser."""
+"""Downloader middlewares: stay inside the store, obey robots.txt, survive a failing browser."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import logging
 from typing import TYPE_CHECKING
 
 from playwright.async_api import Error as PlaywrightError
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
 
 if TYPE_CHECKING:
     from typing import Self
@@ -15,6 +17,7 @@ if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+    from scrapy.robotstxt import RobotParser
 
 logger = logging.getLogger(__name__)
 
@@ -95,3 +98,23 @@ class BrowserFallbackMiddleware:
         }
         meta["shopwright_browser_failed"] = True
         return request.replace(meta=meta, dont_filter=True)
+
+
+class ConcurrentSafeRobotsTxtMiddleware(RobotsTxtMiddleware):
+    """Scrapy's RobotsTxtMiddleware, with every request checked while robots.txt is loading.
+
+    In Scrapy 2.19, requests that wait for a host's robots.txt share one Deferred; the first
+    waiter's callback returns None, so every later waiter receives None, which means "no
+    robots.txt, allow all": disallowed pages that were requested early (typically the queue a
+    JOBDIR crawl resumes with) were fetched. Here a waiter that got None takes the parser that
+    is stored for the host by then.
+    """
+
+    async def robot_parser(self, request: Request) -> RobotParser | None:
+        """The parsed robots.txt of the request's host (None only when it could not be read)."""
+        parser = await super().robot_parser(request)
+        if parser is None:
+            stored = self._parsers.get(urlparse_cached(request).netloc)
+            if stored is not None and not isinstance(stored, Deferred):
+                return stored
+        return parser

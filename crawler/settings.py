@@ -8,6 +8,7 @@ Every value can be overridden per crawl with `-s NAME=VALUE`. shopwright's own s
   default only records made from pages by later pipelines (product records) reach the feed.
 - `SHOPWRIGHT_CHROMIUM` (default `/usr/bin/chromium`): the browser Playwright launches; it is
   merged into `PLAYWRIGHT_LAUNCH_OPTIONS` by `crawler.browser.BrowserAddon`.
+- `SHOPWRIGHT_STATS_FILE` (default unset): write the final crawl stats there as JSON.
 - `SHOPWRIGHT_BROWSER_RETRIES` (default 1): browser attempts after a failed render before the page
   is stored as fetched statically (with an error logged).
 """
@@ -51,6 +52,8 @@ REMOTE_CONTROL_ENABLED = False
 ADDONS = {"crawler.browser.BrowserAddon": 100}
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.StoreScopeMiddleware": 60,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.ConcurrentSafeRobotsTxtMiddleware": 100,
     "crawler.middlewares.BrowserFallbackMiddleware": 540,
 }
 ITEM_PIPELINES = {
@@ -58,7 +61,7 @@ ITEM_PIPELINES = {
     # Extraction pipelines (page -> product record) go between these two.
     "crawler.pipelines.DropPagesPipeline": 1000,
 }
-EXTENSIONS = {"crawler.extensions.JobdirRecovery": 0}
+EXTENSIONS = {"crawler.extensions.JobdirRecovery": 0, "crawler.extensions.StatsFile": 0}
 
 # --- Browser (scrapy-playwright). Only requests with `meta["playwright"]` go through Chromium;
 # Playwright and the browser start with the first such request, never in a static-only crawl.
@@ -92,6 +95,7 @@ SHOPWRIGHT_DATA_DIR = "data"
 SHOPWRIGHT_SHARD_SIZE = 64
 SHOPWRIGHT_FEED_PAGES = False
 SHOPWRIGHT_BROWSER_RETRIES = 1
+SHOPWRIGHT_STATS_FILE = None
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -234,13 +234,20 @@ def extract_pages(
     prune: bool = True,
     max_windows: int | None = None,
     page_tokens: int | None = None,
+    context: Sequence[Sequence[Node]] = (),
+    forward: Callable[[Mapping[str, torch.Tensor]], torch.Tensor] | None = None,
 ) -> list[Extraction]:
     """Extract the pages of one store (template pruning looks across them when >= 3).
 
-    `page_tokens` (default: the model config's) limits each page to the nodes around its title.
+    `page_tokens` (default: the model config's) limits each page to its most promising nodes.
+    `context` holds other pages of the store that only help template pruning (support pages);
+    `forward` replaces the model's logits (an adapted functional copy).
     """
     attrs = list(model.config.attributes if attributes is None else attributes)
-    kept = prune_template_nodes(pages) if prune else [list(p) for p in pages]
+    if prune:
+        kept = prune_template_nodes([*context, *pages])[len(context) :]
+    else:
+        kept = [list(p) for p in pages]
     features = model.config.features
     budget = model.config.page_tokens if page_tokens is None else page_tokens
     page_windows = [
@@ -255,7 +262,8 @@ def extract_pages(
         keys = flat[b : b + batch_size]
         windows = [page_windows[p][i] for p, i in keys]
         batch = {k: v.to(model.device) for k, v in collate(windows).items()}
-        out = model(batch, attrs, prototypes, bias).softmax(-1).float().cpu()
+        logits = model(batch, attrs, prototypes, bias) if forward is None else forward(batch)
+        out = logits.softmax(-1).float().cpu()
         for row, key in enumerate(keys):
             probs[key] = out[row, : len(windows[row].input_ids)]
     model.train(was_training)

@@ -10,17 +10,18 @@ from __future__ import annotations
 import copy
 import dataclasses
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from extractor.decode import decode_page
 from extractor.dom import Node
-from extractor.features import Window, collate, encode_page, prune_template_nodes
+from extractor.extract import DEFAULT_MODEL_DIR, Extractor, PageInput
+from extractor.features import Spans, collate, encode_page, prune_template_nodes
 from extractor.model import PACKAGED_ENCODER, ExtractorConfig, ExtractorModel, load_tokenizer
+from extractor.product_page import page_language
 from metatrain.algorithms import Adapted, make_algorithm
 from metatrain.learner import UpperLearner, WindowBatch, stack_windows, task_loss
 from metatrain.methods import Prediction, register_model_method
@@ -30,7 +31,7 @@ from metatrain.train import adapted_names, taggable
 logger = logging.getLogger(__name__)
 
 #: Where the shipped meta-trained model lives (package data).
-SHIPPED_MODEL = Path(__file__).resolve().parent / "model"
+SHIPPED_MODEL = DEFAULT_MODEL_DIR
 
 
 @dataclass
@@ -45,7 +46,8 @@ class AdaptSettings:
 
 
 class ModelExtractor:
-    """An adapted model: decodes the attributes of a store from a page's windows."""
+    """An adapted model: extracts a store's attributes through `extractor.extract.Extractor`, the
+    code path of `shopwright extract` (model spans fused with the page's structured data)."""
 
     def __init__(
         self,
@@ -62,39 +64,37 @@ class ModelExtractor:
         self.attributes = attributes
         self.context = context  #: support pages' nodes: template pruning looks across pages
         self.batch_size = batch_size
+        self.extractor = Extractor(
+            model,
+            tokenizer,
+            attributes,
+            forward=self._logits if adapted is not None else None,
+            context=context,
+            batch_size=batch_size,
+        )
 
-    @torch.inference_mode()
     def extract(self, page: Page) -> Prediction:
         """Values and confidences of one page (its HTML only)."""
-        nodes = page.parsed().nodes
-        if not nodes:
+        parsed = page.parsed()
+        if not parsed.nodes:
             return {}, {}
-        kept = prune_template_nodes([*self.context, nodes])[-1]
-        config = self.model.config
-        windows = encode_page(kept, self.tokenizer, config.features, page_tokens=config.page_tokens)
-        probs: list[torch.Tensor] = []
-        for b in range(0, len(windows), self.batch_size):
-            chunk = windows[b : b + self.batch_size]
-            probs += [p for p in self._probs(chunk)]
-        result = decode_page(kept, windows, probs, self.attributes)
-        return dict(result.values), dict(result.confidence)
+        lang = page_language(parsed.root) if parsed.root is not None else None
+        item = PageInput(page.url or "", parsed.nodes, parsed.html, lang or None, parsed.root)
+        return self.extractor.extract_values([item])[0]
 
-    def _probs(self, windows: Sequence[Window]) -> list[torch.Tensor]:
-        batch = {k: v.to(self.model.device) for k, v in collate(windows).items()}
+    def _logits(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """The adapted functional copy's logits on a batch of windows."""
+        assert self.adapted is not None
         hidden = self.model.encode_lower(batch)
-        if self.adapted is None:
-            logits = self.model.forward_upper(hidden, batch["attention_mask"], self.attributes)
-        else:
-            head = self.adapted.head or {}
-            logits = self.adapted.module(
-                hidden,
-                batch["attention_mask"],
-                self.attributes,
-                head.get("prototypes"),
-                head.get("bias"),
-            )
-        out = logits.softmax(-1).float().cpu()
-        return [out[i, : len(w.input_ids)] for i, w in enumerate(windows)]
+        head = self.adapted.head or {}
+        logits: torch.Tensor = self.adapted.module(
+            hidden,
+            batch["attention_mask"],
+            self.attributes,
+            head.get("prototypes"),
+            head.get("bias"),
+        )
+        return logits
 
 
 class ModelMethod:
@@ -120,20 +120,21 @@ class ModelMethod:
         )
 
     @torch.no_grad()
-    def _support_batch(self, support: Sequence[AnnotatedPage]) -> WindowBatch | None:
-        attributes = taggable([a for page in support for a in page.attributes])
+    def _support_batch(
+        self, nodes: Sequence[Sequence[Node]], page_spans: Sequence[Spans]
+    ) -> WindowBatch | None:
+        attributes = taggable([a for sp in page_spans for a, items in sp.items() if items])
         attributes = list(dict.fromkeys(attributes))
         if not attributes:
             return None
-        spans = [{a: list(s) for a, s in p.match.spans.items() if a in attributes} for p in support]
-        nodes = [p.page.parsed().nodes for p in support]
+        spans = [{a: list(s) for a, s in sp.items() if a in attributes} for sp in page_spans]
         protect = [{s["xpath"] for items in sp.values() for s in items} for sp in spans]
         kept = prune_template_nodes(nodes, protect)
         features = self.model.config.features
         hidden: list[torch.Tensor] = []
         labels: list[torch.Tensor] = []
-        for page_nodes, page_spans in zip(kept, spans, strict=True):
-            windows = encode_page(page_nodes, self.tokenizer, features, page_spans, attributes)
+        for page_nodes, marked in zip(kept, spans, strict=True):
+            windows = encode_page(page_nodes, self.tokenizer, features, marked, attributes)
             chosen = [w for w in windows if any(y > 0 for y in w.labels or [])]
             chosen = chosen[: self.settings.max_windows]
             for b in range(0, len(chosen), self.settings.batch_size):
@@ -148,8 +149,16 @@ class ModelMethod:
 
     def adapt(self, support: Sequence[AnnotatedPage]) -> ModelExtractor:
         """Prototypes from the support spans, then SGD steps on the top layers and the head."""
-        context = [p.page.parsed().nodes for p in support]
-        batch = self._support_batch(support) if support else None
+        nodes = [p.page.parsed().nodes for p in support]
+        spans = [{a: s for a, s in p.match.spans.items() if a in p.attributes} for p in support]
+        return self.adapt_spans(nodes, spans)
+
+    def adapt_spans(
+        self, nodes: Sequence[Sequence[Node]], spans: Sequence[Spans]
+    ) -> ModelExtractor:
+        """Adapt from annotated pages given as their text nodes and `{attribute: [spans]}`."""
+        context = [list(n) for n in nodes]
+        batch = self._support_batch(nodes, spans) if nodes else None
         defaults = list(self.model.config.attributes)
         if batch is None:
             return ModelExtractor(self.model, self.tokenizer, None, defaults, context)

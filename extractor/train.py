@@ -8,7 +8,7 @@ import math
 import random
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,18 @@ class TrainConfig:
     eval_every: int = field(default=200, metadata={"help": "steps between evaluations (0: end)"})
     checkpoint_every: int = field(default=200, metadata={"help": "steps between checkpoints"})
     max_pages: int = field(default=0, metadata={"help": "use at most this many pages (0: all)"})
+    exclude_industries: str = field(
+        default="",
+        metadata={"help": "comma list of fixture industries left out of training (e.g. books)"},
+    )
+    threads: int = field(default=0, metadata={"help": "torch CPU threads (0: torch's default)"})
+    train_layers: int = field(
+        default=0,
+        metadata={
+            "help": "train only the top N encoder layers, structure and head (0: all); the rest "
+            "stays equal to the base encoder, so the saved model holds N layers only"
+        },
+    )
     seed: int = field(default=0, metadata={"help": "random seed"})
     device: str = field(default="auto", metadata={"help": "auto (cuda if available), cpu, cuda"})
     resume: bool = field(default=False, metadata={"help": "continue from out/checkpoint"})
@@ -70,6 +82,13 @@ class TrainConfig:
             raise ValueError("eval_fraction must be in [0, 1) and negative_keep in [0, 1]")
         if self.lr <= 0 or self.head_lr <= 0 or not 0 <= self.warmup < 1:
             raise ValueError("learning rates must be > 0 and warmup in [0, 1)")
+        if self.threads < 0 or self.train_layers < 0:
+            raise ValueError("threads and train_layers must be >= 0")
+
+    @property
+    def excluded(self) -> set[str]:
+        """The industries left out of training."""
+        return {i.strip() for i in self.exclude_industries.split(",") if i.strip()}
 
 
 @dataclass
@@ -91,8 +110,14 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
-def load_labelled_pages(directory: str | Path, max_pages: int = 0) -> list[LabelledPage]:
-    """Read a labels.jsonl folder; spans come from the value matcher on each page's nodes."""
+def load_labelled_pages(
+    directory: str | Path, max_pages: int = 0, exclude_industries: Collection[str] = ()
+) -> list[LabelledPage]:
+    """Read a labels.jsonl folder; spans come from the value matcher on each page's nodes.
+
+    Lines whose `industry` (written by the fixture generator) is in `exclude_industries` are
+    skipped, so that a held-out industry never reaches training.
+    """
     root = Path(directory)
     labels_path = root / "labels.jsonl"
     if not labels_path.is_file():
@@ -102,6 +127,8 @@ def load_labelled_pages(directory: str | Path, max_pages: int = 0) -> list[Label
         if not line.strip():
             continue
         entry = json.loads(line)
+        if entry.get("industry") in exclude_industries:
+            continue
         path = root / entry["file"]
         if not path.is_file():
             raise FileNotFoundError(f"{labels_path}: page {entry['file']} is missing")
@@ -166,6 +193,20 @@ def evaluate(
     return score_pages(scored, attributes=model.config.attributes).to_dict()
 
 
+def freeze_encoder_below(model: ExtractorModel, train_layers: int) -> None:
+    """Freeze the encoder except its top `train_layers` layers (structure and head stay trained).
+
+    Unlike `ExtractorModel.freeze_lower`, the structure embedding keeps learning: its output
+    projection starts at zero, so a frozen one would never carry layout.
+    """
+    layers = model.layers
+    if not 0 < train_layers <= len(layers):
+        raise ValueError(f"train_layers must be in 1..{len(layers)}, got {train_layers}")
+    model.encoder.requires_grad_(False)
+    for i in range(len(layers) - train_layers, len(layers)):
+        layers[i].requires_grad_(True)
+
+
 def _batches(windows: list[Window], size: int, rng: random.Random) -> Iterator[list[Window]]:
     while True:
         order = list(range(len(windows)))
@@ -214,6 +255,8 @@ def train(
 ) -> dict[str, Any]:
     """Train, evaluate on held-out stores, and write the model directory; returns the metrics."""
     torch.manual_seed(config.seed)
+    if config.threads:
+        torch.set_num_threads(config.threads)
     rng = random.Random(config.seed)
     device = resolve_device(config.device)
     out = Path(config.out)
@@ -221,7 +264,11 @@ def train(
     if pages is None:
         if not config.data:
             raise ValueError("no training data: give at least one labels.jsonl folder")
-        pages = [p for d in config.data for p in load_labelled_pages(d, config.max_pages)]
+        pages = [
+            p
+            for d in config.data
+            for p in load_labelled_pages(d, config.max_pages, config.excluded)
+        ]
     stores = by_store(pages)
     train_names, eval_names = split_stores(list(stores), config.eval_fraction, config.seed)
     if config.resume and (checkpoint / STATE_FILE).is_file():
@@ -230,6 +277,8 @@ def train(
         model_config = model_config or ExtractorConfig(encoder=config.encoder, window=config.window)
         model = ExtractorModel(model_config)
     tokenizer = load_tokenizer(model.config.encoder or PACKAGED_ENCODER)
+    if config.train_layers:
+        freeze_encoder_below(model, config.train_layers)
     model.to(device).train()
     windows = [w for s in train_names for w in store_windows(stores[s], tokenizer, model.config)]
     has_span = [any(label > 0 for label in w.labels or []) for w in windows]

@@ -66,6 +66,7 @@ class MetaTrainConfig:
     device: str = _help(
         "'auto' (cuda if present, else cpu), 'cpu', 'cuda', 'cuda:1', ...", default="auto"
     )
+    threads: int = _help("torch CPU threads (0: torch's default)", default=0)
     val_fraction: float = _help("share of stores held out for validation", default=0.1)
     test_fraction: float = _help("share of stores held out for testing", default=0.2)
     split_seed: int = _help("seed of the store split (kept apart from `seed`)", default=0)
@@ -94,8 +95,8 @@ class MetaTrainConfig:
         for name in ("inner_lr", "head_lr", "outer_lr"):
             if not float(getattr(self, name)) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
-        if self.crop_tokens < 0:
-            raise ValueError("crop_tokens must be >= 0")
+        if self.crop_tokens < 0 or self.threads < 0:
+            raise ValueError("crop_tokens and threads must be >= 0")
         if self.max_grad_norm < 0:
             raise ValueError("max_grad_norm must be >= 0")
         if not self.k_support or any(k < 1 for k in self.k_support):

@@ -225,6 +225,8 @@ def train(config: MetaTrainConfig, stores: Sequence[StoreTask] | None = None) ->
     """Meta-train, validate periodically, checkpoint, and write the model directory."""
     random.seed(config.seed)
     torch.manual_seed(config.seed)
+    if config.threads:
+        torch.set_num_threads(config.threads)
     device = resolve_device(config.device)
     out = Path(config.out)
     checkpoint = out / CHECKPOINT_DIR
@@ -298,6 +300,10 @@ def train(config: MetaTrainConfig, stores: Sequence[StoreTask] | None = None) ->
         raise ValueError("could not draw an episode with annotated support spans")
 
     history: list[dict[str, Any]] = []
+    if val_cache and start == 0:  # the starting point, so that the gain of meta-training shows
+        initial = validate_fn(algorithm, val_cache, config, device, defaults)
+        history.append({"step": 0} | {k: round(v, 5) for k, v in initial.items()})
+        logger.info("step 0: %s", history[-1])
     step_seconds: list[float] = []
     running_loss: float | None = None
     bar = tqdm(range(start, config.steps), desc=f"meta-train ({config.algorithm})", file=sys.stderr)
@@ -341,6 +347,7 @@ def train(config: MetaTrainConfig, stores: Sequence[StoreTask] | None = None) ->
             "device": str(device),
         },
         "history": history[-200:],
+        "initial": history[0] if history and history[0]["step"] == 0 else {},
         "final": next((h for h in reversed(history) if "val_query_loss" in h), {}),
     }
     model.save_pretrained(out, tokenizer, training=summary)

@@ -104,6 +104,14 @@ def test_resume_continues_from_checkpoint(setup: tuple[Path, Path], tmp_path: Pa
     assert [h["step"] for h in summary["history"]] == [3, 4]
 
 
+def test_starting_point_is_validated_before_the_first_step(
+    setup: tuple[Path, Path], tmp_path: Path
+) -> None:
+    summary = train(_config(setup, tmp_path / "run", steps=2, threads=1))
+    assert summary["history"][0]["step"] == 0 and "val_token_f1" in summary["initial"]
+    assert summary["final"]["step"] == 2
+
+
 def test_learner_adapts_only_upper_layers_and_head(setup: tuple[Path, Path]) -> None:
     model = ExtractorModel.from_pretrained(setup[1])
     model.freeze_lower()

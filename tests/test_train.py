@@ -84,3 +84,34 @@ def test_missing_data_is_a_clear_error(tmp_path: Path) -> None:
         load_labelled_pages(tmp_path)
     with pytest.raises(ValueError, match="no training data"):
         train(TrainConfig(out=str(tmp_path / "m")))
+
+
+def test_excluded_industry_never_reaches_training(store: Path) -> None:
+    entry = json.loads((store / "labels.jsonl").read_text().splitlines()[0])
+    assert load_labelled_pages(store, exclude_industries=set())
+    assert load_labelled_pages(store, exclude_industries={entry["industry"]}) == []
+    assert TrainConfig(exclude_industries=" books, toys ,").excluded == {"books", "toys"}
+
+
+def test_train_layers_trains_only_the_top_layers_structure_and_head(
+    store: Path, tmp_path: Path
+) -> None:
+    pages = load_labelled_pages(store)[:4]
+    model_config = ExtractorConfig(
+        encoder="", encoder_config=dict(TINY), window=64, max_node_tokens=16, upper_layers=1
+    )
+    torch.manual_seed(0)
+    before = {k: v.clone() for k, v in ExtractorModel(model_config).state_dict().items()}
+    options = dict(out=str(tmp_path / "m"), batch_size=2, eval_fraction=0.0, progress=False)
+    torch.manual_seed(0)
+    train(TrainConfig(steps=3, train_layers=1, **options), model_config, pages)  # type: ignore[arg-type]
+    after = ExtractorModel.from_pretrained(tmp_path / "m").state_dict()
+    changed = {k for k, v in after.items() if not torch.equal(v, before[k])}
+    assert not any(
+        k.startswith(("encoder.embeddings.", "encoder.encoder.layer.0.")) for k in changed
+    )
+    assert any(k.startswith("encoder.encoder.layer.1.") for k in changed)
+    assert any(k.startswith("structure.") for k in changed)
+    assert any(k.startswith("head.") for k in changed)
+    with pytest.raises(ValueError, match="train_layers"):
+        TrainConfig(train_layers=-1)

@@ -1,7 +1,9 @@
 """Zero-shot extraction speed (pages/s) and peak memory with the real MiniLM model on realpages.
 
 Run: `.venv/bin/python benchmarks/extract_speed.py [--realpages ../shared/realpages]`. Also prints
-how many tokens node pruning and the per-node token cap remove.
+how many tokens node pruning and the per-node token cap remove; `--coverage` the share of matched
+gold spans still encoded under the page budget; `--end-to-end` times `Extractor.extract` (HTML ->
+records, structured-data fusion included) as `shopwright extract` runs it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from extractor.decode import extract_pages  # noqa: E402
 from extractor.dom import text_nodes  # noqa: E402
+from extractor.extract import Extractor  # noqa: E402
 from extractor.features import prune_template_nodes  # noqa: E402
 from extractor.model import ExtractorConfig, ExtractorModel, load_tokenizer  # noqa: E402
 
@@ -66,7 +69,15 @@ def main() -> int:
     parser.add_argument("--model", help="a saved model directory (default: untrained head)")
     parser.add_argument("--window", type=int, default=256)
     parser.add_argument("--max-node-tokens", type=int, default=48)
-    parser.add_argument("--page-tokens", type=int, default=0, help="tokens per page (0: all)")
+    parser.add_argument(
+        "--page-tokens", type=int, default=None, help="tokens per page (0: all; default: config)"
+    )
+    parser.add_argument("--page-budget", choices=("priors", "title"), default=None)
+    parser.add_argument("--budget-node-tokens", type=int, default=None)
+    parser.add_argument("--attention", choices=("sdpa", "eager"), default="sdpa")
+    parser.add_argument(
+        "--end-to-end", action="store_true", help="also time Extractor.extract from HTML"
+    )
     parser.add_argument("--max-windows", type=int, default=None, help="windows kept per page")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument(
@@ -84,11 +95,19 @@ def main() -> int:
         model = ExtractorModel.from_pretrained(args.model)
         tokenizer = load_tokenizer(args.model)
     else:
-        config = ExtractorConfig(
-            window=args.window, max_node_tokens=args.max_node_tokens, page_tokens=args.page_tokens
-        )
-        model = ExtractorModel(config).eval()
-        tokenizer = load_tokenizer(config.encoder)
+        model = ExtractorModel(
+            ExtractorConfig(window=args.window, max_node_tokens=args.max_node_tokens)
+        ).eval()
+        tokenizer = load_tokenizer(model.config.encoder)
+    overrides = {
+        "page_tokens": args.page_tokens,
+        "page_budget": args.page_budget,
+        "budget_node_tokens": args.budget_node_tokens,
+    }
+    for name, value in overrides.items():
+        if value is not None:
+            setattr(model.config, name, value)
+    model.set_attention(args.attention)
     stores: dict[str, list[dict]] = {}
     for entry in entries:
         stores.setdefault(entry["site"], []).append(entry)
@@ -129,10 +148,21 @@ def main() -> int:
                 ids = tokenizer([n["text"] for n in after], add_special_tokens=False)["input_ids"]
                 kept_tokens += sum(map(len, ids))
                 capped_tokens += sum(min(len(i), model.config.max_node_tokens) for i in ids)
+    e2e_s = 0.0
+    if args.end_to_end:
+        extractor = Extractor(model, tokenizer, batch_size=args.batch_size)
+        for group in stores.values():
+            t0 = time.perf_counter()
+            extractor.extract(
+                [(e.get("url") or "", (args.realpages / e["file"]).read_bytes()) for e in group]
+            )
+            e2e_s += time.perf_counter() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"pages: {pages} from {len(stores)} stores, threads={args.threads}, "
-        f"window={model.config.window}, page_tokens={model.config.page_tokens}"
+        f"window={model.config.window}, page_tokens={model.config.page_tokens}, "
+        f"page_budget={model.config.page_budget}, budget_node_tokens="
+        f"{model.config.budget_node_tokens}, attention={args.attention}"
     )
     print(f"text nodes: {nodes_before} -> {nodes_after} after pruning")
     removed = 1 - kept_tokens / max(raw_tokens, 1)
@@ -146,6 +176,8 @@ def main() -> int:
     print(f"parse HTML -> nodes: {pages / parse_s:.1f} pages/s")
     print(f"extract from nodes (prune, features, model, decode): {pages / model_s:.1f} pages/s")
     print(f"end to end from HTML: {pages / (parse_s + model_s):.1f} pages/s")
+    if args.end_to_end:
+        print(f"Extractor.extract (HTML -> records, with fusion): {pages / e2e_s:.1f} pages/s")
     print(f"peak memory (maxrss): {peak_mb:.0f} MB")
     print(f"load average during the run (other jobs share the CPU): {os.getloadavg()}")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 import zlib
 from collections import Counter
@@ -45,6 +46,15 @@ BOILERPLATE_TEXT = re.compile(
     r"alle cookies akzeptieren|nous utilisons des cookies)\b",
     re.I,
 )
+#: Short texts that label the value in the next node ("Marke:", "SKU", "Availability").
+_LABEL_TEXT = re.compile(
+    r"^\W*(?:brand|marke|marque|marca|hersteller|manufacturer|fabricant|sku|mpn|ean|gtin|isbn|"
+    r"upc|art(?:ikel)?[.-]?\s*nr\.?|item\s*(?:no|number|#)|model(?:l)?|ref(?:erence)?|"
+    r"availability|verfügbarkeit|disponibilit[éeà]|stock|category|kategorie|rating|reviews?|"
+    r"bewertungen?|price|preis|prix|precio)\b[^\n]{0,12}$",
+    re.I,
+)
+_NAME_HINT = re.compile(r"title|name", re.I)
 #: A list with more items than this, nearly all links, is a menu or a link farm.
 LINK_LIST_MAX = 25
 _STEP = re.compile(r"^([^\[]+)(?:\[(\d+)\])?$")
@@ -53,6 +63,21 @@ _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 _LIST_ITEM = re.compile(r"^(.*/(?:ul|ol)(?:\[\d+\])?)/li(?:\[(\d+)\])?(?:/|$)")
 
 Spans = Mapping[str, Sequence[Mapping[str, Any]]]
+#: How nodes are chosen under a page token budget: ranked by cheap priors, or around the title.
+PAGE_BUDGETS = ("priors", "title")
+#: Hint words of nodes that usually hold a product value.
+_VALUE_HINT = re.compile(
+    r"price|preis|prix|precio|prezzo|amount|sku|mpn|gtin|ean|isbn|upc|brand|marke|manufacturer|"
+    r"vendor|availab|stock|lager|title|name|product|breadcrumb|rating|review|model|artikel|"
+    r"description|descr|offer|currency|sale|discount",
+    re.I,
+)
+_PRICE_TEXT = re.compile(r"\d(?:[\d.,\s\u00a0'’]*\d)?")
+_IDENTIFIER_TEXT = re.compile(
+    r"\b(?:sku|mpn|ean|gtin|isbn|upc|art(?:ikel)?[.-]?\s*nr|item|model|ref|réf|part)\b|"
+    r"\b(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{4,}\b|\b\d{8,14}\b",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -64,9 +89,15 @@ class FeatureConfig:
     hint_buckets: int = 2048  #: hash buckets of class/id/itemprop/aria hint words
     hints_per_node: int = 8  #: hint words kept per node
     max_node_tokens: int = 48  #: a node's text is cut to this many tokens (its start is kept)
+    page_budget: str = "priors"  #: nodes kept under a page token budget: "priors" or "title"
+    budget_node_tokens: int = 24  #: under a page budget, long nodes are cut harder (their start)
 
     def __post_init__(self) -> None:
         """Reject settings the model cannot use."""
+        if self.page_budget not in PAGE_BUDGETS:
+            raise ValueError(f"page_budget must be one of {PAGE_BUDGETS}, got {self.page_budget!r}")
+        if self.budget_node_tokens < 1:
+            raise ValueError("budget_node_tokens must be >= 1")
         if not 8 <= self.window <= 512:
             raise ValueError(f"window must be in 8..512, got {self.window}")
         if not 1 <= self.max_node_tokens <= self.window - 2:
@@ -286,6 +317,80 @@ def focus_nodes(nodes: Sequence[Node], counts: Sequence[int], budget: int) -> li
     return sorted(chosen)
 
 
+def _hint_text(node: Node) -> str:
+    attrs: Mapping[str, str] = node.get("attrs") or {}  # type: ignore[assignment]
+    return " ".join(attrs.get(k) or "" for k in ("itemprop", "class", "id"))
+
+
+def node_priors(nodes: Sequence[Node], counts: Sequence[int]) -> list[float]:
+    """A cheap score per node of how likely it holds a product value: near the title (first h1),
+    price-like, an availability phrase, identifier-like, short, or with a value-like hint."""
+    from extractor.normalize import AVAILABILITY_ANY, CURRENCY_PATTERN
+
+    anchor = next((i for i, n in enumerate(nodes) if n["tag"] == "h1"), None)
+    if anchor is None:  # no h1: a heading or element whose class/id/itemprop says title/name
+        anchor = next(
+            (
+                i
+                for i, n in enumerate(nodes)
+                if n["tag"] in ("h2", "h3", "span", "div", "p", "strong")
+                and _NAME_HINT.search(_hint_text(n))
+            ),
+            None,
+        )
+    scores: list[float] = []
+    after_label = False
+    for i, node in enumerate(nodes):
+        text = node["text"]
+        attrs: Mapping[str, str] = node.get("attrs") or {}  # type: ignore[assignment]
+        score = 0.0
+        if anchor is not None:
+            score += 3.0 * math.exp(-abs(i - anchor) / 40)
+            if i == anchor:
+                score += 10.0
+        elif node["tag"] in ("h2", "h3"):
+            score += 1.0
+        has_digit = any(c.isdigit() for c in text)
+        if has_digit and len(text) < 40 and CURRENCY_PATTERN.search(text):
+            score += 2.5
+        elif has_digit and len(text) < 24 and _PRICE_TEXT.fullmatch(text.strip()):
+            score += 1.0  # a bare amount: its currency may be a sibling node
+        if len(text) < 80 and AVAILABILITY_ANY.search(text):
+            score += 1.5
+        if len(text) < 60 and _IDENTIFIER_TEXT.search(text):
+            score += 1.0
+        hint = _hint_text(node)
+        if hint and _VALUE_HINT.search(hint):
+            score += 2.0 if attrs.get("itemprop") else 1.5
+        if counts[i] <= 8:
+            score += 0.3
+        if after_label:
+            score += 2.0  # the value of a "Brand: / SKU:" label
+        after_label = len(text) < 40 and bool(_LABEL_TEXT.match(text))
+        if after_label:
+            score += 1.5
+        scores.append(score)
+    return scores
+
+
+def budget_nodes(
+    nodes: Sequence[Node], counts: Sequence[int], budget: int, strategy: str = "priors"
+) -> list[int]:
+    """Indices (in document order) of the nodes kept under a page token budget."""
+    if strategy == "title":
+        return focus_nodes(nodes, counts, budget)
+    scores = node_priors(nodes, counts)
+    chosen: list[int] = []
+    used = 0
+    for i in sorted(range(len(nodes)), key=lambda i: (-scores[i], i)):
+        if used + counts[i] <= budget:
+            chosen.append(i)
+            used += counts[i]
+        if budget - used < 2:
+            break
+    return sorted(chosen)
+
+
 def encode_page(
     nodes: Sequence[Node],
     tokenizer: Any,
@@ -296,8 +401,9 @@ def encode_page(
 ) -> list[Window]:
     """Tokenise a page's nodes into windows of whole nodes; BIO labels when spans are given.
 
-    With `page_tokens` > 0 only the nodes around the title that fit that many tokens are encoded
-    (fast zero-shot extraction); otherwise every node is in exactly one window.
+    With `page_tokens` > 0 only the most promising nodes that fit that many tokens are encoded,
+    each cut to `budget_node_tokens` (fast zero-shot extraction, `budget_nodes`); otherwise every
+    node is in exactly one window.
     """
     texts = [node["text"] for node in nodes]
     encoded = tokenizer(
@@ -314,7 +420,13 @@ def encode_page(
     used = 0
     selected: Sequence[int] = range(len(nodes))
     if page_tokens > 0:
-        selected = focus_nodes(nodes, [len(ids) for ids in encoded["input_ids"]], page_tokens)
+        cap = config.budget_node_tokens
+        encoded = {
+            "input_ids": [ids[:cap] for ids in encoded["input_ids"]],
+            "offset_mapping": [offsets[:cap] for offsets in encoded["offset_mapping"]],
+        }
+        counts = [len(ids) for ids in encoded["input_ids"]]
+        selected = budget_nodes(nodes, counts, page_tokens, config.page_budget)
     for i in selected:
         n_tokens = len(encoded["input_ids"][i])
         if current and used + n_tokens > budget:

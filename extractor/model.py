@@ -65,6 +65,13 @@ class ExtractorConfig:
         default=0,
         metadata={"help": "at extraction, tokens kept per page around the title (0: all)"},
     )
+    page_budget: str = field(
+        default="priors",
+        metadata={"help": "nodes kept under page_tokens: 'priors' (cheap cues) or 'title'"},
+    )
+    budget_node_tokens: int = field(
+        default=24, metadata={"help": "under page_tokens, tokens kept per node (its start)"}
+    )
     tag_dim: int = field(default=16, metadata={"help": "XPath tag embedding size per depth"})
     sub_dim: int = field(default=8, metadata={"help": "XPath subscript embedding size per depth"})
     struct_dim: int = field(default=128, metadata={"help": "hidden size of the structure MLP"})
@@ -99,6 +106,8 @@ class ExtractorConfig:
             hint_buckets=self.hint_buckets,
             hints_per_node=self.hints_per_node,
             max_node_tokens=self.max_node_tokens,
+            page_budget=self.page_budget,
+            budget_node_tokens=self.budget_node_tokens,
         )
 
     def to_dict(self) -> dict[str, Any]:

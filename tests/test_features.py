@@ -153,10 +153,26 @@ def test_feature_config_is_validated() -> None:
 def test_page_token_budget_keeps_the_nodes_around_the_title(tokenizer) -> None:  # noqa: ANN001
     nodes = page(30)
     nodes[10] = node("/html/body/main/h1", "The Product", "h1")
-    config = FeatureConfig(window=64, max_node_tokens=16)
+    config = FeatureConfig(window=64, max_node_tokens=16, page_budget="title")
     windows = encode_page(nodes, tokenizer, config, page_tokens=60)
     covered = [i for w in windows for i in w.node_ids]
     assert 10 in covered and covered == sorted(covered)
     assert covered == list(range(covered[0], covered[-1] + 1))  # one contiguous run
     assert covered[0] < 10 < covered[-1] and covered[-1] - 10 > 10 - covered[0]
     assert sum(len(w.input_ids) - 2 for w in windows) <= 60
+
+
+def test_priors_budget_keeps_far_values_in_document_order_and_cuts_long_nodes(tokenizer) -> None:  # noqa: ANN001
+    nodes = page(60)
+    nodes[10] = node("/html/body/main/h1", "The Product", "h1")
+    nodes[50] = node("/html/body/div[51]/span", "129,00 €")  # a sticky buy bar, far away
+    nodes[55] = node("/html/body/div[56]/span", "Marke:")
+    nodes[56] = node("/html/body/div[57]/span", "Acme")
+    nodes[58] = node("/html/body/div[59]/b", "x", cls="product-sku")
+    nodes[11] = node("/html/body/main/p", "Long description " * 40, "p")
+    config = FeatureConfig(window=64, max_node_tokens=48, budget_node_tokens=12)
+    windows = encode_page(nodes, tokenizer, config, page_tokens=80)
+    covered = [i for w in windows for i in w.node_ids]
+    assert covered == sorted(covered) and {10, 11, 50, 55, 56, 58} <= set(covered)
+    assert sum(len(w.input_ids) - 2 for w in windows) <= 80
+    assert sum(1 for w in windows for t in w.token_node if t == 11) == 12  # cut to its start

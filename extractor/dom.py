@@ -121,32 +121,50 @@ def _attrs(element: lxml.html.HtmlElement) -> NodeAttrs:
     return NodeAttrs({name: get(name) for name in HINT_ATTRIBUTES})  # type: ignore[misc]
 
 
+def _child_paths(path: str, children: list[lxml.html.HtmlElement]) -> list[str]:
+    """XPaths of element children exactly as `tree.getpath` writes them, in one pass."""
+    totals: dict[str, int] = {}
+    for child in children:
+        totals[child.tag] = totals.get(child.tag, 0) + 1
+    seen: dict[str, int] = {}
+    paths = []
+    for child in children:
+        tag = child.tag
+        seen[tag] = seen.get(tag, 0) + 1
+        paths.append(f"{path}/{tag}[{seen[tag]}]" if totals[tag] > 1 else f"{path}/{tag}")
+    return paths
+
+
 def iter_text_nodes(root: lxml.html.HtmlElement) -> Iterator[Node]:
     """Yield every visible, non-empty text node in document order.
 
-    A node's XPath is its element's (`tree.getpath`), with `/text()[k]` appended when the element
-    holds more than one text segment, so that every node has an XPath of its own.
+    A node's XPath is its element's (as `tree.getpath` writes it), with `/text()[k]` appended when
+    the element holds more than one text segment, so that every node has an XPath of its own.
+    XPaths are built while walking: `getpath` per element is quadratic in the number of siblings.
     """
-    tree = root.getroottree()
     body = root.find("body")
     start = body if body is not None else root
-    stack: list[Node | lxml.html.HtmlElement] = [start]
+    stack: list[Node | tuple[lxml.html.HtmlElement, str]] = [
+        (start, start.getroottree().getpath(start))
+    ]
     # Iterative walk (real pages nest deeper than Python's recursion limit): the stack holds
     # elements still to expand and text nodes ready to emit, in reverse document order.
     while stack:
         item = stack.pop()
         if isinstance(item, dict):
-            yield item  # type: ignore[misc]
+            yield item
             continue
-        element = item
+        element, path = item
         if is_hidden(element):
             continue
-        segments = [element.text] + [child.tail for child in element]
+        children = list(element)
+        elements = [child for child in children if isinstance(child.tag, str)]
+        child_paths = dict(zip(map(id, elements), _child_paths(path, elements), strict=True))
+        segments = [element.text] + [child.tail for child in children]
         many = sum(1 for s in segments if s and s.strip()) > 1
-        path = tree.getpath(element)
         tag = element.tag.lower()
         attrs = _attrs(element)
-        items: list[Node | lxml.html.HtmlElement] = []
+        items: list[Node | tuple[lxml.html.HtmlElement, str]] = []
         k = 0  # XPath's text() index counts every text segment, blank ones too.
         for i, segment in enumerate(segments):
             if segment is not None:
@@ -154,8 +172,8 @@ def iter_text_nodes(root: lxml.html.HtmlElement) -> Iterator[Node]:
                 if segment.strip():
                     xpath = f"{path}/text()[{k}]" if many else path
                     items.append(Node(xpath=xpath, text=clean_text(segment), tag=tag, attrs=attrs))
-            if i < len(element) and isinstance(element[i].tag, str):
-                items.append(element[i])
+            if i < len(children) and id(children[i]) in child_paths:
+                items.append((children[i], child_paths[id(children[i])]))
         stack.extend(reversed(items))
 
 

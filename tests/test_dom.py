@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 
 import lxml.html
 import pytest
 
-from extractor.dom import PageError, parse_html, text_nodes
+from extractor.dom import PageError, iter_text_nodes, parse_html, text_nodes
 
 PAGE = """<html lang="de"><head><title>T</title><style>.a{}</style>
 <script>var price = "9,99 €";</script></head><body>
@@ -84,3 +85,22 @@ def test_utf8_bytes_mislabelled_as_latin1_decode_as_utf8() -> None:
     assert text_nodes("<meta charset=iso-8859-1><p>Caf\u00e9</p>".encode("latin-1"))[0]["text"] == (
         "Caf\u00e9"
     )
+
+
+def test_xpaths_equal_lxml_getpath_on_real_pages(realpages) -> None:
+    """Incrementally built XPaths are the ones lxml's getpath writes (which the matcher uses)."""
+    for path in sorted(realpages.glob("pages/*/1.html"))[:25]:
+        root = parse_html(path.read_bytes())
+        tree = root.getroottree()
+        for node in iter_text_nodes(root):
+            element_path = node["xpath"].split("/text()[")[0]
+            element = tree.xpath(element_path)
+            assert len(element) == 1 and tree.getpath(element[0]) == element_path, path
+
+
+def test_many_siblings_stay_linear() -> None:
+    html = "<ul>" + "".join(f"<li>item {i}</li>" for i in range(20000)) + "</ul>"
+    start = time.perf_counter()
+    nodes = text_nodes(html)
+    assert len(nodes) == 20000 and nodes[-1]["xpath"] == "/html/body/ul/li[20000]"
+    assert time.perf_counter() - start < 5  # quadratic getpath took ~25 s here

@@ -10,7 +10,12 @@ import sys
 
 #: Modules that each add subcommands through `register(subparsers)`; imported only when needed
 #: so that `shopwright --help` stays fast.
-COMMAND_MODULES = ("extractor.cli_pages", "extractor.cli_train")
+COMMAND_MODULES = (
+    "extractor.cli_pages",
+    "extractor.cli_adapt",
+    "extractor.cli_extract",
+    "extractor.cli_train",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

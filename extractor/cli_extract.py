@@ -1,0 +1,100 @@
+"""`shopwright extract STORE`: product records from a store's page dataset."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+#: Pages handed to the model at once (template pruning looks across them).
+CHUNK = 32
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the extract subcommand."""
+    parser = subparsers.add_parser(
+        "extract",
+        help="extract product records from a store's pages",
+        description="Extract product records from data/STORE/pages (product pages unless "
+        "--all-pages) with the store's adapted model (data/STORE/model) when there is one, else "
+        "the shipped model; the format follows the output's extension (.json, .jsonl, .csv).",
+    )
+    parser.add_argument("store", help="store name (its folder under --data-dir)")
+    parser.add_argument("-o", "--output", type=Path, help="default: STORE.json")
+    parser.add_argument("--model", type=Path, help="model directory (default: see above)")
+    parser.add_argument("--data-dir", type=Path, default=Path("data"), help="default: data/")
+    parser.add_argument("--all-pages", action="store_true", help="not only product pages")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda... (default: auto)")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: all cores)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(func=run)
+
+
+def store_dir(data_dir: Path, store: str) -> Path:
+    """The store's folder, with a clear error when it has no page dataset."""
+    path = data_dir / store
+    if not (path / "pages").is_dir():
+        raise FileNotFoundError(
+            f"no page dataset for store {store!r} at {path / 'pages'}: crawl it "
+            "(`scrapy crawl store -a store=...`) or `shopwright import-pages` first"
+        )
+    return path
+
+
+def load_store_pages(store: Path) -> Any:
+    """The store's page dataset, with a clear error when it holds no pages."""
+    from extractor.pages import STATE_FILE, load_pages
+
+    state = store / "pages" / STATE_FILE
+    if state.is_file() and not json.loads(state.read_text(encoding="utf-8")).get("_data_files"):
+        raise ValueError(f"store {store.name!r} has no pages yet ({store / 'pages'} is empty)")
+    return load_pages(store / "pages")
+
+
+def store_model(store: Path, model: Path | None) -> Path | None:
+    """The model to use: --model, else the store's adapted model, else None (the shipped one)."""
+    if model is not None:
+        return model
+    adapted = store / "model"
+    return adapted if (adapted / "config.json").is_file() else None
+
+
+def run(args: argparse.Namespace) -> int:
+    """Extract and write the records."""
+    from tqdm import tqdm
+
+    from extractor.export import export_format, write_records
+    from extractor.extract import Extractor, model_dir_or_default
+
+    output: Path = args.output or Path(f"{args.store}.json")
+    export_format(output)  # an unknown extension fails before any work
+    store = store_dir(args.data_dir, args.store)
+    model_dir = model_dir_or_default(store_model(store, args.model))
+    pages = load_store_pages(store)
+    if args.all_pages:
+        chosen = list(range(len(pages)))
+    else:  # no `filter`: it would write cache files into the dataset folder
+        chosen = [i for i, product in enumerate(pages["is_product"]) if product]
+    if not chosen:
+        kind = "pages" if args.all_pages else "product pages (try --all-pages)"
+        raise ValueError(f"store {args.store!r} has no {kind}")
+    if args.threads or os.environ.get("OMP_NUM_THREADS") is None:
+        import torch
+
+        torch.set_num_threads(args.threads or os.cpu_count() or 1)
+    extractor = Extractor.load(model_dir, device=args.device)
+    logger.info("extracting %d pages of %s with %s", len(chosen), args.store, model_dir)
+    records = []
+    with tqdm(total=len(chosen), unit="page", disable=args.no_progress) as bar:
+        for start in range(0, len(chosen), CHUNK):
+            rows = [pages[i] for i in chosen[start : start + CHUNK]]
+            records += extractor.extract(rows)
+            bar.update(len(rows))
+    write_records(records, output)
+    print(f"{len(records)} records -> {output}")
+    return 0

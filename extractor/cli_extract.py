@@ -31,6 +31,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--all-pages", action="store_true", help="not only product pages")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda... (default: auto)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: all cores)")
+    parser.add_argument(
+        "--page-tokens",
+        type=int,
+        default=None,
+        help="tokens encoded per page (0: all; default: the model's setting)",
+    )
+    parser.add_argument(
+        "--int8", action="store_true", help="int8 dynamic quantization (CPU, about 2x faster)"
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -87,7 +96,9 @@ def run(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(args.threads or os.cpu_count() or 1)
-    extractor = Extractor.load(model_dir, device=args.device)
+    extractor = Extractor.load(
+        model_dir, device=args.device, int8=args.int8, page_tokens=args.page_tokens
+    )
     logger.info("extracting %d pages of %s with %s", len(chosen), args.store, model_dir)
     records = []
     with tqdm(total=len(chosen), unit="page", disable=args.no_progress) as bar:

@@ -164,3 +164,12 @@ def test_help_does_not_import_torch() -> None:
     code = "import sys, extractor.cli as c; c.build_parser(); print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_extract_int8_with_a_page_budget(
+    store: tuple[Path, list], model_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "c.jsonl"
+    args = ["extract", "shop", "-o", str(out), "--model", str(model_dir), "--no-progress"]
+    assert main(_args(store, *args, "--int8", "--page-tokens", "128")) == 0
+    assert len(read_records(out)) == 5

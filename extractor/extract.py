@@ -263,7 +263,10 @@ def quantize_int8(model: ExtractorModel) -> ExtractorModel:
     if model.device.type != "cpu":
         raise ValueError("int8 quantization runs on the CPU only")
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # torch.ao moves to torchao
+        # torch.ao quantization and quantized tensors are deprecated (moving to torchao); they
+        # still work in the pinned torch, and the flag is opt-in.
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", message=".*quantiz", category=UserWarning)
         quantized: ExtractorModel = torch.ao.quantization.quantize_dynamic(
             model, {torch.nn.Linear}, dtype=torch.qint8
         )

@@ -1,13 +1,20 @@
 """Crawl speed: pages/s and peak memory of `scrapy crawl store` on a static and a JS fixture store.
 
-    python benchmarks/crawl_speed.py [--products 30] [--seed 0]
+    python benchmarks/crawl_speed.py [--products 30] [--seed 0] [--kinds static,js,extract]
+                                     [--model DIR]
 
 Starts the fixture server in this process, crawls each store in a `python -m scrapy crawl store`
-subprocess, and prints a table: pages stored, rendered pages, crawl seconds (spider open to close,
-from the crawl's stats) and wall seconds (process start to exit, imports included), pages/s over
-both, and the peak memory of the crawl's whole process tree (Scrapy, the Playwright driver,
-Chromium) as proportional set size (PSS: shared pages counted once), sampled from /proc every
-50 ms.
+subprocess, and prints a table: pages stored, rendered pages, product records written, crawl
+seconds (spider open to close, from the crawl's stats) and wall seconds (process start to exit,
+imports and model loading included), pages/s over both, and the peak memory of the crawl's whole
+process tree (Scrapy, the Playwright driver, Chromium) as proportional set size (PSS: shared pages
+counted once), sampled from /proc every 50 ms.
+
+The `static + extraction` row crawls the static store again with the extraction pipeline on
+(`SHOPWRIGHT_MODEL`, records to `-O catalog.jsonl`) and the ratio of its pages/s to the plain
+static crawl is printed (target: >= 0.5). Its model: `--model DIR`, else the shipped
+`extractor/default_model` when it exists, else the packaged MiniLM encoder with an untrained head
+saved to a temporary directory (same size and speed as a trained model, values meaningless).
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ class Result:
     kind: str
     pages: int
     rendered: int
+    records: int
     crawl_s: float
     wall_s: float
     peak_mb: float
@@ -82,13 +90,19 @@ def tree_memory(root: int) -> int:
     return total
 
 
-def crawl(start_url: str, slug: str, kind: str, out: Path) -> Result:
-    """Crawl one store to completion while sampling the memory of its process tree."""
+def crawl(
+    start_url: str, slug: str, kind: str, out: Path, model: Path | None = None, *extra: str
+) -> Result:
+    """Crawl one store to completion while sampling the memory of its process tree; with a
+    model, extract product records to `out/catalog.jsonl` as the crawl goes."""
+    out.mkdir(parents=True, exist_ok=True)
     stats_file = out / f"{slug}.stats.json"
     command = [sys.executable, "-m", "scrapy", "crawl", "store", "-a", f"start_url={start_url}"]
     command += ["-a", f"store={slug}", "-s", f"SHOPWRIGHT_DATA_DIR={out}"]
     command += ["-s", f"SHOPWRIGHT_STATS_FILE={stats_file}", "-s", "LOG_LEVEL=WARNING"]
     command += ["-s", f"LOG_FILE={out / (slug + '.log')}"]
+    if model is not None:
+        command += ["-s", f"SHOPWRIGHT_MODEL={model}", "-O", str(out / "catalog.jsonl"), *extra]
     started = time.monotonic()
     process = subprocess.Popen(command, cwd=REPO)
     peak = 0
@@ -114,10 +128,26 @@ def crawl(start_url: str, slug: str, kind: str, out: Path) -> Result:
         kind=kind,
         pages=stats.get("shopwright/pages_stored", 0),
         rendered=stats.get("shopwright/pages_stored/rendered", 0),
+        records=stats.get("shopwright/records", 0),
         crawl_s=float(stats["elapsed_time_seconds"]),
         wall_s=wall,
         peak_mb=peak / 2**20,
     )
+
+
+def extraction_model(given: Path | None, tmp: Path) -> tuple[Path, str]:
+    """The model of the extraction row and how to describe it (module docstring)."""
+    if given is not None:
+        return given, f"model {given}"
+    from extractor.extract import DEFAULT_MODEL_DIR
+
+    if (DEFAULT_MODEL_DIR / "config.json").is_file():
+        return DEFAULT_MODEL_DIR, f"shipped model {DEFAULT_MODEL_DIR.relative_to(REPO)}"
+    from extractor.model import PACKAGED_ENCODER, ExtractorConfig, ExtractorModel
+
+    directory = tmp / "untrained-model"
+    ExtractorModel(ExtractorConfig(encoder=PACKAGED_ENCODER)).save_pretrained(directory)
+    return directory, f"packaged {PACKAGED_ENCODER} with an untrained head (no shipped model)"
 
 
 def main() -> None:
@@ -125,32 +155,67 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--products", type=int, default=30, help="products per store")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="fixture generator seed")
+    parser.add_argument(
+        "--kinds", default="static,js,extract", help="rows to run: static, js, extract"
+    )
+    parser.add_argument("--model", type=Path, help="model of the extraction row (module doc)")
+    parser.add_argument(
+        "--page-tokens", type=int, help="SHOPWRIGHT_PAGE_TOKENS of the extraction row"
+    )
     args = parser.parse_args()
-    stores = [
-        ("static", generate_store(args.seed, 0, args.products, js=False, faults=False)),
-        ("js", generate_store(args.seed, 1, args.products, js=True, faults=False)),
-    ]
-    server, base = start_server([store for _, store in stores])
-    results = []
+    kinds = {k.strip() for k in args.kinds.split(",") if k.strip()}
+    if unknown := kinds - {"static", "js", "extract"}:
+        parser.error(f"unknown kinds: {', '.join(sorted(unknown))}")
+    static = generate_store(args.seed, 0, args.products, js=False, faults=False)
+    js = generate_store(args.seed, 1, args.products, js=True, faults=False)
+    server, base = start_server([static, js])
+    results: list[Result] = []
+    model: Path | None = None
+    model_note = ""
     try:
-        with tempfile.TemporaryDirectory(prefix="crawl-speed-") as tmp:
-            for kind, store in stores:
+        with tempfile.TemporaryDirectory(prefix="crawl-speed-") as name:
+            tmp = Path(name)
+            if "extract" in kinds:
+                model, model_note = extraction_model(args.model, tmp)
+            for kind, store in (("static", static), ("js", js), ("extract", static)):
+                if kind not in kinds:
+                    continue
                 start_url = base.rstrip("/") + store.start_url
-                results.append(crawl(start_url, store.slug, kind, Path(tmp)))
+                out = tmp / kind  # a fresh page dataset per row: stored URLs are not crawled again
+                with_model = model if kind == "extract" else None
+                extra = (
+                    []
+                    if args.page_tokens is None
+                    else ["-s", f"SHOPWRIGHT_PAGE_TOKENS={args.page_tokens}"]
+                )
+                results.append(crawl(start_url, store.slug, kind, out, with_model, *extra))
     finally:
         stop_server(server)
     print(f"crawl speed ({os.cpu_count()} CPUs, {args.products} products per store)")
     header = (
-        f"{'store':<22} {'kind':<6} {'pages':>5} {'render':>6} {'crawl s':>8} "
+        f"{'store':<22} {'kind':<19} {'pages':>5} {'render':>6} {'records':>7} {'crawl s':>8} "
         f"{'pages/s':>8} {'wall s':>7} {'pages/s':>8} {'peak MB':>8}"
     )
     print(header)
     print("-" * len(header))
+    labels = {"static": "static", "js": "js", "extract": "static + extraction"}
     for r in results:
         print(
-            f"{r.store:<22} {r.kind:<6} {r.pages:>5} {r.rendered:>6} {r.crawl_s:>8.1f} "
-            f"{r.pages / r.crawl_s:>8.1f} {r.wall_s:>7.1f} {r.pages / r.wall_s:>8.1f} "
-            f"{r.peak_mb:>8.0f}"
+            f"{r.store:<22} {labels[r.kind]:<19} {r.pages:>5} {r.rendered:>6} {r.records:>7} "
+            f"{r.crawl_s:>8.1f} {r.pages / r.crawl_s:>8.1f} {r.wall_s:>7.1f} "
+            f"{r.pages / r.wall_s:>8.1f} {r.peak_mb:>8.0f}"
+        )
+    by_kind = {r.kind: r for r in results}
+    if "extract" in by_kind:
+        budget = "the model's" if args.page_tokens is None else str(args.page_tokens)
+        print(f"extraction model: {model_note}; page tokens: {budget}")
+    if "static" in by_kind and "extract" in by_kind:
+        alone, extracting = by_kind["static"], by_kind["extract"]
+        crawl_ratio = (extracting.pages / extracting.crawl_s) / (alone.pages / alone.crawl_s)
+        wall_ratio = (extracting.pages / extracting.wall_s) / (alone.pages / alone.wall_s)
+        print(
+            f"static + extraction / static alone, pages/s: {crawl_ratio:.2f} over crawl s, "
+            f"{wall_ratio:.2f} over wall s (model loading included; target >= 0.5)"
         )
 
 

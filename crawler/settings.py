@@ -13,7 +13,8 @@ Every value can be overridden per crawl with `-s NAME=VALUE`. shopwright's own s
   is stored as fetched statically (with an error logged).
 - `SHOPWRIGHT_MODEL` (default unset): extract product records while crawling with this model
   directory (`default`: the shipped model); `SHOPWRIGHT_DEVICE`, `SHOPWRIGHT_EXTRACT_BATCH`,
-  `SHOPWRIGHT_EXTRACT_CONTEXT` and `SHOPWRIGHT_TORCH_THREADS` tune it (see `crawler.extraction`).
+  `SHOPWRIGHT_EXTRACT_CONTEXT`, `SHOPWRIGHT_PAGE_TOKENS` and `SHOPWRIGHT_TORCH_THREADS` tune it
+  (see `crawler.extraction`).
 """
 
 from __future__ import annotations
@@ -105,7 +106,8 @@ SHOPWRIGHT_MODEL = None
 SHOPWRIGHT_DEVICE = "auto"
 SHOPWRIGHT_EXTRACT_BATCH = 8
 SHOPWRIGHT_EXTRACT_CONTEXT = 16
-SHOPWRIGHT_TORCH_THREADS = 0
+SHOPWRIGHT_PAGE_TOKENS = None  # None: the model's own page budget
+SHOPWRIGHT_TORCH_THREADS = 0  # 0: half the CPUs
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

@@ -162,6 +162,7 @@ def main() -> None:
     parser.add_argument(
         "--page-tokens", type=int, help="SHOPWRIGHT_PAGE_TOKENS of the extraction row"
     )
+    parser.add_argument("--int8", action="store_true", help="SHOPWRIGHT_INT8 in the extraction row")
     args = parser.parse_args()
     kinds = {k.strip() for k in args.kinds.split(",") if k.strip()}
     if unknown := kinds - {"static", "js", "extract"}:
@@ -183,11 +184,9 @@ def main() -> None:
                 start_url = base.rstrip("/") + store.start_url
                 out = tmp / kind  # a fresh page dataset per row: stored URLs are not crawled again
                 with_model = model if kind == "extract" else None
-                extra = (
-                    []
-                    if args.page_tokens is None
-                    else ["-s", f"SHOPWRIGHT_PAGE_TOKENS={args.page_tokens}"]
-                )
+                extra = ["-s", f"SHOPWRIGHT_INT8={args.int8}"]
+                if args.page_tokens is not None:
+                    extra += ["-s", f"SHOPWRIGHT_PAGE_TOKENS={args.page_tokens}"]
                 results.append(crawl(start_url, store.slug, kind, out, with_model, *extra))
     finally:
         stop_server(server)
@@ -208,7 +207,8 @@ def main() -> None:
     by_kind = {r.kind: r for r in results}
     if "extract" in by_kind:
         budget = "the model's" if args.page_tokens is None else str(args.page_tokens)
-        print(f"extraction model: {model_note}; page tokens: {budget}")
+        int8 = ", int8" if args.int8 else ""
+        print(f"extraction model: {model_note}; page tokens: {budget}{int8}")
     if "static" in by_kind and "extract" in by_kind:
         alone, extracting = by_kind["static"], by_kind["extract"]
         crawl_ratio = (extracting.pages / extracting.crawl_s) / (alone.pages / alone.crawl_s)

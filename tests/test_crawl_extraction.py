@@ -112,7 +112,11 @@ def test_without_a_model_the_pipeline_is_off() -> None:
     with pytest.raises(NotConfigured):
         ExtractionPipeline.from_crawler(get_crawler(StoreSpider))
     crawler = get_crawler(StoreSpider, {"SHOPWRIGHT_MODEL": "default"})
-    assert ExtractionPipeline.from_crawler(crawler).model_dir() is None
+    pipeline = ExtractionPipeline.from_crawler(crawler)
+    assert pipeline.model_dir() is None and pipeline.page_tokens is None and not pipeline.int8
+    settings = {"SHOPWRIGHT_MODEL": "m", "SHOPWRIGHT_PAGE_TOKENS": "128", "SHOPWRIGHT_INT8": "True"}
+    pipeline = ExtractionPipeline.from_crawler(get_crawler(StoreSpider, settings))
+    assert pipeline.model_dir() == Path("m") and pipeline.page_tokens == 128 and pipeline.int8
 
 
 def test_crawl_writes_one_record_per_product_page(

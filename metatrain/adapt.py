@@ -26,7 +26,7 @@ from metatrain.algorithms import Adapted, make_algorithm
 from metatrain.learner import UpperLearner, WindowBatch, stack_windows, task_loss
 from metatrain.methods import Prediction, register_model_method
 from metatrain.tasks import AnnotatedPage, Page
-from metatrain.train import adapted_names, taggable
+from metatrain.train import adapted_names, remap_labels, taggable
 
 logger = logging.getLogger(__name__)
 
@@ -144,9 +144,15 @@ class ModelMethod:
                 states = self.model.encode_lower(batch)
                 hidden += [states[i, : len(w.input_ids)] for i, w in enumerate(part)]
                 labels += [torch.tensor(w.labels or [], dtype=torch.long) for w in part]
-        if not hidden:
+        # An attribute whose spans all fell outside the kept windows (pruned, cut, or past
+        # max_windows) has no labelled token and, when new, no prototype: leave it out.
+        present = {(int(c) - 1) // 2 for y in labels for c in y.unique() if int(c) > 0}
+        shown = [a for j, a in enumerate(attributes) if j in present]
+        if not hidden or not shown:
             return None
-        return stack_windows(hidden, labels, attributes).to(self.model.device)
+        if len(shown) < len(attributes):
+            labels = [remap_labels(y, attributes, shown) for y in labels]
+        return stack_windows(hidden, labels, shown).to(self.model.device)
 
     def adapt(self, support: Sequence[AnnotatedPage]) -> ModelExtractor:
         """Prototypes from the support spans, then SGD steps on the top layers and the head."""

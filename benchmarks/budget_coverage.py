@@ -1,0 +1,77 @@
+"""Share of matched gold spans still encoded under page token budgets (no model run).
+
+Run: `.venv/bin/python benchmarks/budget_coverage.py [--realpages ../shared/realpages]`. Per
+budget: mean tokens encoded per page and, per attribute, the share of pages whose gold span
+(found by the matcher) sits in an encoded node, after template pruning.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from extractor.dom import text_nodes  # noqa: E402
+from extractor.features import FeatureConfig, encode_page, prune_template_nodes  # noqa: E402
+from extractor.matching import match_values  # noqa: E402
+from extractor.model import PACKAGED_ENCODER, load_tokenizer  # noqa: E402
+
+#: name, page tokens, strategy, tokens per node under the budget
+BUDGETS = [
+    ("all", 0, "priors", 48),
+    ("title-256", 256, "title", 48),
+    ("title-512", 512, "title", 48),
+    ("priors-256", 256, "priors", 24),
+    ("priors-384", 384, "priors", 24),
+    ("priors-448", 448, "priors", 24),
+    ("priors-512", 512, "priors", 24),
+]
+
+
+def main() -> int:
+    """Print the coverage table."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--realpages", type=Path, default=REPO.parent / "shared" / "realpages")
+    args = parser.parse_args()
+    tokenizer = load_tokenizer(PACKAGED_ENCODER)
+    entries = [json.loads(line) for line in (args.realpages / "labels.jsonl").open()]
+    stores: dict[str, list[dict]] = {}
+    for entry in entries:
+        stores.setdefault(entry["site"], []).append(entry)
+    found: dict[str, dict[str, list[int]]] = {name: {} for name, *_ in BUDGETS}
+    tokens = dict.fromkeys(found, 0)
+    for group in stores.values():
+        node_lists = [text_nodes((args.realpages / e["file"]).read_bytes()) for e in group]
+        pruned = prune_template_nodes(node_lists)
+        for entry, nodes, kept in zip(group, node_lists, pruned, strict=True):
+            spans = match_values(nodes, entry["labels"], entry.get("url")).spans
+            for name, budget, strategy, cap in BUDGETS:
+                config = FeatureConfig(page_budget=strategy, budget_node_tokens=cap)
+                windows = encode_page(kept, tokenizer, config, page_tokens=budget)
+                encoded = {kept[i]["xpath"] for w in windows for i in w.node_ids}
+                tokens[name] += sum(len(w.input_ids) for w in windows)
+                for attribute, items in spans.items():
+                    if items:
+                        counts = found[name].setdefault(attribute, [0, 0])
+                        counts[0] += 1
+                        counts[1] += any(s["xpath"] in encoded for s in items)
+    attributes = sorted(found["all"])
+    print(f"{'budget':12s} tok/page " + " ".join(f"{a[:8]:>8s}" for a in attributes) + "    micro")
+    for name, *_ in BUDGETS:
+        row = found[name]
+        total = sum(row[a][0] for a in attributes)
+        kept_total = sum(row[a][1] for a in attributes)
+        cells = " ".join(f"{row[a][1] / row[a][0]:8.1%}" for a in attributes)
+        print(f"{name:12s} {tokens[name] / len(entries):8.0f} {cells} {kept_total / total:8.1%}")
+    print("pages per attribute:", {a: found["all"][a][0] for a in attributes})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -23,6 +23,10 @@ LIST_ATTRIBUTES = frozenset({"breadcrumb"})
 #: Attributes whose best candidate sits near the product name, not in a product carousel.
 PRICE_ATTRIBUTES = frozenset({"price", "regular_price"})
 _LIST_ITEM = re.compile(r"^(.*/(?:ul|ol)(?:\[\d+\])?)/li(?:\[(\d+)\])?(?:/|$)")
+#: An amount as shops print it: thousands groups (`1.299,00`, `12,800`, `1 299`) or plain.
+_AMOUNT = re.compile(
+    r"\d{1,3}(?:[.,'\u2019\u00a0\u202f ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
+)
 _CAROUSEL_HINT = re.compile(r"related|carousel|slider|recommend|similar|upsell|cross-?sell", re.I)
 
 
@@ -98,11 +102,28 @@ def node_candidates(
     return result
 
 
+def snap_to_amount(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen a span to the whole amount it cuts into (`228,90` rather than `90` or `228`).
+
+    Sub-word tokens split amounts at every separator, and the model may tag only a piece.
+    """
+    best: tuple[int, int, int] | None = None
+    for match in _AMOUNT.finditer(text):
+        overlap = min(end, match.end()) - max(start, match.start())
+        if overlap > 0 and (best is None or overlap > best[0]):
+            best = (overlap, match.start(), match.end())
+    if best is None:
+        return start, end
+    return min(start, best[1]), max(end, best[2])
+
+
 def _candidate(
     attribute: str, k: int, node: int, text: str, scores: NodeScores, t0: int, t1: int
 ) -> Candidate:
     p = scores.probs[t0:t1, 1 + 2 * k] + scores.probs[t0:t1, 2 + 2 * k]
     start, end = scores.offsets[t0][0], scores.offsets[t1 - 1][1]
+    if attribute in PRICE_ATTRIBUTES:
+        start, end = snap_to_amount(text, start, end)
     return Candidate(attribute, node, start, end, text[start:end], float(p.mean()), float(p.max()))
 
 

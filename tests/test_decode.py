@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import torch
 
-from extractor.decode import Candidate, choose_values, decode_page, merge_windows
+from extractor.decode import (
+    Candidate,
+    choose_values,
+    decode_page,
+    merge_windows,
+    snap_to_amount,
+)
 from extractor.dom import Node
 from extractor.features import Window
 
@@ -113,3 +119,24 @@ def test_price_prefers_the_name_block_over_a_carousel() -> None:
     candidates = [cand("name", 0, "Chair", 0.95), cand("price", 1, "59.00", 0.7)]
     candidates += [cand("price", 1 + i, f"{i}9.00", 0.8) for i in range(1, 5)]
     assert choose_values(candidates, nodes).values["price"] == "59.00"
+
+
+def test_a_price_span_cut_at_a_separator_grows_to_the_whole_amount() -> None:
+    """Sub-word tokens split `228,90`; a tag on `90` alone must not give the price 90."""
+    nodes = [node("/html/body/h1", "Monitor", "h1"), node("/html/body/span", "228,90 €")]
+    win = window([0, 1], [(0, 0, 7), (1, 0, 3), (1, 3, 4), (1, 4, 6), (1, 7, 8)])
+    out = decode_page(
+        nodes,
+        [win],
+        [probs([(0, 0.9), (1, 0.9), (0, 0.9), (0, 0.9), (3, 0.9), (0, 0.9), (0, 0.9)])],
+        ATTRS,
+    )
+    assert out.values["price"] == "228,90"
+    assert out.values["name"] == "Monitor"
+
+
+def test_snap_to_amount_keeps_thousands_groups_and_leaves_other_numbers() -> None:
+    text = "2 x 24,99 | € 1.299,00"
+    assert text[slice(*snap_to_amount(text, 6, 9))] == "24,99"
+    assert text[slice(*snap_to_amount(text, 14, 15))] == "1.299,00"
+    assert snap_to_amount("In stock", 0, 2) == (0, 2)

@@ -8,9 +8,10 @@ model methods, so that all three produce the same values:
     values, confidence = extractor.extract_values(rows)[0]
 
 Fusion per attribute (`fuse`): a markup value (JSON-LD, microdata, Open Graph) that the page
-shows wins over the model; where the markup disagrees with what the page shows (a discounted
-price on the page, the regular price in the markup) the page's value wins; a markup value the
-page does not show only fills a gap the model leaves. Currency: the symbol or code inside the
+shows wins over the model (on real pages the model's disagreeing price is far more often a
+carousel price or a fragment than a discount the markup missed); a markup value the page does not
+show (a regular price in the markup, a discounted one on the page) loses to the model's span and
+only fills a gap the model leaves. Currency: the symbol or code inside the
 model's price span, else the markup's, else the model's currency span, else the page
 language/top-level-domain hint.
 """
@@ -119,7 +120,6 @@ class FusionSettings:
 
     shown_markup: float = 0.95  #: confidence of a markup value the page shows
     unshown_markup: float = 0.5  #: confidence of a markup value the page does not show
-    page_price: float = 0.3  #: model confidence from which a page price beats a disagreeing markup
 
 
 @dataclass
@@ -192,8 +192,6 @@ def fuse(
             values[name], confidence[name] = theirs, mark_conf
         elif values_equal(name, ours, theirs, page_url=url or None):
             values[name], confidence[name] = theirs, max(conf.get(name, 0.0), mark_conf)
-        elif name in PRICE_ATTRIBUTES and conf.get(name, 0.0) >= settings.page_price:
-            values[name], confidence[name] = ours, conf.get(name, 0.0)  # the page wins
         elif shown:
             values[name], confidence[name] = theirs, mark_conf
         else:

@@ -46,11 +46,18 @@ def tiny_model(seed: int = 0) -> ExtractorModel:
 # --- fusion golden cases ------------------------------------------------------------------------
 
 
-def test_page_price_beats_disagreeing_markup_and_currency_comes_from_the_span() -> None:
-    markup = Markup({"price": "129.00", "currency": "EUR"}, {"price": True, "currency": True})
+def test_page_price_beats_unshown_markup_and_currency_comes_from_the_span() -> None:
+    markup = Markup({"price": "129.00", "currency": "EUR"}, {"price": False, "currency": True})
     values, confidence = fuse({"price": "99,00 €"}, {"price": 0.8}, markup, "https://x.de/p")
     assert values == {"price": "99.00", "currency": "EUR"}
     assert confidence == {"price": 0.8, "currency": 0.8}
+
+
+def test_shown_markup_price_beats_a_disagreeing_model_span() -> None:
+    """Both on the page: the model's other price is most often a carousel's or a fragment."""
+    markup = Markup({"price": "129.00"}, {"price": True})
+    values, confidence = fuse({"price": "19,00 €"}, {"price": 0.9}, markup, "https://x.de/p")
+    assert values["price"] == "129.00" and confidence["price"] == 0.95
 
 
 def test_shown_markup_value_wins_and_unshown_markup_fills_gaps() -> None:

@@ -192,7 +192,7 @@ def fuse(
             values[name], confidence[name] = theirs, mark_conf
         elif values_equal(name, ours, theirs, page_url=url or None):
             values[name], confidence[name] = theirs, max(conf.get(name, 0.0), mark_conf)
-        elif shown:
+        elif shown and not _discount(name, model, markup):
             values[name], confidence[name] = theirs, mark_conf
         else:
             values[name], confidence[name] = ours, conf.get(name, 0.0)
@@ -202,6 +202,17 @@ def fuse(
     if code:
         values["currency"], confidence["currency"] = code, code_conf
     return values, confidence
+
+
+def _discount(name: str, model: Mapping[str, Any], markup: Markup) -> bool:
+    """Whether the page shows the markup's price as the regular (struck-through) price next to
+    the model's price: a discount the markup does not state, so the page's price wins."""
+    regular = model.get("regular_price")
+    return (
+        name == "price"
+        and regular is not None
+        and values_equal("price", regular, markup.values.get("price"))
+    )
 
 
 def _currency(

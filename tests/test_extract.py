@@ -60,6 +60,13 @@ def test_shown_markup_price_beats_a_disagreeing_model_span() -> None:
     assert values["price"] == "129.00" and confidence["price"] == 0.95
 
 
+def test_discount_the_page_shows_next_to_the_struck_markup_price() -> None:
+    markup = Markup({"price": "129.00"}, {"price": True})
+    model = {"price": "99,00 €", "regular_price": "129,00 €"}
+    values, _ = fuse(model, {"price": 0.8, "regular_price": 0.7}, markup)
+    assert values["price"] == "99.00" and values["regular_price"] == "129.00"
+
+
 def test_shown_markup_value_wins_and_unshown_markup_fills_gaps() -> None:
     markup = Markup(
         {"name": "Wanderschuh Alpin", "sku": "WS-100", "brand": "Alpina"},

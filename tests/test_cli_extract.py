@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from tiny_encoder import TINY
 
 from extractor.cli import main
 from extractor.export import read_records
@@ -18,15 +19,6 @@ from extractor.pages import PageDatasetWriter, page_row
 from extractor.records import validate_record
 from fixtures.generator import generate_store
 
-TINY = {
-    "model_type": "bert",
-    "hidden_size": 32,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 2,
-    "intermediate_size": 64,
-    "vocab_size": 30522,
-    "max_position_embeddings": 512,
-}
 BASE = "http://shop.test"
 
 

@@ -19,6 +19,7 @@ import pytest
 import torch
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
+from tiny_encoder import TINY
 
 from crawler.extraction import MODEL_ERROR, ExtractionPipeline
 from crawler.spiders.store import StoreSpider
@@ -29,15 +30,6 @@ from fixtures.generator import Store, generate_store
 from fixtures.testing import running_server
 
 REPO = Path(__file__).resolve().parents[1]
-TINY = {
-    "model_type": "bert",
-    "hidden_size": 32,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 2,
-    "intermediate_size": 64,
-    "vocab_size": 30522,
-    "max_position_embeddings": 512,
-}
 
 
 @dataclass

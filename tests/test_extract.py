@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from tiny_encoder import TINY
 
 from extractor.extract import (
     Extractor,
@@ -17,16 +18,6 @@ from extractor.extract import (
 )
 from extractor.model import ExtractorConfig, ExtractorModel, load_tokenizer
 from extractor.records import validate_record
-
-TINY = {
-    "model_type": "bert",
-    "hidden_size": 32,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 2,
-    "intermediate_size": 64,
-    "vocab_size": 30522,
-    "max_position_embeddings": 512,
-}
 
 DISCOUNT_PAGE = """<html lang="de-DE"><head><script type="application/ld+json">
 {"@context": "https://schema.org", "@type": "Product", "name": "Wanderschuh Alpin",

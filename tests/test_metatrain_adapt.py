@@ -7,22 +7,13 @@ from pathlib import Path
 
 import pytest
 import torch
+from tiny_encoder import TINY
 
 from extractor.features import collate, encode_page
 from extractor.model import ExtractorConfig, ExtractorModel, load_tokenizer
 from metatrain.adapt import AdaptSettings, ModelMethod, save_adapted
 from metatrain.synthetic import write_stores
 from metatrain.tasks import annotate, group_by_site, read_labels
-
-TINY = {
-    "model_type": "bert",
-    "hidden_size": 32,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 2,
-    "intermediate_size": 64,
-    "vocab_size": 30522,
-    "max_position_embeddings": 512,
-}
 
 
 @pytest.fixture(autouse=True)

@@ -7,19 +7,10 @@ from pathlib import Path
 
 import torch
 from safetensors.torch import load_file
+from tiny_encoder import TINY
 
 from extractor.model import ExtractorConfig, ExtractorModel, load_tokenizer
 from metatrain.export import JOINT_SUBDIR, export_shipped, main
-
-TINY = {
-    "model_type": "bert",
-    "hidden_size": 32,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 2,
-    "intermediate_size": 64,
-    "vocab_size": 30522,
-    "max_position_embeddings": 512,
-}
 
 
 def _saved(directory: Path, seed: int) -> ExtractorModel:

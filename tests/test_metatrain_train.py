@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from tiny_encoder import TINY
 
 from extractor.model import ExtractorConfig, ExtractorModel, load_tokenizer
 from metatrain.__main__ import main
@@ -15,16 +16,6 @@ from metatrain.config import MetaTrainConfig
 from metatrain.learner import UpperLearner, stack_windows, task_loss
 from metatrain.synthetic import write_stores
 from metatrain.train import CHECKPOINT_DIR, STATE_FILE, adapted_names, remap_labels, train
-
-TINY = {
-    "model_type": "bert",
-    "hidden_size": 32,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 2,
-    "intermediate_size": 64,
-    "vocab_size": 30522,
-    "max_position_embeddings": 512,
-}
 
 
 @pytest.fixture(autouse=True)

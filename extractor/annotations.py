@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from extractor.atomic import write_text_atomic
 from extractor.dom import PageError, parse_html
 from extractor.matching import match_values
 
@@ -131,16 +130,5 @@ def read_annotations(path: Path) -> list[Annotation]:
 
 def write_annotations(path: Path, annotations: Sequence[Annotation]) -> Path:
     """Write annotations.jsonl atomically (a temporary file, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            for item in annotations:
-                handle.write(json.dumps(item, ensure_ascii=False) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    lines = "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in annotations)
+    return write_text_atomic(path, lines)

@@ -6,10 +6,11 @@ import csv
 import io
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+
+from extractor.atomic import write_text_atomic
 
 #: File extension -> format name.
 FORMATS = {".json": "json", ".jsonl": "jsonl", ".jl": "jsonl", ".csv": "csv"}
@@ -62,19 +63,7 @@ def render(records: Iterable[Mapping[str, Any]], fmt: str) -> str:
 def write_records(records: Iterable[Mapping[str, Any]], path: str | os.PathLike[str]) -> Path:
     """Write records to `path` in the format of its extension, replacing the file atomically."""
     target = Path(path)
-    text = render(records, export_format(target))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return write_text_atomic(target, render(records, export_format(target)))
 
 
 def read_records(path: str | os.PathLike[str]) -> list[dict[str, Any]]:

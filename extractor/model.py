@@ -208,6 +208,18 @@ class PrototypeHead(nn.Module):
         return self.log_scale.exp() * cos + bias
 
 
+def stack_prototypes(protos: list[torch.Tensor | None], classes: Sequence[str]) -> torch.Tensor:
+    """Stack per-class prototypes; a B or I class without one borrows its twin's."""
+    for c in range(1, len(classes), 2):  # B at odd ids, I at even ids
+        if protos[c] is None:
+            protos[c] = protos[c + 1]
+        if protos[c + 1] is None:
+            protos[c + 1] = protos[c]
+        if protos[c] is None:
+            raise ValueError(f"support has no span of {classes[c][2:]!r} and no default")
+    return torch.stack([p for p in protos if p is not None])
+
+
 class ExtractorModel(nn.Module):
     """Token classifier over page windows: a cacheable lower part and an adaptable upper part."""
 
@@ -349,14 +361,7 @@ class ExtractorModel(nn.Module):
                 protos[c] = self.head.prototypes[default_rows[name]]
             if name in known:
                 bias[c] = self.head.bias[default_rows[name]].detach()
-        for c in range(1, len(classes), 2):  # B at odd, I at even ids
-            if protos[c] is None:
-                protos[c] = protos[c + 1]
-            if protos[c + 1] is None:
-                protos[c + 1] = protos[c]
-            if protos[c] is None:
-                raise ValueError(f"support has no span of {classes[c][2:]!r} and no default")
-        return torch.stack([p for p in protos if p is not None]), bias
+        return stack_prototypes(protos, classes), bias
 
     def add_attributes(self, attributes: Sequence[str], prototypes: torch.Tensor) -> None:
         """Register new attributes with their [O, B, I, ...] prototypes as learned parameters."""

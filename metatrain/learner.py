@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from extractor.features import attribute_classes
-from extractor.model import ExtractorModel
+from extractor.model import ExtractorModel, stack_prototypes
 from metatrain.algorithms import Head
 
 
@@ -102,15 +102,8 @@ class UpperLearner(nn.Module):
                 mean = head.prototypes[defaults[name]]
             protos.append(mean)
             bias.append(head.bias[defaults[name]] if name in defaults else head.bias.new_zeros(()))
-        for c in range(1, len(classes), 2):  # B at odd ids, I at even ids
-            if protos[c] is None:
-                protos[c] = protos[c + 1]
-            if protos[c + 1] is None:
-                protos[c + 1] = protos[c]
-            if protos[c] is None:
-                raise ValueError(f"support has no span of {classes[c][2:]!r} and no default")
         return {
-            "prototypes": torch.stack([p for p in protos if p is not None]),
+            "prototypes": stack_prototypes(protos, classes),
             "bias": torch.stack(bias),
         }
 

@@ -46,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="run only these methods (comma list of meta, pretrained, joint, wrapper, structured)",
     )
+    ev.add_argument(
+        "--int8",
+        action="store_true",
+        help="model-based methods extract with int8 dynamic quantization (CPU), as "
+        "`shopwright extract --int8` does",
+    )
     ev.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     tr = sub.add_parser("train", help="meta-train the extractor (config file)")
@@ -68,7 +74,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if not pages:
         raise ValueError(f"{args.labels} lists no pages")
     only = [m.strip() for m in args.methods.split(",") if m.strip()] if args.methods else None
-    methods = build_methods(args.model, args.baselines, only)
+    methods = build_methods(args.model, args.baselines, only, int8=args.int8)
     logger.info(
         "evaluating %s on %d pages: methods %s, shots %s, %d repeats",
         args.labels,

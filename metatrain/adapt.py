@@ -18,7 +18,7 @@ from typing import Any
 import torch
 
 from extractor.dom import Node
-from extractor.extract import DEFAULT_MODEL_DIR, Extractor, PageInput
+from extractor.extract import DEFAULT_MODEL_DIR, Extractor, PageInput, quantize_int8
 from extractor.features import Spans, collate, encode_page, prune_template_nodes
 from extractor.model import PACKAGED_ENCODER, ExtractorConfig, ExtractorModel, load_tokenizer
 from extractor.product_page import page_language
@@ -67,7 +67,11 @@ def crop_around_labels(
 
 class ModelExtractor:
     """An adapted model: extracts a store's attributes through `extractor.extract.Extractor`, the
-    code path of `shopwright extract` (model spans fused with the page's structured data)."""
+    code path of `shopwright extract` (model spans fused with the page's structured data).
+
+    `quantized` is an int8 copy to extract with instead (`--int8`): the zero-shot model's, or
+    built here from the adapted one, as `shopwright adapt` then `extract --int8` would.
+    """
 
     def __init__(
         self,
@@ -77,6 +81,8 @@ class ModelExtractor:
         attributes: list[str],
         context: list[list[Node]],
         batch_size: int = 16,
+        quantized: ExtractorModel | None = None,
+        int8: bool = False,
     ) -> None:
         self.model = model
         self.tokenizer = tokenizer
@@ -84,11 +90,14 @@ class ModelExtractor:
         self.attributes = attributes
         self.context = context  #: support pages' nodes: template pruning looks across pages
         self.batch_size = batch_size
+        if int8 and quantized is None:
+            quantized = quantize_int8(adapted_model(self).eval())
+        forward = self._logits if adapted is not None and quantized is None else None
         self.extractor = Extractor(
-            model,
+            quantized or model,
             tokenizer,
             attributes,
-            forward=self._logits if adapted is not None else None,
+            forward=forward,
             context=context,
             batch_size=batch_size,
         )
@@ -121,9 +130,15 @@ class ModelMethod:
     """A model adapted per store from k annotated pages (k = 0: its learned default prototypes)."""
 
     def __init__(
-        self, name: str, model: ExtractorModel, settings: AdaptSettings | None = None
+        self,
+        name: str,
+        model: ExtractorModel,
+        settings: AdaptSettings | None = None,
+        int8: bool = False,
     ) -> None:
         self.name = name
+        self.int8 = int8  #: extract with int8-quantized copies (CPU)
+        self._zero_shot_int8: ExtractorModel | None = None
         self.model = model.eval()
         self.model.freeze_lower()
         self.model.set_attention("sdpa")  # first-order steps only: no double backward needed
@@ -202,14 +217,20 @@ class ModelMethod:
             )
         defaults = list(self.model.config.attributes)
         if batch is None:
-            return ModelExtractor(self.model, self.tokenizer, None, defaults, context)
+            if self.int8 and self._zero_shot_int8 is None:
+                self._zero_shot_int8 = quantize_int8(self.model)
+            return ModelExtractor(
+                self.model, self.tokenizer, None, defaults, context, quantized=self._zero_shot_int8
+            )
         attributes = list(dict.fromkeys([*batch.attributes, *defaults]))
         batch.attributes = attributes  # labels index the first (support) attributes: unchanged
         self.learner.train()
         adapted = self.algorithm.adapt(batch)
         self.learner.eval()
         adapted.module.eval()  # the functional copy keeps the mode it was made in: no dropout
-        return ModelExtractor(self.model, self.tokenizer, adapted, attributes, context)
+        return ModelExtractor(
+            self.model, self.tokenizer, adapted, attributes, context, int8=self.int8
+        )
 
 
 def adapted_model(extractor: ModelExtractor) -> ExtractorModel:
@@ -259,12 +280,13 @@ def shipped_model_dir(model: Path | None) -> Path:
     return path
 
 
-def meta_method(model: Path | None) -> ModelMethod:
+def meta_method(model: Path | None, int8: bool = False) -> ModelMethod:
     """`meta`: the meta-trained model (the shipped one unless --model is given)."""
-    return ModelMethod("meta", ExtractorModel.from_pretrained(shipped_model_dir(model)))
+    path = shipped_model_dir(model)
+    return ModelMethod("meta", ExtractorModel.from_pretrained(path), int8=int8)
 
 
-def pretrained_method(model: Path | None) -> ModelMethod:
+def pretrained_method(model: Path | None, int8: bool = False) -> ModelMethod:
     """`pretrained`: the same architecture on the plain pretrained encoder, adapted per store.
 
     The structure embedding and head start untrained (seeded); a random-encoder model (tests)
@@ -280,15 +302,15 @@ def pretrained_method(model: Path | None) -> ModelMethod:
             encoder_config=None if base.encoder else base.encoder_config,
         )
     torch.manual_seed(0)
-    return ModelMethod("pretrained", ExtractorModel(config))
+    return ModelMethod("pretrained", ExtractorModel(config), int8=int8)
 
 
-def joint_method(model: Path | None) -> ModelMethod:
+def joint_method(model: Path | None, int8: bool = False) -> ModelMethod:
     """`joint`: a model trained jointly on all training stores (`<model>/joint`), adapted."""
     path = shipped_model_dir(model) / "joint"
     if not (path / "config.json").is_file():
         raise FileNotFoundError(f"no jointly trained model at {path}")
-    return ModelMethod("joint", ExtractorModel.from_pretrained(path))
+    return ModelMethod("joint", ExtractorModel.from_pretrained(path), int8=int8)
 
 
 register_model_method("meta", meta_method)

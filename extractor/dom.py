@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import logging
 import re
 from collections.abc import Iterator
 from typing import TypedDict
 
+import ftfy
 import lxml.etree
 import lxml.html
 from w3lib.encoding import html_to_unicode
@@ -39,8 +42,19 @@ MAX_HTML_CHARS = 8_000_000
 #: A hint value longer than this is cut: utility-class soup carries no more signal past it.
 MAX_HINT_CHARS = 200
 
-#: Declared encodings that UTF-8 bytes are mislabelled as (w3lib names, lower case).
-LATIN_ENCODINGS = frozenset({"cp1252", "windows-1252", "iso-8859-1", "latin-1", "iso-8859-15"})
+#: Declared encodings that UTF-8 bytes are mislabelled as (Python codec names: `codecs.lookup`
+#: maps every alias, and w3lib's "iso8859-15", to one of these).
+LATIN_ENCODINGS = frozenset({"cp1252", "iso8859-1", "iso8859-15"})
+#: What UTF-8 continuation bytes (0x80-0xBF) become when read in one of those encodings.
+_CONTINUATIONS = "".join(
+    sorted({bytes([b]).decode(e, "ignore") for b in range(0x80, 0xC0) for e in LATIN_ENCODINGS})
+)
+#: Mojibake of UTF-8 read as Latin-1/cp1252/ISO-8859-15 always holds a lead byte's character
+#: (Â-ô) before a continuation byte's, or a C1 control; correct text almost never does. Only text
+#: with one goes to the (slower) repair.
+_MOJIBAKE_HINT = re.compile(f"[\xc2-\xf4][{re.escape(_CONTINUATIONS)}]|[\x80-\x9f]")
+#: ISO-8859-15's own characters for continuation bytes, which ftfy's code pages lack ("fÃŒr").
+_LATIN9_MOJIBAKE = re.compile("[\xc2-\xf4][\u20ac\u0160\u0161\u017d\u017e\u0152\u0153\u0178]")
 
 _WS = re.compile(r"\s+")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
@@ -70,12 +84,37 @@ def decode_html(body: bytes | str, content_type: str | None = None) -> str:
     encoding, text = html_to_unicode(content_type, body)
     # Pages saved by tools that re-encode to UTF-8 keep their old Latin-1 declaration; bytes that
     # are valid UTF-8 with non-ASCII characters are practically never meant as Latin-1.
-    if encoding.replace("_", "-").lower() in LATIN_ENCODINGS and not body.isascii():
+    if _codec_name(encoding) in LATIN_ENCODINGS and not body.isascii():
         try:
             return body.decode("utf-8").lstrip("\ufeff")
         except UnicodeDecodeError:
             pass
     return text
+
+
+def _codec_name(encoding: str) -> str:
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        return encoding.lower()
+
+
+def repair_text(text: str) -> str:
+    """Undo mojibake: UTF-8 text that was decoded as Latin-1, cp1252 or ISO-8859-15, once or more.
+
+    "weiÃ\x9f" becomes "weiß", "â\x82¬210" "€210", "178Â°" "178°"; correct text in any language
+    comes back unchanged. Text without a mojibake character pair (nearly all) costs one regex
+    search; the rest goes to ftfy, which also fixes a part of a text in which correct characters
+    and mojibake mix, and only where the result looks less like mojibake than the input.
+    """
+    if text.isascii() or not _MOJIBAKE_HINT.search(text):
+        return text
+    fixed = ftfy.fix_encoding(text)
+    if fixed == text and _LATIN9_MOJIBAKE.search(text):
+        # The whole text is UTF-8 read as ISO-8859-15, or it stays as it is.
+        with contextlib.suppress(UnicodeError):
+            fixed = text.encode("iso8859-15").decode("utf-8")
+    return fixed
 
 
 def parse_html(body: bytes | str, content_type: str | None = None) -> lxml.html.HtmlElement:
@@ -171,7 +210,8 @@ def iter_text_nodes(root: lxml.html.HtmlElement) -> Iterator[Node]:
                 k += 1
                 if segment.strip():
                     xpath = f"{path}/text()[{k}]" if many else path
-                    items.append(Node(xpath=xpath, text=clean_text(segment), tag=tag, attrs=attrs))
+                    text = clean_text(repair_text(segment))
+                    items.append(Node(xpath=xpath, text=text, tag=tag, attrs=attrs))
             if i < len(children) and id(children[i]) in child_paths:
                 items.append((children[i], child_paths[id(children[i])]))
         stack.extend(reversed(items))

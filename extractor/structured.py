@@ -19,7 +19,7 @@ import extruct
 import jstyleson
 import lxml.html
 
-from extractor.dom import Node, PageError, iter_text_nodes, parse_html
+from extractor.dom import Node, PageError, iter_text_nodes, parse_html, repair_text
 from extractor.matching import match_values
 from extractor.normalize import (
     format_price,
@@ -143,7 +143,7 @@ def _text(value: Any) -> str | None:
         value = _first(value)
     if value is None or isinstance(value, dict | list):
         return None
-    text = normalize_text(str(value))
+    text = normalize_text(repair_text(str(value)))  # repaired before NFKC splits "Ã¼" into "Ã1⁄4"
     return text or None
 
 
@@ -163,7 +163,7 @@ def _add_product(out: Structured, product: Mapping[str, Any], url: str, source: 
     out.add("name", _text(product.get("name")), source)
     description = _text(product.get("description"))
     if description and "<" in description:  # markup inside the value: keep the text
-        description = normalize_text(
+        description = _text(
             lxml.html.fragment_fromstring(description, create_parent="div").text_content()
         )
     out.add("description", description, source)

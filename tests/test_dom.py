@@ -8,7 +8,15 @@ import time
 import lxml.html
 import pytest
 
-from extractor.dom import PageError, iter_text_nodes, parse_html, text_nodes
+import extractor.dom
+from extractor.dom import (
+    PageError,
+    decode_html,
+    iter_text_nodes,
+    parse_html,
+    repair_text,
+    text_nodes,
+)
 
 PAGE = """<html lang="de"><head><title>T</title><style>.a{}</style>
 <script>var price = "9,99 €";</script></head><body>
@@ -85,6 +93,94 @@ def test_utf8_bytes_mislabelled_as_latin1_decode_as_utf8() -> None:
     assert text_nodes("<meta charset=iso-8859-1><p>Caf\u00e9</p>".encode("latin-1"))[0]["text"] == (
         "Caf\u00e9"
     )
+
+
+def test_utf8_bytes_declared_iso8859_15_decode_as_utf8() -> None:
+    """w3lib names the declared ISO-8859-15 "iso8859-15"; it is a Latin declaration all the same."""
+    body = (
+        '<meta http-equiv="Content-Type" content="text/html; charset=ISO-8859-15">'
+        "<table><tr><td>€210,<span>87</span></td></tr></table><h1>Monitor weiß</h1>"
+    )
+    assert decode_html(body.encode("utf-8")) == body  # not left to the text repair
+
+
+#: UTF-8 text read as Latin-1, cp1252 or ISO-8859-15 (once, twice, or in part), as pages show it.
+MOJIBAKE = [
+    ("â\x82¬210,", "€210,"),  # the euro sign read as Latin-1
+    ("zzgl. Versand ab â‚¬ 5,90", "zzgl. Versand ab € 5,90"),  # read as cp1252
+    ("MP273APDE HDMI, DP 4ms weiÃ\x9f", "MP273APDE HDMI, DP 4ms weiß"),
+    ("4ms (GtG), HÃ¶henverstellung, Pivot", "4ms (GtG), Höhenverstellung, Pivot"),
+    ("Wir sind fÃŒr Sie da", "Wir sind für Sie da"),  # read as ISO-8859-15
+    ("Naturgetreu mit 178Â° Blickwinkel", "Naturgetreu mit 178° Blickwinkel"),
+    ("Standfuß, um volle 90Â° drehbar", "Standfuß, um volle 90° drehbar"),  # mixed
+    ("Â£5.99", "£5.99"),
+    ("Ã\x83Â¶ko", "öko"),  # read wrongly twice
+    ("CrÃ¨me brÃ»lÃ©e", "Crème brûlée"),
+    ("Ã\xa0 la carte", "à la carte"),  # the no-break space byte kept
+    ("Ð\x9cÐ¾Ð½Ð¸Ñ\x82Ð¾Ñ\x80", "Монитор"),
+    ("æ\x97¥æ\x9c¬èª\x9e", "日本語"),
+    ("FRESH \x91N REBEL", "FRESH ‘N REBEL"),  # a cp1252 byte read as a C1 control
+]
+
+#: Correct text: non-ASCII, some of it with character pairs that mojibake has too ("ß“", "É»").
+CORRECT = [
+    "Größe: 27 Zoll, Höhenverstellung, weiß",
+    "„Standfuß“ und „TÜV-GEPRÜFT“, Qualität „MADE IN ÖSTERREICH“",
+    "Crème brûlée à la française, «Café», «ÉTÉ», CAFÉ™, Café’s",
+    "Ça coûte 5 €, dès 9,99 €",
+    "Señor… ¿qué? canción…",
+    "NÃO, São Paulo",
+    "£5.99 – 1.299,00 € – Ångström ½ cup ©®™",
+    "日本語の商品名 ¥1,280",
+    "Монитор 27 дюймов — 15 990 ₽",
+    "Zażółć gęślą jaźń, Příliš žluťoučký kůň",
+    "İstanbul ığüşöç, Tiếng Việt, Þú ert ð",
+    "شاشة ٢٧ بوصة 👍",
+]
+
+
+@pytest.mark.parametrize(("broken", "fixed"), MOJIBAKE)
+def test_repair_text_undoes_mojibake(broken: str, fixed: str) -> None:
+    assert repair_text(broken) == fixed
+
+
+@pytest.mark.parametrize("text", CORRECT)
+def test_repair_text_keeps_correct_text(text: str) -> None:
+    assert repair_text(text) == text
+
+
+def test_clean_text_never_reaches_the_slow_repair(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pre-check keeps text without a mojibake character pair away from ftfy (cost)."""
+
+    def fail(text: str) -> str:
+        raise AssertionError(f"ftfy called on {text!r}")
+
+    monkeypatch.setattr(extractor.dom.ftfy, "fix_encoding", fail)
+    everyday = [
+        "Größe: 27 Zoll, weiß",
+        "Ça coûte 5 €",
+        "£5.99 – 1.299,00 €",
+        "日本語 ¥1,280",
+        "Монитор",
+    ]
+    for text in everyday:
+        assert repair_text(text) == text
+    with pytest.raises(AssertionError):
+        repair_text(MOJIBAKE[0][0])
+
+
+def test_text_nodes_are_repaired() -> None:
+    """Mojibake already in the bytes of a UTF-8 page, next to correct text in the same node."""
+    body = (
+        '<meta charset="utf-8"><h3>Ansichten mit 178Â° Blickwinkel</h3>'
+        "<p>Standfuß, um volle 90Â° drehbar</p><p>Ã\xa0 la carte</p>"
+    )
+    texts = [n["text"] for n in text_nodes(body.encode("utf-8"))]
+    assert texts == [
+        "Ansichten mit 178° Blickwinkel",
+        "Standfuß, um volle 90° drehbar",
+        "à la carte",
+    ]
 
 
 def test_xpaths_equal_lxml_getpath_on_real_pages(realpages) -> None:

@@ -114,3 +114,35 @@ def test_pages_without_markup_or_text() -> None:
 )
 def test_markup_prices_use_a_decimal_point(raw: str, expected: str) -> None:
     assert markup_price(raw) == expected
+
+
+#: A UTF-8 page whose markup carries mojibake in its bytes (and one JSON escape of it).
+MOJIBAKE_PAGE = """<html><head><meta charset="utf-8">
+<script type="application/ld+json">{"@type": "Product",
+ "name": "MSI 68,6 cm (27) IPS FHD PRO MP273APDE HDMI, DP 4ms weiÃ\x9f (9S6-3PB49H-049)",
+ "description": "<p>Full HD, 4ms (GtG), HÃ¶henverstellung, Pivot</p>",
+ "brand": {"@type": "Brand", "name": "M\\u00c3\\u00bcller"},
+ "offers": {"@type": "Offer", "price": "214.41", "priceCurrency": "EUR"}}</script>
+<meta property="og:type" content="product">
+<meta property="og:title" content="Acer CB2 Business Monitor, HÃ¶henverstellung">
+</head><body><h1>MSI 68,6 cm (27) IPS FHD PRO MP273APDE HDMI, DP 4ms weiß</h1>
+<p>â\x82¬214,41</p></body></html>"""
+
+
+def test_markup_values_are_repaired() -> None:
+    candidates = structured_candidates(MOJIBAKE_PAGE.encode("utf-8")).candidates
+    assert [c.value for c in candidates["name"]] == [
+        "MSI 68,6 cm (27) IPS FHD PRO MP273APDE HDMI, DP 4ms weiß (9S6-3PB49H-049)",
+        "Acer CB2 Business Monitor, Höhenverstellung",
+    ]
+    assert candidates["description"][0].value == "Full HD, 4ms (GtG), Höhenverstellung, Pivot"
+    assert candidates["brand"][0].value == "Müller"
+
+
+def test_real_page_declared_latin_with_utf8_markup(realpages: Path) -> None:
+    """A saved page declares ISO-8859-15 but holds UTF-8 bytes: markup and text come out clean."""
+    rows = [json.loads(line) for line in (realpages / "labels.jsonl").open(encoding="utf-8")]
+    row = next(r for r in rows if r["file"] == "pages/mylemon.at/2.html")
+    chosen, shown = shown_values((realpages / row["file"]).read_bytes(), row["url"])
+    assert "weiß" in chosen["name"] and shown["name"]
+    assert row["labels"]["name"] == chosen["name"]

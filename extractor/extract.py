@@ -13,7 +13,8 @@ carousel price or a fragment than a discount the markup missed); a markup value 
 show (a regular price in the markup, a discounted one on the page) loses to the model's span and
 only fills a gap the model leaves. Currency: the symbol or code inside the
 model's price span, else the markup's, else the model's currency span, else the page
-language/top-level-domain hint.
+language/top-level-domain hint. Name: after fusion, the page's titles (`<title>`, `og:title`)
+confirm or replace it (`confirm_title_name`, `extractor.titles`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from extractor.normalize import (
 from extractor.records import build_record
 from extractor.scoring import values_equal
 from extractor.structured import structured_candidates
+from extractor.titles import Source, choose_name, shared_segments, title_segments, title_signals
 
 if TYPE_CHECKING:
     import lxml.html
@@ -247,6 +249,41 @@ def _currency(
     return None, 0.0
 
 
+def store_title_segments(pages: Sequence[PageInput]) -> frozenset[str]:
+    """Title segments that the pages of one store share (its name, not a product's)."""
+    roots = [page.parsed_root() for page in pages]
+    return shared_segments([title_segments(root) for root in roots if root is not None])
+
+
+def confirm_title_name(
+    values: Values,
+    confidence: Confidence,
+    page: PageInput,
+    markup: Markup,
+    shared: frozenset[str] = frozenset(),
+    settings: FusionSettings | None = None,
+) -> None:
+    """Replace the fused name (in place) by the shown node that the page's titles confirm, when
+    the name shares no word with an informative title, is missing, or only adds the site's or
+    brand's name or a price to it (`extractor.titles`); a page whose titles say nothing keeps
+    its name. The confirmed name is as confident as a shown markup value."""
+    root = page.parsed_root()
+    signals = title_signals(root, page.url, shared) if root is not None else None
+    if signals is None:
+        return
+    settings = settings or FusionSettings()
+    current = values.get("name")
+    current = current if isinstance(current, str) else None
+    theirs = markup.values.get("name")
+    source: Source = "model"
+    if current is not None and theirs is not None and values_equal("name", current, theirs):
+        source = "shown markup" if markup.shown.get("name") else "unshown markup"
+    brand = markup.values.get("brand") or values.get("brand")
+    name = choose_name(current, source, signals, page.nodes, str(brand) if brand else None)
+    if name is not None:
+        values["name"], confidence["name"] = name, settings.shown_markup
+
+
 # --- the extractor ------------------------------------------------------------------------------
 
 
@@ -357,17 +394,21 @@ class Extractor:
         predictions = dict(
             zip(with_nodes, self.predict([inputs[i] for i in with_nodes]), strict=True)
         )
+        shared = store_title_segments(inputs) if self.structured else frozenset()
         result: list[tuple[Values, Confidence]] = []
         for i, page in enumerate(inputs):
             found = predictions.get(i)
             values = dict(found.values) if found else {}
             confidence = dict(found.confidence) if found else {}
             markup = markup_values(page) if self.structured else Markup()
-            result.append(
+            fused: tuple[Values, Confidence] = (
                 fuse(values, confidence, markup, page.url, page.lang, self.fusion)
                 if values or markup.values
                 else ({}, {})
             )
+            if self.structured:
+                confirm_title_name(*fused, page, markup, shared, self.fusion)
+            result.append(fused)
         return result
 
     def extract(self, pages: Sequence[PageLike | PageInput]) -> list[dict[str, Any]]:

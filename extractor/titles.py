@@ -1,16 +1,17 @@
 """The page's own title signals and the product name they confirm.
 
 Most product pages repeat the product's name in their `<title>` and `og:title`/`twitter:title`:
-`Eye Webbing Key Ring - Black - Accessories - Weekday DE`. Split on the usual separators and
+`Eye Webbing Key Ring - Black - Accessories - Northwear DE`. Split on the usual separators and
 without the segments that are the site's name (the domain, `og:site_name`, segments that the
 titles of the store's other pages share), the remaining segments are informative. A shown text
 node that equals a run of them (the first segment, or any run inside an `h1`) is a
 title-confirmed name.
 
-`confirm_name` uses them on a name already chosen: a name that shares no word with an
-informative title loses to a title-confirmed node; a name that only adds the site's or brand's
-name or a price to a title-confirmed node (`H&M Rollkragenpullover 29,99`) becomes that node's
-text. A page whose title says nothing (the site's name only, no separator) keeps its name.
+`choose_name` uses them on a name already chosen: a missing name, an unshown markup name, or a
+model span that shares no word with an informative title (a navigation link) or is a fragment
+of the title-confirmed node loses to that node; any name that only adds the site's or brand's
+name or a price to it (`K&L Rollkragenpullover 29,99`) becomes the node's text. A page whose
+titles say nothing (the site's name only, a `<title>` without separators) keeps its name.
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ def site_keys(root: lxml.html.HtmlElement, url: str) -> set[str]:
 
 def is_site_segment(segment: str, keys: Iterable[str], shared: Iterable[str] = ()) -> bool:
     """Whether a title segment is the site's name: one the store's titles share, or half of its
-    words or more spell a site key (`ARKET DE`, `from Icône`, `& Other Stories`)."""
+    words or more spell a site key (`Northwear DE`, `from Lumière`, `& Other Tales`)."""
     if fold(segment) in set(shared):
         return True
     found = words(segment)
@@ -121,7 +122,7 @@ class TitleSignals:
     #: phrases (`phrase_key` of runs of adjacent informative segments) -> whether the run starts
     #: with the title's first informative segment
     phrases: Mapping[str, bool]
-    words: frozenset[str]  #: their words (of two letters or more, or with a digit)
+    words: frozenset[str]  #: their words (of three letters or more, or with a digit)
     keys: frozenset[str]  #: the site's name, letters and digits only
 
     def agrees(self, value: str) -> bool:
@@ -191,7 +192,7 @@ def confirmed_name(
 def only_extras(value: str, name: str, extras: Iterable[str]) -> bool:
     """Whether `value` is `name` plus only a price (an amount with cents, or one next to a
     currency), or one of the `extras` (the site's or the brand's name, letters and digits
-    only): `H&M Rollkragenpullover 29,99`."""
+    only): `K&L Rollkragenpullover 29,99`."""
     text = normalize_text(value)
     found = [(m.start(), m.end(), fold(m.group())) for m in _WORD.finditer(text)]
     core = words(name)

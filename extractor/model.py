@@ -237,6 +237,9 @@ class ExtractorModel(nn.Module):
         self.n_lower = len(layers) - config.upper_layers
         self.structure = StructureEmbedding(config, hidden)
         self.head = PrototypeHead(hidden, config)
+        #: Run the encoder layers in bfloat16 when no gradient is taken (inference on a CPU with
+        #: native bf16; see `cpu_has_bf16`). Set at load time, never saved.
+        self.bf16_inference = False
 
     @property
     def layers(self) -> nn.ModuleList:
@@ -280,10 +283,12 @@ class ExtractorModel(nn.Module):
     ) -> torch.Tensor:
         mask = self.attention_bias(hidden, attention_mask)
         layers = self.layers
-        for i in range(start, len(layers) if stop is None else stop):
-            out = layers[i](hidden, mask)  # by index: slicing breaks inside `higher`
-            hidden = out[0] if isinstance(out, tuple) else out
-        return hidden
+        fast = self.bf16_inference and not torch.is_grad_enabled()
+        with torch.autocast(hidden.device.type, dtype=torch.bfloat16, enabled=fast):
+            for i in range(start, len(layers) if stop is None else stop):
+                out = layers[i](hidden, mask)  # by index: slicing breaks inside `higher`
+                hidden = out[0] if isinstance(out, tuple) else out
+        return hidden.float() if fast else hidden
 
     def encode_lower(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
         """Embeddings (word + structure) and the lower layers -> hidden states [B, T, hidden]."""
@@ -392,6 +397,46 @@ class ExtractorModel(nn.Module):
     def from_pretrained(cls, directory: str | Path, device: str = "cpu") -> ExtractorModel:
         """Load a saved model directory (safetensors only, never pickle)."""
         return load_model(Path(directory), device)
+
+
+#: Inference precisions: `auto` = bf16 on a CPU with native bf16 instructions, else fp32.
+PRECISIONS = ("auto", "fp32", "bf16", "int8")
+
+
+def cpu_has_bf16() -> bool:
+    """Whether this CPU runs bfloat16 matrix products natively (AVX512-BF16 or AMX), where the
+    encoder's layers in bf16 take about 40 % less CPU time than in fp32."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def resolve_precision(precision: str, device: str | torch.device = "cpu") -> str:
+    """`auto` -> `bf16` on a bf16-capable CPU, else `fp32`; other values are checked and kept."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; choose from {', '.join(PRECISIONS)}")
+    if precision != "auto":
+        return precision
+    return "bf16" if torch.device(device).type == "cpu" and cpu_has_bf16() else "fp32"
+
+
+def with_precision(model: ExtractorModel, precision: str) -> ExtractorModel:
+    """The model to extract with at `precision` (resolved first): itself for fp32, a copy whose
+    encoder layers run in bf16 at inference, or a copy with int8 dynamically quantized linear
+    layers (CPU only). Training is never affected: bf16 applies only without gradients."""
+    import copy
+
+    chosen = resolve_precision(precision, model.device)
+    if chosen == "fp32":
+        return model
+    if chosen == "int8":
+        from extractor.extract import quantize_int8
+
+        return quantize_int8(model)
+    fast = copy.deepcopy(model)
+    fast.bf16_inference = True
+    return fast
 
 
 def _build_encoder(config: ExtractorConfig, pretrained: bool) -> PreTrainedModel:

@@ -23,6 +23,8 @@ def _shots(text: str) -> list[int]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
+    from extractor.model import PRECISIONS
+
     parser = argparse.ArgumentParser(prog="python -m metatrain", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -47,10 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="run only these methods (comma list of meta, pretrained, joint, wrapper, structured)",
     )
     ev.add_argument(
-        "--int8",
-        action="store_true",
-        help="model-based methods extract with int8 dynamic quantization (CPU), as "
-        "`shopwright extract --int8` does",
+        "--precision",
+        choices=PRECISIONS,
+        default="auto",
+        help="what model-based methods extract at: auto = bf16 on a CPU with native bf16, else "
+        "fp32; int8 = dynamic quantization (CPU); adaptation always runs in fp32",
     )
     ev.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -74,7 +77,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if not pages:
         raise ValueError(f"{args.labels} lists no pages")
     only = [m.strip() for m in args.methods.split(",") if m.strip()] if args.methods else None
-    methods = build_methods(args.model, args.baselines, only, int8=args.int8)
+    methods = build_methods(args.model, args.baselines, only, precision=args.precision)
     logger.info(
         "evaluating %s on %d pages: methods %s, shots %s, %d repeats",
         args.labels,

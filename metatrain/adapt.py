@@ -18,9 +18,16 @@ from typing import Any
 import torch
 
 from extractor.dom import Node
-from extractor.extract import DEFAULT_MODEL_DIR, Extractor, PageInput, quantize_int8
+from extractor.extract import DEFAULT_MODEL_DIR, Extractor, PageInput
 from extractor.features import Spans, collate, encode_page, prune_template_nodes
-from extractor.model import PACKAGED_ENCODER, ExtractorConfig, ExtractorModel, load_tokenizer
+from extractor.model import (
+    PACKAGED_ENCODER,
+    ExtractorConfig,
+    ExtractorModel,
+    load_tokenizer,
+    resolve_precision,
+    with_precision,
+)
 from extractor.product_page import page_language
 from metatrain.algorithms import Adapted, make_algorithm
 from metatrain.learner import UpperLearner, WindowBatch, stack_windows, task_loss
@@ -69,8 +76,9 @@ class ModelExtractor:
     """An adapted model: extracts a store's attributes through `extractor.extract.Extractor`, the
     code path of `shopwright extract` (model spans fused with the page's structured data).
 
-    `quantized` is an int8 copy to extract with instead (`--int8`): the zero-shot model's, or
-    built here from the adapted one, as `shopwright adapt` then `extract --int8` would.
+    At a precision other than fp32, it extracts with `fast`: the zero-shot model at that
+    precision, or one built here from the adapted model, as `shopwright adapt` then `extract`
+    would.
     """
 
     def __init__(
@@ -81,8 +89,8 @@ class ModelExtractor:
         attributes: list[str],
         context: list[list[Node]],
         batch_size: int = 16,
-        quantized: ExtractorModel | None = None,
-        int8: bool = False,
+        fast: ExtractorModel | None = None,
+        precision: str = "fp32",
     ) -> None:
         self.model = model
         self.tokenizer = tokenizer
@@ -90,11 +98,11 @@ class ModelExtractor:
         self.attributes = attributes
         self.context = context  #: support pages' nodes: template pruning looks across pages
         self.batch_size = batch_size
-        if int8 and quantized is None:
-            quantized = quantize_int8(adapted_model(self).eval())
-        forward = self._logits if adapted is not None and quantized is None else None
+        if precision != "fp32" and fast is None:
+            fast = with_precision(adapted_model(self).eval(), precision)
+        forward = self._logits if adapted is not None and fast is None else None
         self.extractor = Extractor(
-            quantized or model,
+            fast or model,
             tokenizer,
             attributes,
             forward=forward,
@@ -134,11 +142,12 @@ class ModelMethod:
         name: str,
         model: ExtractorModel,
         settings: AdaptSettings | None = None,
-        int8: bool = False,
+        precision: str = "fp32",
     ) -> None:
         self.name = name
-        self.int8 = int8  #: extract with int8-quantized copies (CPU)
-        self._zero_shot_int8: ExtractorModel | None = None
+        #: the precision extraction runs at (`extractor.model.PRECISIONS`); adaptation is fp32
+        self.precision = resolve_precision(precision, model.device)
+        self._zero_shot_fast: ExtractorModel | None = None
         self.model = model.eval()
         self.model.freeze_lower()
         self.model.set_attention("sdpa")  # first-order steps only: no double backward needed
@@ -217,10 +226,10 @@ class ModelMethod:
             )
         defaults = list(self.model.config.attributes)
         if batch is None:
-            if self.int8 and self._zero_shot_int8 is None:
-                self._zero_shot_int8 = quantize_int8(self.model)
+            if self.precision != "fp32" and self._zero_shot_fast is None:
+                self._zero_shot_fast = with_precision(self.model, self.precision)
             return ModelExtractor(
-                self.model, self.tokenizer, None, defaults, context, quantized=self._zero_shot_int8
+                self.model, self.tokenizer, None, defaults, context, fast=self._zero_shot_fast
             )
         attributes = list(dict.fromkeys([*batch.attributes, *defaults]))
         batch.attributes = attributes  # labels index the first (support) attributes: unchanged
@@ -229,7 +238,7 @@ class ModelMethod:
         self.learner.eval()
         adapted.module.eval()  # the functional copy keeps the mode it was made in: no dropout
         return ModelExtractor(
-            self.model, self.tokenizer, adapted, attributes, context, int8=self.int8
+            self.model, self.tokenizer, adapted, attributes, context, precision=self.precision
         )
 
 
@@ -280,13 +289,13 @@ def shipped_model_dir(model: Path | None) -> Path:
     return path
 
 
-def meta_method(model: Path | None, int8: bool = False) -> ModelMethod:
+def meta_method(model: Path | None, precision: str = "fp32") -> ModelMethod:
     """`meta`: the meta-trained model (the shipped one unless --model is given)."""
     path = shipped_model_dir(model)
-    return ModelMethod("meta", ExtractorModel.from_pretrained(path), int8=int8)
+    return ModelMethod("meta", ExtractorModel.from_pretrained(path), precision=precision)
 
 
-def pretrained_method(model: Path | None, int8: bool = False) -> ModelMethod:
+def pretrained_method(model: Path | None, precision: str = "fp32") -> ModelMethod:
     """`pretrained`: the same architecture on the plain pretrained encoder, adapted per store.
 
     The structure embedding and head start untrained (seeded); a random-encoder model (tests)
@@ -302,15 +311,15 @@ def pretrained_method(model: Path | None, int8: bool = False) -> ModelMethod:
             encoder_config=None if base.encoder else base.encoder_config,
         )
     torch.manual_seed(0)
-    return ModelMethod("pretrained", ExtractorModel(config), int8=int8)
+    return ModelMethod("pretrained", ExtractorModel(config), precision=precision)
 
 
-def joint_method(model: Path | None, int8: bool = False) -> ModelMethod:
+def joint_method(model: Path | None, precision: str = "fp32") -> ModelMethod:
     """`joint`: a model trained jointly on all training stores (`<model>/joint`), adapted."""
     path = shipped_model_dir(model) / "joint"
     if not (path / "config.json").is_file():
         raise FileNotFoundError(f"no jointly trained model at {path}")
-    return ModelMethod("joint", ExtractorModel.from_pretrained(path), int8=int8)
+    return ModelMethod("joint", ExtractorModel.from_pretrained(path), precision=precision)
 
 
 register_model_method("meta", meta_method)

@@ -71,8 +71,8 @@ class StructuredMethod:
 #: Model-based methods: name -> factory(model_dir) building the Method (filled in by the model
 #: adaptation code: `meta` = the shipped meta-trained model, `pretrained` = the same model adapted
 #: from the plain pretrained encoder, `joint` = trained jointly on all stores, then fine-tuned).
-#: Each factory takes the model directory and `int8` (extract with an int8-quantized copy).
-MODEL_METHODS: dict[str, Callable[[Path | None, bool], Method]] = {}
+#: Each factory takes the model directory and the precision to extract at.
+MODEL_METHODS: dict[str, Callable[[Path | None, str], Method]] = {}
 MODEL_METHOD_NAMES = ("meta", "pretrained", "joint")
 BASELINES: dict[str, Callable[[], Method]] = {
     "wrapper": WrapperMethod,
@@ -80,7 +80,7 @@ BASELINES: dict[str, Callable[[], Method]] = {
 }
 
 
-def register_model_method(name: str, factory: Callable[[Path | None, bool], Method]) -> None:
+def register_model_method(name: str, factory: Callable[[Path | None, str], Method]) -> None:
     """Make a model-based method available to `evaluate` (`meta`, `pretrained`, `joint`)."""
     MODEL_METHODS[name] = factory
 
@@ -89,14 +89,14 @@ def build_methods(
     model: Path | None,
     baselines: bool,
     only: Sequence[str] | None = None,
-    int8: bool = False,
+    precision: str = "fp32",
 ) -> list[Method]:
     """The methods an evaluation runs: the model's (`meta`), and with `baselines` the others.
 
     Without `baselines` a missing model is an error; with them, a model-based method whose model
     is missing is skipped with a warning and the others still run. `only` names the methods to
-    run instead (any of `meta, pretrained, joint, wrapper, structured`). `int8`: model-based
-    methods extract with an int8-quantized copy of their (adapted) model, as `--int8` does.
+    run instead (any of `meta, pretrained, joint, wrapper, structured`). `precision`: what
+    model-based methods extract at (`extractor.model.PRECISIONS`; adaptation runs in fp32).
     """
     import metatrain.adapt  # noqa: F401 - registers the model-based methods
 
@@ -105,7 +105,7 @@ def build_methods(
         unknown = [m for m in only if m not in known]
         if unknown:
             raise ValueError(f"unknown methods {unknown}; known: {known}")
-        chosen = [MODEL_METHODS[m](model, int8) for m in only if m in MODEL_METHODS]
+        chosen = [MODEL_METHODS[m](model, precision) for m in only if m in MODEL_METHODS]
         return chosen + [BASELINES[m]() for m in only if m in BASELINES]
     methods: list[Method] = []
     wanted = ["meta"] + (["pretrained", "joint"] if baselines else [])
@@ -114,7 +114,7 @@ def build_methods(
         if factory is None:
             raise RuntimeError(f"method {name!r} is not registered")
         try:
-            methods.append(factory(model, int8))
+            methods.append(factory(model, precision))
         except FileNotFoundError as exc:
             if not baselines:
                 raise

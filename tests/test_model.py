@@ -19,6 +19,8 @@ from extractor.model import (
     ExtractorConfig,
     ExtractorModel,
     load_tokenizer,
+    resolve_precision,
+    with_precision,
 )
 
 #: The shared tiny config without dropout, so that two forward passes give the same logits.
@@ -181,3 +183,31 @@ def test_packaged_encoder_saves_only_what_changed(tmp_path: Path, tokenizer) -> 
     batch = batch_for(tokenizer, model.config.attributes)
     loaded = ExtractorModel.from_pretrained(tmp_path / "m")
     assert torch.allclose(model(batch), loaded(batch), atol=1e-5)
+
+
+def test_bf16_inference_is_close_to_fp32_and_leaves_training_alone(tokenizer: Any) -> None:
+    torch.manual_seed(0)
+    model = ExtractorModel(tiny_config()).eval()
+    nodes, _ = nodes_and_spans("Ann Author")
+    batch = collate(encode_page(nodes, tokenizer, model.config.features))
+    fast = with_precision(model, "bf16")
+    assert fast is not model and fast.bf16_inference and not model.bf16_inference
+    with torch.no_grad():
+        expected = model(batch).softmax(-1)
+        got = fast(batch)
+    assert got.dtype == torch.float32
+    torch.testing.assert_close(got.softmax(-1), expected, atol=0.05, rtol=0.0)
+    assert not torch.equal(got.softmax(-1), expected)  # it did run in bf16
+    loss = fast(batch).sum()  # with gradients: fp32 as in training
+    loss.backward()
+    assert fast.head.prototypes.grad is not None
+
+
+def test_precision_choices() -> None:
+    assert resolve_precision("fp32") == "fp32" and resolve_precision("int8") == "int8"
+    assert resolve_precision("auto") in {"fp32", "bf16"}
+    assert resolve_precision("auto", "cuda") == "fp32"
+    with pytest.raises(ValueError, match="unknown precision"):
+        resolve_precision("fp8")
+    model = ExtractorModel(tiny_config())
+    assert with_precision(model, "fp32") is model

@@ -306,25 +306,6 @@ def model_dir_or_default(model_dir: str | Path | None) -> Path:
     return path
 
 
-def quantize_int8(model: ExtractorModel) -> ExtractorModel:
-    """The model with int8 dynamically quantized linear layers (CPU inference only)."""
-    import warnings
-
-    import torch
-
-    if model.device.type != "cpu":
-        raise ValueError("int8 quantization runs on the CPU only")
-    with warnings.catch_warnings():
-        # torch.ao quantization and quantized tensors are deprecated (moving to torchao); they
-        # still work in the pinned torch, and the flag is opt-in.
-        warnings.filterwarnings("ignore", category=DeprecationWarning)
-        warnings.filterwarnings("ignore", message=".*quantiz", category=UserWarning)
-        quantized: ExtractorModel = torch.ao.quantization.quantize_dynamic(
-            model, {torch.nn.Linear}, dtype=torch.qint8
-        )
-    return quantized
-
-
 class Extractor:
     """A model (shipped, store-adapted or in memory) with fusion and record building."""
 
@@ -356,19 +337,25 @@ class Extractor:
         cls,
         model_dir: str | Path | None = None,
         device: str = "auto",
-        int8: bool = False,
+        precision: str = "auto",
         **kwargs: Any,
     ) -> Extractor:
-        """Load a model directory (None: the shipped default model) for inference; `int8`
-        quantizes its linear layers dynamically (CPU only, about twice as fast)."""
-        from extractor.model import ExtractorModel, load_tokenizer
+        """Load a model directory (None: the shipped default model) for inference at `precision`
+        (`extractor.model.PRECISIONS`: auto = bf16 on a CPU with native bf16, else fp32; int8 =
+        dynamic quantization, CPU only); an unknown precision fails before the model loads."""
+        from extractor.model import (
+            ExtractorModel,
+            load_tokenizer,
+            resolve_precision,
+            with_precision,
+        )
 
         path = model_dir_or_default(model_dir)
-        model = ExtractorModel.from_pretrained(path, device=resolve_device(device))
+        target = resolve_device(device)
+        chosen = resolve_precision(precision, target)
+        model = ExtractorModel.from_pretrained(path, device=target)
         model.set_attention("sdpa")  # eager attention is only needed for second-order MAML
-        if int8:
-            model = quantize_int8(model)
-        return cls(model, load_tokenizer(path), **kwargs)
+        return cls(with_precision(model, chosen), load_tokenizer(path), **kwargs)
 
     def predict(self, pages: Sequence[PageInput]) -> list[Extraction]:
         """The model's spans per page (template pruning looks across the pages and the context)."""

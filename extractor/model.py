@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -421,6 +422,21 @@ def resolve_precision(precision: str, device: str | torch.device = "cpu") -> str
     return "bf16" if torch.device(device).type == "cpu" and cpu_has_bf16() else "fp32"
 
 
+def quantize_int8(model: ExtractorModel) -> ExtractorModel:
+    """The model with int8 dynamically quantized linear layers (CPU inference only)."""
+    if model.device.type != "cpu":
+        raise ValueError("int8 quantization runs on the CPU only")
+    with warnings.catch_warnings():
+        # torch.ao quantization and quantized tensors are deprecated (moving to torchao); they
+        # still work in the pinned torch, and int8 is opt-in.
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", message=".*quantiz", category=UserWarning)
+        quantized: ExtractorModel = torch.ao.quantization.quantize_dynamic(
+            model, {nn.Linear}, dtype=torch.qint8
+        )
+    return quantized
+
+
 def with_precision(model: ExtractorModel, precision: str) -> ExtractorModel:
     """The model to extract with at `precision` (resolved first): itself for fp32, a copy whose
     encoder layers run in bf16 at inference, or a copy with int8 dynamically quantized linear
@@ -431,8 +447,6 @@ def with_precision(model: ExtractorModel, precision: str) -> ExtractorModel:
     if chosen == "fp32":
         return model
     if chosen == "int8":
-        from extractor.extract import quantize_int8
-
         return quantize_int8(model)
     fast = copy.deepcopy(model)
     fast.bf16_inference = True

@@ -511,7 +511,12 @@ def choose_values(
         by_attr.setdefault(c.attribute, []).append(c)
     chosen: list[Candidate] = []
     # Most confident attributes choose first; later ones skip spans already taken.
+    # The price chooses before the regular price: a span both claim is the price (a regular
+    # price only shows beside one).
     order = sorted(by_attr, key=lambda a: -max(c.score for c in by_attr[a]))
+    if "price" in order and "regular_price" in order:
+        order.remove("price")
+        order.insert(order.index("regular_price"), "price")
     for attribute in order:
         ranked = sorted(by_attr[attribute], key=lambda c: -c.score)
         if attribute in list_attributes:

@@ -284,3 +284,13 @@ def test_carousel_prices_give_way_to_the_products_own_price() -> None:
     rows = [(0, 1.0), (1, 0.9), (0, 0.9), (3, 0.9), (3, 0.9), (3, 0.9), (0, 1.0)]
     out = decode_page(nodes, [win], [probs(rows)], ATTRS)
     assert out.values["price"] == "112,50"
+
+
+def test_a_span_both_prices_claim_is_the_price() -> None:
+    """The model leans to `regular_price` on the product's only price; a tile's price must not
+    become the price instead."""
+    nodes = [node("/html/body/main/h1", "Cap", "h1"), node("/html/body/main/span", "14,99 €")]
+    nodes += [node(f"/html/body/div/ul/li[{i}]/span", f"{i}9,99 €") for i in range(1, 4)]
+    candidates = [cand("regular_price", 1, "14,99", 0.58), cand("price", 1, "14,99", 0.45)]
+    candidates += [cand("price", 1 + i, f"{i}9,99", 0.6) for i in range(1, 4)]
+    assert choose_values(candidates, nodes).values["price"] == "14,99"

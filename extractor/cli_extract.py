@@ -13,6 +13,9 @@ logger = logging.getLogger(__name__)
 
 #: Pages handed to the model at once (template pruning looks across them).
 CHUNK = 32
+#: `extractor.model.PRECISIONS`, spelled out here so that `--help` does not import torch (a test
+#: keeps the two equal).
+PRECISION_CHOICES = ("auto", "fp32", "bf16", "int8")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -38,7 +41,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="tokens encoded per page (0: all; default: the model's setting)",
     )
     parser.add_argument(
-        "--int8", action="store_true", help="int8 dynamic quantization (CPU, about 2x faster)"
+        "--precision",
+        choices=PRECISION_CHOICES,
+        default="auto",
+        help="inference precision (default: auto = bf16 on a CPU with native bf16 instructions, "
+        "about 40%% less CPU per page, else fp32; int8 = dynamic quantization, CPU only, may lose "
+        "a little accuracy)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
@@ -78,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from extractor.export import export_format, write_records
-    from extractor.extract import Extractor, model_dir_or_default
+    from extractor.extract import Extractor, model_dir_or_default, resolve_device
+    from extractor.model import resolve_precision
 
     output: Path = args.output or Path(f"{args.store}.json")
     export_format(output)  # an unknown extension fails before any work
@@ -96,10 +105,19 @@ def run(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(args.threads or os.cpu_count() or 1)
+    device = resolve_device(args.device)
+    precision = resolve_precision(args.precision, device)
     extractor = Extractor.load(
-        model_dir, device=args.device, int8=args.int8, page_tokens=args.page_tokens
+        model_dir, device=device, precision=precision, page_tokens=args.page_tokens
     )
-    logger.info("extracting %d pages of %s with %s", len(chosen), args.store, model_dir)
+    logger.info(
+        "extracting %d pages of %s with %s on %s at %s precision",
+        len(chosen),
+        args.store,
+        model_dir,
+        device,
+        precision,
+    )
     records = []
     with tqdm(total=len(chosen), unit="page", disable=args.no_progress) as bar:
         for start in range(0, len(chosen), CHUNK):

@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import json
+import logging
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
 from tiny_encoder import TINY
 
 from extractor.cli import main
+from extractor.cli_extract import PRECISION_CHOICES
 from extractor.export import read_records
-from extractor.model import ExtractorConfig, ExtractorModel, load_tokenizer
+from extractor.extract import Extractor
+from extractor.model import (
+    PRECISIONS,
+    ExtractorConfig,
+    ExtractorModel,
+    cpu_has_bf16,
+    load_tokenizer,
+)
 from extractor.pages import PageDatasetWriter, page_row
 from extractor.records import validate_record
 from fixtures.generator import generate_store
@@ -150,10 +161,60 @@ def test_help_does_not_import_torch() -> None:
     assert out.stdout.strip() == "False"
 
 
-def test_extract_int8_with_a_page_budget(
-    store: tuple[Path, list], model_dir: Path, tmp_path: Path
+@pytest.mark.parametrize("precision", [None, "int8", "bf16"])
+def test_extract_at_a_precision_with_a_page_budget(
+    store: tuple[Path, list],
+    model_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    precision: str | None,
 ) -> None:
+    loaded: list[Extractor] = []
+
+    def load(*args: Any, **kwargs: Any) -> Extractor:
+        loaded.append(real_load(*args, **kwargs))
+        return loaded[-1]
+
+    real_load = Extractor.load
+    monkeypatch.setattr(Extractor, "load", load)
     out = tmp_path / "c.jsonl"
     args = ["extract", "shop", "-o", str(out), "--model", str(model_dir), "--no-progress"]
-    assert main(_args(store, *args, "--int8", "--page-tokens", "128")) == 0
+    args += ["--page-tokens", "128"] + (["--precision", precision] if precision else [])
+    with caplog.at_level(logging.INFO, logger="extractor.cli_extract"):
+        assert main(_args(store, *args)) == 0
     assert len(read_records(out)) == 5
+    expected = precision or ("bf16" if cpu_has_bf16() else "fp32")  # default: auto
+    assert f"on cpu at {expected} precision" in caplog.text
+    (model,) = [e.model for e in loaded]
+    quantized = any("quantized" in type(m).__module__ for m in model.modules())
+    assert (quantized, model.bf16_inference) == (expected == "int8", expected == "bf16")
+
+
+def test_precision_choices_are_the_models(capsys: pytest.CaptureFixture) -> None:
+    assert PRECISION_CHOICES == PRECISIONS
+    with pytest.raises(SystemExit):
+        main(["extract", "shop", "--precision", "fp8"])
+    assert "invalid choice: 'fp8'" in capsys.readouterr().err
+
+
+def test_adapt_runs_in_fp32(
+    store: tuple[Path, list], model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Even on a bf16-capable CPU, no encoder layer of `shopwright adapt` runs in bf16."""
+    seen: list[bool] = []
+    real_run_layers = ExtractorModel._run_layers
+
+    def run_layers(self: ExtractorModel, *args: Any) -> torch.Tensor:
+        seen.append(self.bf16_inference)
+        return real_run_layers(self, *args)
+
+    monkeypatch.setattr(ExtractorModel, "_run_layers", run_layers)
+    data = tmp_path / "data"
+    shutil.copytree(store[0] / "shop" / "pages", data / "shop" / "pages")
+    values = _values(store, tmp_path / "values.jsonl")
+    args = ["adapt", "shop", "--values", str(values), "--model", str(model_dir), "--steps", "1"]
+    assert main([*args, "--data-dir", str(data)]) == 0
+    assert seen and not any(seen)
+    saved = ExtractorModel.from_pretrained(data / "shop" / "model")
+    assert all(t.dtype == torch.float32 for t in saved.state_dict().values())

@@ -13,7 +13,7 @@ Every value can be overridden per crawl with `-s NAME=VALUE`. shopwright's own s
   is stored as fetched statically (with an error logged).
 - `SHOPWRIGHT_MODEL` (default unset): extract product records while crawling with this model
   directory (`default`: the shipped model); `SHOPWRIGHT_DEVICE`, `SHOPWRIGHT_EXTRACT_BATCH`,
-  `SHOPWRIGHT_EXTRACT_CONTEXT`, `SHOPWRIGHT_PAGE_TOKENS`, `SHOPWRIGHT_INT8` and
+  `SHOPWRIGHT_EXTRACT_CONTEXT`, `SHOPWRIGHT_PAGE_TOKENS`, `SHOPWRIGHT_PRECISION` and
   `SHOPWRIGHT_TORCH_THREADS` tune it (see `crawler.extraction`).
 """
 
@@ -107,7 +107,7 @@ SHOPWRIGHT_DEVICE = "auto"
 SHOPWRIGHT_EXTRACT_BATCH = 8
 SHOPWRIGHT_EXTRACT_CONTEXT = 16
 SHOPWRIGHT_PAGE_TOKENS = None  # None: the model's own page budget
-SHOPWRIGHT_INT8 = False
+SHOPWRIGHT_PRECISION = "auto"  # auto: bf16 on a CPU with native bf16, else fp32
 SHOPWRIGHT_TORCH_THREADS = 0  # 0: half the CPUs
 
 FEED_EXPORT_ENCODING = "utf-8"

@@ -23,7 +23,7 @@ from tiny_encoder import TINY
 
 from crawler.extraction import MODEL_ERROR, ExtractionPipeline
 from crawler.spiders.store import StoreSpider
-from extractor.model import ExtractorConfig, ExtractorModel, load_tokenizer
+from extractor.model import ExtractorConfig, ExtractorModel, load_tokenizer, resolve_precision
 from extractor.pages import load_pages
 from extractor.records import validate_record
 from fixtures.generator import Store, generate_store
@@ -105,10 +105,29 @@ def test_without_a_model_the_pipeline_is_off() -> None:
         ExtractionPipeline.from_crawler(get_crawler(StoreSpider))
     crawler = get_crawler(StoreSpider, {"SHOPWRIGHT_MODEL": "default"})
     pipeline = ExtractionPipeline.from_crawler(crawler)
-    assert pipeline.model_dir() is None and pipeline.page_tokens is None and not pipeline.int8
-    settings = {"SHOPWRIGHT_MODEL": "m", "SHOPWRIGHT_PAGE_TOKENS": "128", "SHOPWRIGHT_INT8": "True"}
+    assert pipeline.model_dir() is None and pipeline.page_tokens is None
+    assert pipeline.precision == "auto"
+    settings = {"SHOPWRIGHT_MODEL": "m", "SHOPWRIGHT_PAGE_TOKENS": "128"}
+    pipeline = ExtractionPipeline.from_crawler(
+        get_crawler(StoreSpider, settings | {"SHOPWRIGHT_PRECISION": "int8"})
+    )
+    assert pipeline.model_dir() == Path("m") and pipeline.page_tokens == 128
+    assert pipeline.precision == "int8"
+
+
+@pytest.mark.parametrize("precision", ["auto", "int8", "bf16"])
+def test_the_precision_setting_reaches_the_loaded_model(tiny_model: Path, precision: str) -> None:
+    settings = {"SHOPWRIGHT_MODEL": str(tiny_model), "SHOPWRIGHT_PRECISION": precision}
     pipeline = ExtractionPipeline.from_crawler(get_crawler(StoreSpider, settings))
-    assert pipeline.model_dir() == Path("m") and pipeline.page_tokens == 128 and pipeline.int8
+    threads = torch.get_num_threads()
+    try:
+        model = pipeline._load().model
+    finally:
+        torch.set_num_threads(threads)
+    expected = resolve_precision(precision)  # auto: bf16 on a CPU with native bf16, else fp32
+    assert pipeline.precision == expected
+    quantized = any("quantized" in type(m).__module__ for m in model.modules())
+    assert (quantized, model.bf16_inference) == (expected == "int8", expected == "bf16")
 
 
 def test_crawl_writes_one_record_per_product_page(
@@ -126,6 +145,19 @@ def test_crawl_writes_one_record_per_product_page(
         assert isinstance(record["_confidence"], dict)
     assert result.stats["shopwright/records"] == 6
     assert result.stats["finish_reason"] == "finished"
+    assert f"precision {resolve_precision('auto')})" in result.log
+
+
+def test_unknown_precision_closes_the_crawl_with_a_clear_error(
+    base_url: str, store: Store, tiny_model: Path, tmp_path: Path
+) -> None:
+    settings = {"SHOPWRIGHT_MODEL": str(tiny_model), "SHOPWRIGHT_PRECISION": "fp8"}
+    result = crawl(base_url, store, tmp_path, **settings)
+    assert "SHOPWRIGHT_PRECISION: unknown precision 'fp8'; choose from auto, fp32" in result.log
+    assert "give SHOPWRIGHT_MODEL" not in result.log  # the model is fine
+    assert "Traceback" not in result.log, result.log[-5000:]
+    assert result.stats["finish_reason"] == MODEL_ERROR
+    assert result.records == [] and result.pages == []
 
 
 def test_missing_model_closes_the_crawl_with_a_clear_error(

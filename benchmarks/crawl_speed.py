@@ -1,7 +1,7 @@
 """Crawl speed: pages/s and peak memory of `scrapy crawl store` on a static and a JS fixture store.
 
     python benchmarks/crawl_speed.py [--products 30] [--seed 0] [--kinds static,js,extract]
-                                     [--model DIR]
+                                     [--model DIR] [--page-tokens N] [--precision P]
 
 Starts the fixture server in this process, crawls each store in a `python -m scrapy crawl store`
 subprocess, and prints a table: pages stored, rendered pages, product records written, crawl
@@ -152,6 +152,9 @@ def extraction_model(given: Path | None, tmp: Path) -> tuple[Path, str]:
 
 def main() -> None:
     """Run the benchmark and print its table."""
+    from extractor.extract import resolve_device
+    from extractor.model import PRECISIONS, resolve_precision
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--products", type=int, default=30, help="products per store")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="fixture generator seed")
@@ -162,7 +165,12 @@ def main() -> None:
     parser.add_argument(
         "--page-tokens", type=int, help="SHOPWRIGHT_PAGE_TOKENS of the extraction row"
     )
-    parser.add_argument("--int8", action="store_true", help="SHOPWRIGHT_INT8 in the extraction row")
+    parser.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="auto",
+        help="SHOPWRIGHT_PRECISION of the extraction row (default: auto)",
+    )
     args = parser.parse_args()
     kinds = {k.strip() for k in args.kinds.split(",") if k.strip()}
     if unknown := kinds - {"static", "js", "extract"}:
@@ -184,7 +192,7 @@ def main() -> None:
                 start_url = base.rstrip("/") + store.start_url
                 out = tmp / kind  # a fresh page dataset per row: stored URLs are not crawled again
                 with_model = model if kind == "extract" else None
-                extra = ["-s", f"SHOPWRIGHT_INT8={args.int8}"]
+                extra = ["-s", f"SHOPWRIGHT_PRECISION={args.precision}"]
                 if args.page_tokens is not None:
                     extra += ["-s", f"SHOPWRIGHT_PAGE_TOKENS={args.page_tokens}"]
                 results.append(crawl(start_url, store.slug, kind, out, with_model, *extra))
@@ -207,8 +215,10 @@ def main() -> None:
     by_kind = {r.kind: r for r in results}
     if "extract" in by_kind:
         budget = "the model's" if args.page_tokens is None else str(args.page_tokens)
-        int8 = ", int8" if args.int8 else ""
-        print(f"extraction model: {model_note}; page tokens: {budget}{int8}")
+        print(
+            f"extraction model: {model_note}; page tokens: {budget}; precision: "
+            f"{resolve_precision(args.precision, resolve_device())}"
+        )
     if "static" in by_kind and "extract" in by_kind:
         alone, extracting = by_kind["static"], by_kind["extract"]
         crawl_ratio = (extracting.pages / extracting.crawl_s) / (alone.pages / alone.crawl_s)

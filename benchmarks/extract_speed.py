@@ -24,9 +24,16 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from extractor.decode import extract_pages  # noqa: E402
 from extractor.dom import text_nodes  # noqa: E402
-from extractor.extract import Extractor, quantize_int8  # noqa: E402
+from extractor.extract import Extractor  # noqa: E402
 from extractor.features import prune_template_nodes  # noqa: E402
-from extractor.model import ExtractorConfig, ExtractorModel, load_tokenizer  # noqa: E402
+from extractor.model import (  # noqa: E402
+    PRECISIONS,
+    ExtractorConfig,
+    ExtractorModel,
+    load_tokenizer,
+    resolve_precision,
+    with_precision,
+)
 
 
 def print_coverage(
@@ -81,7 +88,12 @@ def main() -> int:
     parser.add_argument("--page-budget", choices=("priors", "title"), default=None)
     parser.add_argument("--budget-node-tokens", type=int, default=None)
     parser.add_argument("--attention", choices=("sdpa", "eager"), default="sdpa")
-    parser.add_argument("--int8", action="store_true", help="int8 dynamic quantization")
+    parser.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="auto",
+        help="inference precision (default: auto = bf16 on a CPU with native bf16, else fp32)",
+    )
     parser.add_argument(
         "--end-to-end", action="store_true", help="also time Extractor.extract from HTML"
     )
@@ -115,8 +127,8 @@ def main() -> int:
         if value is not None:
             setattr(model.config, name, value)
     model.set_attention(args.attention)
-    if args.int8:
-        model = quantize_int8(model)
+    precision = resolve_precision(args.precision, model.device)
+    model = with_precision(model, precision)
     stores: dict[str, list[dict]] = {}
     for entry in entries:
         stores.setdefault(entry["site"], []).append(entry)
@@ -173,7 +185,7 @@ def main() -> int:
         f"pages: {pages} from {len(stores)} stores, threads={args.threads}, "
         f"window={model.config.window}, page_tokens={model.config.page_tokens}, "
         f"page_budget={model.config.page_budget}, budget_node_tokens="
-        f"{model.config.budget_node_tokens}, attention={args.attention}, int8={args.int8}"
+        f"{model.config.budget_node_tokens}, attention={args.attention}, precision={precision}"
     )
     print(f"text nodes: {nodes_before} -> {nodes_after} after pruning")
     removed = 1 - kept_tokens / max(raw_tokens, 1)

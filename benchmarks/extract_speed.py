@@ -27,13 +27,12 @@ from extractor.dom import text_nodes  # noqa: E402
 from extractor.extract import Extractor  # noqa: E402
 from extractor.features import prune_template_nodes  # noqa: E402
 from extractor.model import (  # noqa: E402
-    PRECISIONS,
     ExtractorConfig,
     ExtractorModel,
     load_tokenizer,
-    resolve_precision,
-    with_precision,
+    with_precision,  # noqa: E402
 )
+from extractor.precision import PRECISIONS, resolve_precision  # noqa: E402
 
 
 def print_coverage(

@@ -189,7 +189,7 @@ class ExtractionPipeline:
         path = model_dir_or_default(self.model_dir())  # a missing model fails before torch loads
         import torch
 
-        from extractor.model import resolve_precision
+        from extractor.precision import resolve_precision
 
         device = resolve_device(self.device)
         try:

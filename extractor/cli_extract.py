@@ -9,13 +9,12 @@ import os
 from pathlib import Path
 from typing import Any
 
+from extractor.precision import PRECISIONS
+
 logger = logging.getLogger(__name__)
 
 #: Pages handed to the model at once (template pruning looks across them).
 CHUNK = 32
-#: `extractor.model.PRECISIONS`, spelled out here so that `--help` does not import torch (a test
-#: keeps the two equal).
-PRECISION_CHOICES = ("auto", "fp32", "bf16", "int8")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -42,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--precision",
-        choices=PRECISION_CHOICES,
+        choices=PRECISIONS,
         default="auto",
         help="inference precision (default: auto = bf16 on a CPU with native bf16 instructions, "
         "about 40%% less CPU per page, else fp32; int8 = dynamic quantization, CPU only, may lose "
@@ -87,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
 
     from extractor.export import export_format, write_records
     from extractor.extract import Extractor, model_dir_or_default, resolve_device
-    from extractor.model import resolve_precision
+    from extractor.precision import resolve_precision
 
     output: Path = args.output or Path(f"{args.store}.json")
     export_format(output)  # an unknown extension fails before any work

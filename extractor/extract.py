@@ -341,21 +341,17 @@ class Extractor:
         **kwargs: Any,
     ) -> Extractor:
         """Load a model directory (None: the shipped default model) for inference at `precision`
-        (`extractor.model.PRECISIONS`: auto = bf16 on a CPU with native bf16, else fp32; int8 =
+        (`extractor.precision.PRECISIONS`: auto = bf16 on a CPU with native bf16, else fp32; int8 =
         dynamic quantization, CPU only); an unknown precision fails before the model loads."""
-        from extractor.model import (
-            ExtractorModel,
-            load_tokenizer,
-            resolve_precision,
-            with_precision,
-        )
+        from extractor.model import ExtractorModel, load_tokenizer, with_precision
+        from extractor.precision import resolve_precision
 
         path = model_dir_or_default(model_dir)
         target = resolve_device(device)
         chosen = resolve_precision(precision, target)
         model = ExtractorModel.from_pretrained(path, device=target)
         model.set_attention("sdpa")  # eager attention is only needed for second-order MAML
-        return cls(with_precision(model, chosen), load_tokenizer(path), **kwargs)
+        return cls(with_precision(model, chosen, copy=False), load_tokenizer(path), **kwargs)
 
     def predict(self, pages: Sequence[PageInput]) -> list[Extraction]:
         """The model's spans per page (template pruning looks across the pages and the context)."""

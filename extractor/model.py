@@ -20,6 +20,7 @@ from transformers.masking_utils import create_bidirectional_mask
 from transformers.utils import logging as hf_logging
 
 from extractor.features import HTML_TAGS, MAX_SUBSCRIPT, FeatureConfig, attribute_classes
+from extractor.precision import resolve_precision
 
 logger = logging.getLogger(__name__)
 
@@ -239,7 +240,7 @@ class ExtractorModel(nn.Module):
         self.structure = StructureEmbedding(config, hidden)
         self.head = PrototypeHead(hidden, config)
         #: Run the encoder layers in bfloat16 when no gradient is taken (inference on a CPU with
-        #: native bf16; see `cpu_has_bf16`). Set at load time, never saved.
+        #: native bf16; see `extractor.precision`). Set at load time, never saved.
         self.bf16_inference = False
 
     @property
@@ -400,28 +401,6 @@ class ExtractorModel(nn.Module):
         return load_model(Path(directory), device)
 
 
-#: Inference precisions: `auto` = bf16 on a CPU with native bf16 instructions, else fp32.
-PRECISIONS = ("auto", "fp32", "bf16", "int8")
-
-
-def cpu_has_bf16() -> bool:
-    """Whether this CPU runs bfloat16 matrix products natively (AVX512-BF16 or AMX), where the
-    encoder's layers in bf16 take about 40 % less CPU time than in fp32."""
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
-
-
-def resolve_precision(precision: str, device: str | torch.device = "cpu") -> str:
-    """`auto` -> `bf16` on a bf16-capable CPU, else `fp32`; other values are checked and kept."""
-    if precision not in PRECISIONS:
-        raise ValueError(f"unknown precision {precision!r}; choose from {', '.join(PRECISIONS)}")
-    if precision != "auto":
-        return precision
-    return "bf16" if torch.device(device).type == "cpu" and cpu_has_bf16() else "fp32"
-
-
 def quantize_int8(model: ExtractorModel) -> ExtractorModel:
     """The model with int8 dynamically quantized linear layers (CPU inference only)."""
     if model.device.type != "cpu":
@@ -437,18 +416,19 @@ def quantize_int8(model: ExtractorModel) -> ExtractorModel:
     return quantized
 
 
-def with_precision(model: ExtractorModel, precision: str) -> ExtractorModel:
-    """The model to extract with at `precision` (resolved first): itself for fp32, a copy whose
-    encoder layers run in bf16 at inference, or a copy with int8 dynamically quantized linear
-    layers (CPU only). Training is never affected: bf16 applies only without gradients."""
-    import copy
+def with_precision(model: ExtractorModel, precision: str, copy: bool = True) -> ExtractorModel:
+    """The model to extract with at `precision` (`extractor.precision`, resolved first): itself
+    for fp32, one whose encoder layers run in bf16 at inference (a copy unless `copy` is false),
+    or a copy with int8 dynamically quantized linear layers (CPU only). Training is never
+    affected: bf16 applies only without gradients."""
+    import copy as copying
 
     chosen = resolve_precision(precision, model.device)
     if chosen == "fp32":
         return model
     if chosen == "int8":
         return quantize_int8(model)
-    fast = copy.deepcopy(model)
+    fast = copying.deepcopy(model) if copy else model
     fast.bf16_inference = True
     return fast
 

@@ -23,7 +23,7 @@ def _shots(text: str) -> list[int]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
-    from extractor.model import PRECISIONS
+    from extractor.precision import PRECISIONS
 
     parser = argparse.ArgumentParser(prog="python -m metatrain", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")

@@ -25,9 +25,9 @@ from extractor.model import (
     ExtractorConfig,
     ExtractorModel,
     load_tokenizer,
-    resolve_precision,
     with_precision,
 )
+from extractor.precision import resolve_precision
 from extractor.product_page import page_language
 from metatrain.algorithms import Adapted, make_algorithm
 from metatrain.learner import UpperLearner, WindowBatch, stack_windows, task_loss
@@ -99,7 +99,7 @@ class ModelExtractor:
         self.context = context  #: support pages' nodes: template pruning looks across pages
         self.batch_size = batch_size
         if precision != "fp32" and fast is None:
-            fast = with_precision(adapted_model(self).eval(), precision)
+            fast = with_precision(adapted_model(self).eval(), precision, copy=False)
         forward = self._logits if adapted is not None and fast is None else None
         self.extractor = Extractor(
             fast or model,

@@ -23,8 +23,9 @@ from tiny_encoder import TINY
 
 from crawler.extraction import MODEL_ERROR, ExtractionPipeline
 from crawler.spiders.store import StoreSpider
-from extractor.model import ExtractorConfig, ExtractorModel, load_tokenizer, resolve_precision
+from extractor.model import ExtractorConfig, ExtractorModel, load_tokenizer
 from extractor.pages import load_pages
+from extractor.precision import resolve_precision
 from extractor.records import validate_record
 from fixtures.generator import Store, generate_store
 from fixtures.testing import running_server

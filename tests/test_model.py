@@ -19,9 +19,9 @@ from extractor.model import (
     ExtractorConfig,
     ExtractorModel,
     load_tokenizer,
-    resolve_precision,
     with_precision,
 )
+from extractor.precision import resolve_precision
 
 #: The shared tiny config without dropout, so that two forward passes give the same logits.
 TINY = {**TINY_ENCODER, "hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0}

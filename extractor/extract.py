@@ -34,6 +34,7 @@ from extractor.normalize import (
     normalize_price,
     pick_currency,
 )
+from extractor.price_rules import MIN_CONFIDENCE
 from extractor.records import build_record
 from extractor.scoring import values_equal
 from extractor.structured import structured_candidates
@@ -124,7 +125,7 @@ class FusionSettings:
     unshown_markup: float = 0.5  #: confidence of a markup value the page does not show
     #: values less confident than this are left out of the record: on held-out fixture stores
     #: (zero-shot) a 0.5 cut removed 121 wrong model values and 19 right ones
-    min_confidence: float = 0.5
+    min_confidence: float = MIN_CONFIDENCE
 
 
 @dataclass

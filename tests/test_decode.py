@@ -1,29 +1,24 @@
-"""Decoding golden cases: window merge, spans, list attributes, confidence, conflicts, prices."""
+"""Decoding golden cases: window merge, spans, list attributes, confidence, conflicts.
+
+The price rules (`extractor.price_rules`) have their own cases in test_price_rules.py.
+"""
 
 from __future__ import annotations
 
+import re
+
 import torch
 
-from extractor.decode import (
-    Candidate,
-    choose_values,
-    decode_page,
-    merge_windows,
-    no_price,
-    plausible_price,
-    repeated_blocks,
-    snap_to_amount,
-    snap_to_token,
-    split_amount,
-)
+from extractor.decode import Candidate, choose_values, decode_page, merge_windows, snap_to_token
 from extractor.dom import Node
 from extractor.features import Window
 
 ATTRS = ["name", "price", "breadcrumb"]  # classes: O, B-name, I-name, B-price, I-price, B-bc, I-bc
 
 
-def node(xpath: str, text: str, tag: str = "span", cls: str = "") -> Node:
-    """A text node (hints: only a class, if any)."""
+def node(xpath: str, text: str, cls: str = "") -> Node:
+    """A text node: its tag is its XPath's element; its hints are only a class, if any."""
+    tag = re.sub(r"\[\d+\]$", "", [s for s in xpath.split("/") if s[:6] != "text()"][-1])
     attrs = {"class": cls, "id": "", "itemprop": "", "aria-label": ""}
     return Node(xpath=xpath, text=text, tag=tag, attrs=attrs)  # type: ignore[typeddict-item]
 
@@ -54,9 +49,9 @@ def probs(rows: list[tuple[int, float]]) -> torch.Tensor:
 
 def test_two_windows_merge_into_values_with_confidence() -> None:
     nodes = [
-        node("/html/body/nav/a[1]", "Home", "a"),
-        node("/html/body/nav/a[2]", "Shoes", "a"),
-        node("/html/body/h1", "Red Runner", "h1"),
+        node("/html/body/nav/a[1]", "Home"),
+        node("/html/body/nav/a[2]", "Shoes"),
+        node("/html/body/h1", "Red Runner"),
         node("/html/body/p", "Now 49.90 EUR"),
     ]
     w1 = window([0, 1], [(0, 0, 4), (1, 0, 5)])
@@ -78,7 +73,7 @@ def test_two_windows_merge_into_values_with_confidence() -> None:
 
 
 def test_fallback_finds_a_likely_span_no_argmax_chose() -> None:
-    nodes = [node("/html/body/h1", "Lamp", "h1"), node("/html/body/b", "12.00", "b")]
+    nodes = [node("/html/body/h1", "Lamp"), node("/html/body/b", "12.00")]
     w = window([0, 1], [(0, 0, 4), (1, 0, 5)])
     p = torch.tensor([[1, 0, 0, 0, 0, 0, 0], [0.6, 0, 0, 0.3, 0.1, 0, 0]]).float()
     p = torch.cat([torch.zeros(1, 7), p, torch.zeros(1, 7)])
@@ -96,7 +91,7 @@ def cand(attribute: str, node_i: int, text: str, conf: float, start: int = 0) ->
 
 def test_one_span_gives_one_attribute_and_the_runner_up_takes_over() -> None:
     nodes = [
-        node("/html/body/h1", "Desk", "h1"),
+        node("/html/body/h1", "Desk"),
         node("/html/body/s", "99.00"),
         node("/html/body/b", "79.00"),
     ]
@@ -119,7 +114,7 @@ def test_a_node_may_hold_two_attributes_in_separate_spans() -> None:
 
 
 def test_price_prefers_the_name_block_over_a_carousel() -> None:
-    nodes = [node("/html/body/main/h1", "Chair", "h1"), node("/html/body/main/div/span", "59.00")]
+    nodes = [node("/html/body/main/h1", "Chair"), node("/html/body/main/div/span", "59.00")]
     nodes += [node(f"/html/body/div/ul/li[{i}]/span", f"{i}9.00") for i in range(1, 5)]
     candidates = [cand("name", 0, "Chair", 0.95), cand("price", 1, "59.00", 0.7)]
     candidates += [cand("price", 1 + i, f"{i}9.00", 0.8) for i in range(1, 5)]
@@ -128,7 +123,7 @@ def test_price_prefers_the_name_block_over_a_carousel() -> None:
 
 def test_a_price_span_cut_at_a_separator_grows_to_the_whole_amount() -> None:
     """Sub-word tokens split `228,90`; a tag on `90` alone must not give the price 90."""
-    nodes = [node("/html/body/h1", "Monitor", "h1"), node("/html/body/span", "228,90 €")]
+    nodes = [node("/html/body/h1", "Monitor"), node("/html/body/span", "228,90 €")]
     win = window([0, 1], [(0, 0, 7), (1, 0, 3), (1, 3, 4), (1, 4, 6), (1, 7, 8)])
     out = decode_page(
         nodes,
@@ -138,13 +133,6 @@ def test_a_price_span_cut_at_a_separator_grows_to_the_whole_amount() -> None:
     )
     assert out.values["price"] == "228,90"
     assert out.values["name"] == "Monitor"
-
-
-def test_snap_to_amount_keeps_thousands_groups_and_leaves_other_numbers() -> None:
-    text = "2 x 24,99 | € 1.299,00"
-    assert text[slice(*snap_to_amount(text, 6, 9))] == "24,99"
-    assert text[slice(*snap_to_amount(text, 14, 15))] == "1.299,00"
-    assert snap_to_amount("In stock", 0, 2) == (0, 2)
 
 
 def test_snap_to_token_widens_codes_to_the_whole_token() -> None:
@@ -158,7 +146,7 @@ def test_an_identifier_span_cut_out_of_a_word_grows_to_the_code() -> None:
     """A sub-word tag on `37` of `374837` gives the whole code; a code never holds a currency."""
     attrs = ["name", "sku", "breadcrumb"]
     nodes = [
-        node("/html/body/h1", "Monitor", "h1"),
+        node("/html/body/h1", "Monitor"),
         node("/html/body/span[1]", "Art.-Nr.: 374837"),
         node("/html/body/span[2]", "£229.00"),
     ]
@@ -169,127 +157,10 @@ def test_an_identifier_span_cut_out_of_a_word_grows_to_the_code() -> None:
     assert out.values["sku"] == "374837"
 
 
-def page_without_tags(nodes: list[Node]) -> tuple[list[Window], list[torch.Tensor]]:
-    """One window where the model tags nothing (one token per node)."""
-    win = window(list(range(len(nodes))), [(i, 0, 1) for i in range(len(nodes))])
-    return [win], [probs([(0, 1.0)] * (len(nodes) + 2))]
-
-
-def test_a_price_alone_in_a_heading_is_the_fallback_when_the_model_tags_none() -> None:
-    nodes = [
-        node("/html/body/td/h1", "E274F-BK 27IN LCD LED", "h1"),
-        node("/html/body/td/b/small", "Gewicht mit Verpackung", "small"),
-        node("/html/body/td/text()[2]", "~ 8 kg", "td"),
-        node("/html/body/td/span", "152 Stk. binnen 24 Stunden verfügbar"),
-        node("/html/body/td/h3", "227,70 €", "h3"),
-    ]
-    out = decode_page(nodes, *page_without_tags(nodes), ATTRS)
-    assert out.values == {"price": "227,70"}
-    assert abs(out.confidence["price"] - 0.6) < 1e-6  # a currency and a heading
-    assert "price" not in decode_page(nodes[:4], *page_without_tags(nodes[:4]), ATTRS).values
-
-
-def test_no_fallback_price_from_a_carousel() -> None:
-    """A page whose only amounts are other products' (a list, or a `related` box) gets none."""
-    nodes = [node("/html/body/main/h1", "Chair", "h1")]
-    nodes += [node(f"/html/body/div/ul/li[{i}]/span", f"€ {i}9,00") for i in range(1, 5)]
-    assert "price" not in decode_page(nodes, *page_without_tags(nodes), ATTRS).values
-    nodes = [nodes[0], node("/html/body/div/span", "€ 19,00", cls="related-price")]
-    assert "price" not in decode_page(nodes, *page_without_tags(nodes), ATTRS).values
-
-
-def test_split_price_is_joined_and_the_shipping_cost_is_no_price() -> None:
-    """`€210,` + `<span>87</span>`; the model's only price is the delivery cost beside it."""
-    td = "/html/body/table/tr/td"
-    nodes = [
-        node("/html/body/h1", "Monitor", "h1"),
-        node(f"{td}[1]", "€210,", "td"),
-        node(f"{td}[1]/span", "87"),
-        node(f"{td}[2]", "zzgl. Versand ab € 5,90", "td"),
-    ]
-    win = window([0, 1, 2, 3], [(0, 0, 7), (1, 0, 5), (2, 0, 2), (3, 0, 18), (3, 19, 23)])
-    rows = [(0, 0.9), (1, 0.9), (0, 0.9), (0, 0.9), (0, 0.9), (3, 0.9), (0, 0.9)]
-    out = decode_page(nodes, [win], [probs(rows)], ATTRS)
-    assert out.values["price"] == "210,87"
-    # The model tagging the cents node alone also gives the whole amount.
-    rows = [(0, 0.9), (1, 0.9), (0, 0.9), (3, 0.9), (0, 0.9), (0, 0.9), (0, 0.9)]
-    assert decode_page(nodes, [win], [probs(rows)], ATTRS).values["price"] == "210,87"
-
-
-def test_split_amount_forms() -> None:
-    div = "/html/body/div"
-    sup = [node(f"{div}/span", "210"), node(f"{div}/sup", "87", "sup")]
-    assert split_amount(sup, 0) == (0, 3, "210.87")
-    thousands = [node(f"{div}/span", "€ 1.299"), node(f"{div}/span/small", "00", "small")]
-    assert split_amount(thousands, 0) == (2, 7, "1.299,00")
-    dash = [node(f"{div}/span", "€ 299,"), node(f"{div}/div/span", "–")]
-    assert split_amount(dash, 0) == (2, 5, "299")
-    whole = [node(f"{div}/span", "49,90 €"), node(f"{div}/sup", "99", "sup")]
-    assert split_amount(whole, 0) is None  # already has its decimals
-    apart = [node("/html/body/main/div/p/span", "210"), node("/html/body/footer/a/b/sup", "87")]
-    assert split_amount(apart, 0) is None
-
-
-def test_amounts_that_are_no_price() -> None:
-    def check(text: str, amount: str) -> bool:
-        start = text.index(amount)
-        return no_price(text, start, start + len(amount))
-
-    assert check("inkl. 19% MwSt.", "19")
-    assert check("Depth: 22.1cm", "22.1")
-    assert check("zzgl. Versand ab € 5,90", "5,90")
-    assert check("+ 34,99 €", "34,99")
-    assert check("2,50 € / kg", "2,50")
-    assert check("L18/01.10. 17:00:", "17")
-    assert check("£0.00 |", "0.00")
-    assert not check("299,00 € inkl. MwSt. versandkostenfrei", "299,00")
-    assert not check("Price: 12.90.", "12.90")
-    top = [node("/html/body/h2/b", "Aktuelle Top 10 Artikel ...", "b")]
-    assert not plausible_price(top, 0, 15, 17)
-    cents = [node("/html/body/span", "Nur 12,90")]
-    assert plausible_price(cents, 0, 4, 9)
-
-
-def test_fallback_skips_former_prices_and_prefers_a_price_element() -> None:
-    """`Was: $34.99` is the former price; `Sale $31.49` in `#product-price` is the price."""
-    box = "/html/body/main/section/div"
-    nodes = [
-        node("/html/body/main/h1", "Canape Plates", "h1"),
-        node(f"{box}[1]/button", "Was:", "button"),
-        node(f"{box}[1]/span", "$34.99"),
-        node(f"{box}[2]/span[1]", "Save"),
-        node(f"{box}[2]/span[2]", "10%"),
-        node(f"{box}[3]/span[1]", "Sale"),
-        node(f"{box}[3]/span[2]", "$31.49", cls="product-price"),
-    ]
-    assert decode_page(nodes, *page_without_tags(nodes), ATTRS).values == {"price": "31.49"}
-
-
-def test_repeated_blocks_are_carousels_whatever_the_element() -> None:
-    tile = "/html/body/div[2]/div[{}]/div/div[2]/span"
-    xpaths = [tile.format(i) for i in range(1, 4)] + ["/html/body/div[1]/div/span[2]"]
-    assert repeated_blocks(xpaths) == {tile.format(i) for i in range(1, 4)}
-    # Siblings that differ in their own index (old price, price, unit price) are no carousel.
-    assert repeated_blocks([f"/html/body/div/span[{i}]" for i in range(1, 4)]) == set()
-
-
-def test_carousel_prices_give_way_to_the_products_own_price() -> None:
-    """The model tags the tiles' prices (in divs, not list items) and not the product's."""
-    nodes = [
-        node("/html/body/main/h1", "Fan", "h1"),
-        node("/html/body/main/div/span", "112,50 € *", cls="price--content"),
-    ]
-    nodes += [node(f"/html/body/aside/div[{i}]/div/span", f"{i}6,90 € *") for i in range(1, 4)]
-    win = window([0, 1, 2, 3, 4], [(i, 0, 2) for i in range(5)])
-    rows = [(0, 1.0), (1, 0.9), (0, 0.9), (3, 0.9), (3, 0.9), (3, 0.9), (0, 1.0)]
-    out = decode_page(nodes, [win], [probs(rows)], ATTRS)
-    assert out.values["price"] == "112,50"
-
-
 def test_a_span_both_prices_claim_is_the_price() -> None:
     """The model leans to `regular_price` on the product's only price; a tile's price must not
     become the price instead."""
-    nodes = [node("/html/body/main/h1", "Cap", "h1"), node("/html/body/main/span", "14,99 €")]
+    nodes = [node("/html/body/main/h1", "Cap"), node("/html/body/main/span", "14,99 €")]
     nodes += [node(f"/html/body/div/ul/li[{i}]/span", f"{i}9,99 €") for i in range(1, 4)]
     candidates = [cand("regular_price", 1, "14,99", 0.58), cand("price", 1, "14,99", 0.45)]
     candidates += [cand("price", 1 + i, f"{i}9,99", 0.6) for i in range(1, 4)]

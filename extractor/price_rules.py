@@ -1,0 +1,298 @@
+"""Price rules on a page's text nodes: what text is a price, amounts split over two nodes,
+carousels (repeated blocks), and a fallback price near the product name.
+
+Torch-free and independent of the model: `extractor.decode` applies these rules to the model's
+candidate spans, and `extractor.extract` takes `MIN_CONFIDENCE` from here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+from extractor.dom import Node
+from extractor.normalize import find_currencies, parse_price
+
+#: Values less confident than this are unusable: the record cut (`FusionSettings.min_confidence`)
+#: and the cut under which the model's prices give way to `fallback_price`.
+MIN_CONFIDENCE = 0.5
+
+#: An amount as shops print it: thousands groups (`1.299,00`, `12,800`, `1 299`) or plain.
+_AMOUNT = re.compile(
+    r"\d{1,3}(?:[.,'\u2019\u00a0\u202f ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
+)
+_CAROUSEL_HINT = re.compile(r"related|carousel|slider|recommend|similar|upsell|cross-?sell", re.I)
+#: Class/id/itemprop words that mark a price element (in the languages of the shops we meet).
+_PRICE_HINT = re.compile(r"price|preis|prix|prezzo|precio|pre[cç]o|prijs|pris|cena|fiyat", re.I)
+#: Class/id words of a struck-through, former or list price.
+_OLD_HINT = re.compile(
+    r"(?<![a-z])(?:old|was|strike|deprecated|before|uvp|rrp|msrp|compare|crossed|statt)"
+    r"|oldprice|line-?through",
+    re.I,
+)
+_OLD_TAGS = frozenset({"s", "del", "strike"})
+#: A label node that announces the former price (`UVP`, `Was:`) or the price (`Price`, `Sale`).
+_OLD_LABEL = re.compile(
+    r"(?:was|statt|uvp|rrp|msrp|list price|instead of|originally|bisher|vorher|reg\.?)\s*:?", re.I
+)
+_PRICE_LABEL = re.compile(
+    r"(?:(?:our|your|unser|ihr|sale|special)\s+)?"
+    r"(?:price|preis|prix|prezzo|precio|prijs|pris|cena|sale|now|jetzt|nur|only|today)\s*:?",
+    re.I,
+)
+#: Words before an amount that make it a delivery cost, not the product's price.
+_SHIPPING = re.compile(
+    r"versand|shipping|delivery|lieferung|zustellung|porto|livraison|spedizione|env[ií]o|frete"
+    r"|verzending",
+    re.I,
+)
+#: What follows an amount that is a share, a measure or a count rather than a price.
+_UNIT_AFTER = re.compile(
+    r"\s?(?:%|\"|(?:cm|mm|km|m|kg|mg|g|ml|l|w|kw|kwh|v|mah|hz|ghz|mhz|gb|tb|mb|zoll|inch|stk|"
+    r"pcs|stück|tage|days|x)(?![^\W\d_]))",
+    re.I,
+)
+#: What follows an amount (after its currency) that makes it a price per unit or per month.
+_PER_AFTER = re.compile(r"\s*(?:/|(?:pro|per|je)\s)", re.I)
+_DATE = re.compile(r"\d{1,2}\.(\d{1,2})\.(?:\d{2,4})?|\d{1,2}:\d{2}")
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+#: Letters a node may hold besides its amount and still be a price on its own (`(inc VAT)`).
+_MAX_LONE_LETTERS = 12
+#: How far (in nodes) from the name a fallback price may stand: after it, and before it.
+_FALLBACK_AFTER, _FALLBACK_BEFORE = 80, 20
+#: The cents (or a dash) of an amount split over two nodes, at the start of the second.
+_SPLIT_TAIL = re.compile(r"\s*(\d{2}|[-\u2013\u2014]{1,2})(?!\d)")
+_STEP = re.compile(r"([^\[]+)(?:\[(\d+)\])?$")
+
+
+class PriceSpan(NamedTuple):
+    """A price found by the rules: node index, span of its amount in the node's text, the amount
+    (a split amount joined) and the rule's confidence."""
+
+    node: int
+    start: int
+    end: int
+    amount: str
+    confidence: float
+
+
+def snap_to_amount(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen a span to the whole amount it cuts into (`228,90` rather than `90` or `228`).
+
+    Sub-word tokens split amounts at every separator, and the model may tag only a piece.
+    """
+    best: tuple[int, int, int] | None = None
+    for match in _AMOUNT.finditer(text):
+        overlap = min(end, match.end()) - max(start, match.start())
+        if overlap > 0 and (best is None or overlap > best[0]):
+            best = (overlap, match.start(), match.end())
+    if best is None:
+        return start, end
+    return min(start, best[1]), max(end, best[2])
+
+
+def _hints(node: Node) -> str:
+    attrs: Any = node.get("attrs") or {}
+    return f"{attrs.get('class', '')} {attrs.get('id', '')} {attrs.get('itemprop', '')}"
+
+
+def _strip_currency(text: str, at_end: bool) -> str:
+    """The text without currency symbols/codes at its end (or start) and the spaces around."""
+    while True:
+        text = text.rstrip() if at_end else text.lstrip()
+        edge = [
+            (s, e) for s, e, _ in find_currencies(text) if (e == len(text) if at_end else s == 0)
+        ]
+        if not edge:
+            return text
+        text = text[: edge[0][0]] if at_end else text[edge[0][1] :]
+
+
+def _is_currency(text: str) -> bool:
+    return bool(text.strip()) and not _strip_currency(text, at_end=True)
+
+
+def no_price(text: str, start: int, end: int) -> bool:
+    """Whether the amount `text[start:end]` is something else: no digits or zero, a share
+    (`19 %`), a measure (`22.1cm`), a date or time, a price per unit (`2,50 €/kg`), an add-on
+    (`+ 34,99 €`) or a delivery cost (`Versand ab 5,90`)."""
+    amount = parse_price(text[start:end]) if any(ch.isdigit() for ch in text[start:end]) else None
+    if not amount:
+        return True
+    before, after = _strip_currency(text[:start], at_end=True), text[end:]
+    if _UNIT_AFTER.match(after) or _PER_AFTER.match(_strip_currency(after, at_end=False)):
+        return True
+    dates = (m for m in _DATE.finditer(text) if not m.group(1) or int(m.group(1)) <= 12)
+    if any(m.start() < end and start < m.end() for m in dates):
+        return True
+    return before.endswith(("+", "=")) or bool(_SHIPPING.search(before))
+
+
+def _currency_near(nodes: Sequence[Node], i: int) -> bool:
+    """A currency in the node, or in the node just before/after that holds little else."""
+    if find_currencies(nodes[i]["text"]):
+        return True
+    after = nodes[i + 1]["text"] if i + 1 < len(nodes) else ""
+    before = nodes[i - 1]["text"] if i > 0 else ""
+    return _strip_currency(after, at_end=False) != after.lstrip() or _is_currency(before)
+
+
+def plausible_price(nodes: Sequence[Node], i: int, start: int, end: int) -> bool:
+    """Whether a span reads as a price: a currency nearby, two decimals, or a price element."""
+    amount = nodes[i]["text"][start:end]
+    return (
+        _currency_near(nodes, i)
+        or bool(re.search(r"[.,](?:\d\d|[-\u2013])$", amount))
+        or bool(_PRICE_HINT.search(_hints(nodes[i])))
+    )
+
+
+def _element(xpath: str) -> list[str]:
+    steps = xpath.split("/")
+    return steps[:-1] if steps[-1].startswith("text()") else steps
+
+
+def _near_relatives(a: Node, b: Node) -> bool:
+    """Elements at most two levels below a common ancestor (a price's parts)."""
+    x, y = _element(a["xpath"]), _element(b["xpath"])
+    common = 0
+    while common < min(len(x), len(y)) and x[common] == y[common]:
+        common += 1
+    return len(x) - common <= 2 and len(y) - common <= 2
+
+
+def split_amount(nodes: Sequence[Node], i: int) -> tuple[int, int, str] | None:
+    """An amount split over node i and node i+1 (`€210,` + `87`, `<span>210</span><sup>87</sup>`,
+    `299,` + `–`): (start, end) of its integer part in node i, and the whole amount."""
+    if i + 1 >= len(nodes) or not _near_relatives(nodes[i], nodes[i + 1]):
+        return None
+    head = _strip_currency(nodes[i]["text"], at_end=True)
+    sep = head[-1] if head[-1:] in (".", ",") else ""
+    head = head[: len(head) - len(sep)]
+    match = next((m for m in _AMOUNT.finditer(head) if m.end() == len(head)), None)
+    tail = _SPLIT_TAIL.match(nodes[i + 1]["text"])
+    if match is None or tail is None or _strip_currency(nodes[i + 1]["text"][tail.end() :], False):
+        return None
+    whole, cents = match.group(), tail.group(1)
+    if re.search(r"[.,]\d{1,2}$", whole) or not (sep or cents.isdigit()):
+        return None
+    if not cents.isdigit():
+        return match.start(), match.end(), whole
+    return match.start(), match.end(), whole + (sep or ("," if "." in whole else ".")) + cents
+
+
+def joined_split(nodes: Sequence[Node], i: int, start: int) -> tuple[int, int, int, str] | None:
+    """For a price span from `start` in node i that holds part of an amount split over two nodes
+    (its integer part, or the cents node after it): (node, start, end, amount) of all of it."""
+    here = split_amount(nodes, i)
+    if here is not None and start < here[1]:
+        return i, *here
+    before = split_amount(nodes, i - 1) if i > 0 else None
+    if before is not None and _SPLIT_TAIL.match(nodes[i]["text"]):
+        return i - 1, *before
+    return None
+
+
+def repeated_blocks(xpaths: Sequence[str]) -> set[str]:
+    """The XPaths that sit in a block repeated at least 3 times (a carousel or a product list):
+    equal to two others but for the index of one ancestor element."""
+    groups: dict[tuple[str, str], dict[str, list[str]]] = {}
+    for xpath in set(xpaths):
+        steps = _element(xpath)
+        for j in range(1, len(steps) - 1):  # an ancestor, not the node's own element
+            match = _STEP.match(steps[j])
+            if match is None:
+                continue
+            key = ("/".join([*steps[:j], match.group(1)]), "/".join(steps[j + 1 :]))
+            groups.setdefault(key, {}).setdefault(match.group(2) or "1", []).append(xpath)
+    found: set[str] = set()
+    for members in groups.values():
+        if len(members) >= 3:
+            found.update(x for xs in members.values() for x in xs)
+    return found
+
+
+def price_blocks(nodes: Sequence[Node], price_nodes: Sequence[int] = ()) -> set[str]:
+    """`repeated_blocks` of the nodes that show an amount (with a currency nearby or in a price
+    element) and of `price_nodes` (the model's price spans): the XPaths of a page's product lists
+    and carousels."""
+    xpaths = [nodes[i]["xpath"] for i in price_nodes]
+    for i, node in enumerate(nodes):
+        if _AMOUNT.search(node["text"]) and (
+            _currency_near(nodes, i) or _PRICE_HINT.search(_hints(node))
+        ):
+            xpaths.append(node["xpath"])
+    return repeated_blocks(xpaths)
+
+
+def in_carousel(node: Node, repeated: set[str]) -> bool:
+    """Whether a node sits in a carousel: in `repeated` (`price_blocks`) or in an element whose
+    class/id names one (`related`, `slider`, ...)."""
+    return node["xpath"] in repeated or bool(_CAROUSEL_HINT.search(_hints(node)))
+
+
+def _is_old(nodes: Sequence[Node], i: int) -> bool:
+    """A struck-through or former price: by tag, class/id, or a label node just before it."""
+    node = nodes[i]
+    before = nodes[i - 1]["text"] if i > 0 else ""
+    return (
+        node["tag"] in _OLD_TAGS
+        or bool(_OLD_HINT.search(_hints(node)))
+        or bool(_OLD_LABEL.fullmatch(before.strip()))
+    )
+
+
+def lone_amount(nodes: Sequence[Node], i: int) -> tuple[int, int, str] | None:
+    """The amount of a node that is a price on its own (`227,70 €`, `£229.00 (inc VAT)`, a price
+    split over it and the next node): (start, end, amount), else None."""
+    text = nodes[i]["text"]
+    if nodes[i]["tag"] == "option":
+        return None
+    split = split_amount(nodes, i)
+    amounts = list(_AMOUNT.finditer(text))
+    if split is not None:
+        start, end, amount = split
+    elif len(amounts) == 1:
+        start, end, amount = amounts[0].start(), amounts[0].end(), amounts[0].group()
+    else:
+        return None
+    rest = _strip_currency(text[:start], True) + " " + _strip_currency(text[end:], False)
+    if sum(ch.isalpha() for ch in rest) > _MAX_LONE_LETTERS or no_price(text, start, end):
+        return None
+    return start, end, amount
+
+
+def fallback_price(nodes: Sequence[Node], anchors: Sequence[int]) -> PriceSpan | None:
+    """A price when the model gives no usable one: the node near the product name (`anchors`)
+    that is a price on its own, with a currency or in a price element; not in a carousel, not a
+    former price.
+
+    Evidence (a price element, a `Price:` label, a heading) ranks the nodes, then nearness; the
+    confidence is 0.5 plus 0.05 per piece of evidence (a currency counts).
+    """
+    found = [(i, span) for i in range(len(nodes)) if (span := lone_amount(nodes, i))]
+    repeated = price_blocks(nodes)
+    old = {parse_price(span[2]) for i, span in found if _is_old(nodes, i)}
+    best: tuple[tuple[int, int], PriceSpan] | None = None
+    for i, (start, end, amount) in found:
+        distances = [
+            i - a if i >= a else _FALLBACK_AFTER * (a - i) // _FALLBACK_BEFORE for a in anchors
+        ]
+        if not distances or min(distances) > _FALLBACK_AFTER:
+            continue
+        if _is_old(nodes, i) or parse_price(amount) in old or in_carousel(nodes[i], repeated):
+            continue
+        before = nodes[i - 1]["text"].strip() if i > 0 else ""
+        evidence = [
+            _currency_near(nodes, i),
+            bool(_PRICE_HINT.search(_hints(nodes[i]))),
+            bool(_PRICE_LABEL.fullmatch(before)),
+            nodes[i]["tag"] in _HEADINGS,
+        ]
+        if not (evidence[0] or evidence[1]):
+            continue
+        rank = (sum(evidence[1:]), -min(distances))
+        if best is None or rank > best[0]:
+            best = (rank, PriceSpan(i, start, end, amount, 0.5 + 0.05 * sum(evidence)))
+    return best[1] if best else None

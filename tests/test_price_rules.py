@@ -1,0 +1,158 @@
+"""Price rules: what text is a price, split amounts, carousels, the fallback price."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from test_decode import ATTRS, node, probs, window
+
+from extractor.decode import decode_page
+from extractor.dom import Node
+from extractor.features import Window
+from extractor.price_rules import (
+    no_price,
+    plausible_price,
+    repeated_blocks,
+    snap_to_amount,
+    split_amount,
+)
+
+
+def page_without_tags(nodes: list[Node]) -> tuple[list[Window], list[torch.Tensor]]:
+    """One window where the model tags nothing (one token per node)."""
+    win = window(list(range(len(nodes))), [(i, 0, 1) for i in range(len(nodes))])
+    return [win], [probs([(0, 1.0)] * (len(nodes) + 2))]
+
+
+#: A price alone in a heading, among weights and stock counts (no currency/price hints else).
+HEADING_PAGE = [
+    node("/html/body/td/h1", "E274F-BK 27IN LCD LED"),
+    node("/html/body/td/b/small", "Gewicht mit Verpackung"),
+    node("/html/body/td/text()[2]", "~ 8 kg"),
+    node("/html/body/td/span", "152 Stk. binnen 24 Stunden verfügbar"),
+    node("/html/body/td/h3", "227,70 €"),
+]
+#: `Was: $34.99` is the former price; `Sale $31.49` in `#product-price` is the price.
+BOX = "/html/body/main/section/div"
+FORMER_PRICE_PAGE = [
+    node("/html/body/main/h1", "Canape Plates"),
+    node(f"{BOX}[1]/button", "Was:"),
+    node(f"{BOX}[1]/span", "$34.99"),
+    node(f"{BOX}[2]/span[1]", "Save"),
+    node(f"{BOX}[2]/span[2]", "10%"),
+    node(f"{BOX}[3]/span[1]", "Sale"),
+    node(f"{BOX}[3]/span[2]", "$31.49", cls="product-price"),
+]
+#: Pages whose only amounts are other products': a product list, a `related` box.
+CHAIR = node("/html/body/main/h1", "Chair")
+LIST_PAGE = [CHAIR, *(node(f"/html/body/div/ul/li[{i}]/span", f"€ {i}9,00") for i in range(1, 5))]
+RELATED_PAGE = [CHAIR, node("/html/body/div/span", "€ 19,00", cls="related-price")]
+
+
+@pytest.mark.parametrize(
+    ("nodes", "price", "confidence"),
+    [
+        pytest.param(HEADING_PAGE, "227,70", 0.6, id="heading: a currency and a heading"),
+        pytest.param(HEADING_PAGE[:4], None, None, id="no amount that is a price"),
+        pytest.param(FORMER_PRICE_PAGE, "31.49", 0.65, id="not the former price"),
+        pytest.param(LIST_PAGE, None, None, id="not from a product list"),
+        pytest.param(RELATED_PAGE, None, None, id="not from a related box"),
+    ],
+)
+def test_fallback_price_when_the_model_tags_none(
+    nodes: list[Node], price: str | None, confidence: float | None
+) -> None:
+    """The fallback price (its confidence: 0.5 and 0.05 per piece of evidence), or none."""
+    out = decode_page(nodes, *page_without_tags(nodes), ATTRS)
+    assert out.values == ({"price": price} if price else {})
+    assert out.confidence.get("price") == pytest.approx(confidence)
+
+
+def test_snap_to_amount_keeps_thousands_groups_and_leaves_other_numbers() -> None:
+    text = "2 x 24,99 | € 1.299,00"
+    assert text[slice(*snap_to_amount(text, 6, 9))] == "24,99"
+    assert text[slice(*snap_to_amount(text, 14, 15))] == "1.299,00"
+    assert snap_to_amount("In stock", 0, 2) == (0, 2)
+
+
+#: `€210,` + `<span>87</span>`, and the delivery cost beside it; one window, 5 tokens past [CLS].
+TD = "/html/body/table/tr/td"
+SPLIT_PRICE_PAGE = [
+    node("/html/body/h1", "Monitor"),
+    node(f"{TD}[1]", "€210,"),
+    node(f"{TD}[1]/span", "87"),
+    node(f"{TD}[2]", "zzgl. Versand ab € 5,90"),
+]
+SPLIT_PRICE_WINDOW = window(
+    [0, 1, 2, 3], [(0, 0, 7), (1, 0, 5), (2, 0, 2), (3, 0, 18), (3, 19, 23)]
+)
+
+
+@pytest.mark.parametrize(
+    "price_token",
+    [
+        pytest.param(5, id="the model's only price is the delivery cost"),
+        pytest.param(3, id="the model tags the cents node alone"),
+    ],
+)
+def test_split_price_is_joined_and_the_shipping_cost_is_no_price(price_token: int) -> None:
+    """The name tagged at token 1, a price at `price_token`: the price is the whole `210,87`."""
+    rows = [(0, 0.9)] * 7
+    rows[1], rows[price_token] = (1, 0.9), (3, 0.9)
+    out = decode_page(SPLIT_PRICE_PAGE, [SPLIT_PRICE_WINDOW], [probs(rows)], ATTRS)
+    assert out.values["price"] == "210,87"
+
+
+def test_split_amount_forms() -> None:
+    div = "/html/body/div"
+    sup = [node(f"{div}/span", "210"), node(f"{div}/sup", "87")]
+    assert split_amount(sup, 0) == (0, 3, "210.87")
+    thousands = [node(f"{div}/span", "€ 1.299"), node(f"{div}/span/small", "00")]
+    assert split_amount(thousands, 0) == (2, 7, "1.299,00")
+    dash = [node(f"{div}/span", "€ 299,"), node(f"{div}/div/span", "–")]
+    assert split_amount(dash, 0) == (2, 5, "299")
+    whole = [node(f"{div}/span", "49,90 €"), node(f"{div}/sup", "99")]
+    assert split_amount(whole, 0) is None  # already has its decimals
+    apart = [node("/html/body/main/div/p/span", "210"), node("/html/body/footer/a/b/sup", "87")]
+    assert split_amount(apart, 0) is None
+
+
+def test_amounts_that_are_no_price() -> None:
+    def check(text: str, amount: str) -> bool:
+        start = text.index(amount)
+        return no_price(text, start, start + len(amount))
+
+    assert check("inkl. 19% MwSt.", "19")
+    assert check("Depth: 22.1cm", "22.1")
+    assert check("zzgl. Versand ab € 5,90", "5,90")
+    assert check("+ 34,99 €", "34,99")
+    assert check("2,50 € / kg", "2,50")
+    assert check("L18/01.10. 17:00:", "17")
+    assert check("£0.00 |", "0.00")
+    assert not check("299,00 € inkl. MwSt. versandkostenfrei", "299,00")
+    assert not check("Price: 12.90.", "12.90")
+    top = [node("/html/body/h2/b", "Aktuelle Top 10 Artikel ...")]
+    assert not plausible_price(top, 0, 15, 17)
+    cents = [node("/html/body/span", "Nur 12,90")]
+    assert plausible_price(cents, 0, 4, 9)
+
+
+def test_repeated_blocks_are_carousels_whatever_the_element() -> None:
+    tile = "/html/body/div[2]/div[{}]/div/div[2]/span"
+    xpaths = [tile.format(i) for i in range(1, 4)] + ["/html/body/div[1]/div/span[2]"]
+    assert repeated_blocks(xpaths) == {tile.format(i) for i in range(1, 4)}
+    # Siblings that differ in their own index (old price, price, unit price) are no carousel.
+    assert repeated_blocks([f"/html/body/div/span[{i}]" for i in range(1, 4)]) == set()
+
+
+def test_carousel_prices_give_way_to_the_products_own_price() -> None:
+    """The model tags the tiles' prices (in divs, not list items) and not the product's."""
+    nodes = [
+        node("/html/body/main/h1", "Fan"),
+        node("/html/body/main/div/span", "112,50 € *", cls="price--content"),
+    ]
+    nodes += [node(f"/html/body/aside/div[{i}]/div/span", f"{i}6,90 € *") for i in range(1, 4)]
+    win = window([0, 1, 2, 3, 4], [(i, 0, 2) for i in range(5)])
+    rows = [(0, 1.0), (1, 0.9), (0, 0.9), (3, 0.9), (3, 0.9), (3, 0.9), (0, 1.0)]
+    out = decode_page(nodes, [win], [probs(rows)], ATTRS)
+    assert out.values["price"] == "112,50"

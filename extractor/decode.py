@@ -15,6 +15,7 @@ from extractor.features import Window, collate, encode_page, prune_template_node
 from extractor.normalize import find_currencies
 from extractor.price_rules import (
     MIN_CONFIDENCE,
+    currency_of_price,
     fallback_price,
     in_carousel,
     joined_split,
@@ -278,6 +279,10 @@ def choose_values(
                 result.confidence[attribute] = c.confidence
                 chosen.append(c)
                 break
+    price = next((c for c in chosen if c.attribute == "price"), None)
+    symbol = currency_of_price(nodes, price.node, price.start, price.end) if price else None
+    if price is not None and symbol is not None:  # the price's own currency beats a lone span
+        result.values["currency"], result.confidence["currency"] = symbol, price.confidence
     return result
 
 

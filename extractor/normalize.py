@@ -250,6 +250,10 @@ COUNTRY_CURRENCY = {
     "vn": "VND", "il": "ILS", "ua": "UAH", "pl": "PLN", "cz": "CZK", "hu": "HUF", "se": "SEK",
     "no": "NOK", "dk": "DKK", "is": "ISK", "ch": "CHF", "li": "CHF", "id": "IDR", "my": "MYR",
     "ro": "RON", "bg": "BGN", "za": "ZAR", "ae": "AED", "sa": "SAR", "ni": "NIO", "ke": "KES",
+    # the euro area
+    "eu": "EUR", "de": "EUR", "at": "EUR", "fr": "EUR", "it": "EUR", "es": "EUR", "nl": "EUR",
+    "be": "EUR", "ie": "EUR", "pt": "EUR", "fi": "EUR", "gr": "EUR", "sk": "EUR", "si": "EUR",
+    "lt": "EUR", "lv": "EUR", "ee": "EUR", "lu": "EUR", "mt": "EUR", "cy": "EUR", "hr": "EUR",
 }  # fmt: skip
 #: Language -> currency, where a language mostly means one country's shops.
 LANGUAGE_CURRENCY = {

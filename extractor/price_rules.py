@@ -32,6 +32,11 @@ _OLD_HINT = re.compile(
     re.I,
 )
 _OLD_TAGS = frozenset({"s", "del", "strike"})
+#: A number times another: a dimension or resolution (`1920 x 1080`, `2x2W`), not a price.
+_TIMES_BEFORE = re.compile(r"\d\s*[x\u00d7*]\s*$", re.I)
+_TIMES_AFTER = re.compile(r"\s*[x\u00d7*]\s*\d", re.I)
+#: Node texts longer than this are running text, where a bare number is rarely a price.
+RUNNING_TEXT = 80
 #: A label node that announces the former price (`UVP`, `Was:`) or the price (`Price`, `Sale`).
 _OLD_LABEL = re.compile(
     r"(?:was|statt|uvp|rrp|msrp|list price|instead of|originally|bisher|vorher|reg\.?)\s*:?", re.I
@@ -113,15 +118,42 @@ def _is_currency(text: str) -> bool:
     return bool(text.strip()) and not _strip_currency(text, at_end=True)
 
 
+def currency_beside(text: str, start: int, end: int) -> str | None:
+    """The currency symbol or code written right before or after `text[start:end]`, if any."""
+    before, after = text[:start].rstrip(), text[end:].lstrip()
+    for s, e, _ in find_currencies(before):
+        if e == len(before):
+            return before[s:e]
+    for s, e, _ in find_currencies(after):
+        if s == 0:
+            return after[s:e]
+    return None
+
+
+def currency_of_price(nodes: Sequence[Node], i: int, start: int, end: int) -> str | None:
+    """The currency written with the price `nodes[i]["text"][start:end]`: beside it in its node,
+    alone in the node before, or at the start of the node after (`<b>€</b><b>12.50</b>`)."""
+    found = currency_beside(nodes[i]["text"], start, end)
+    if found is None and i > 0 and _is_currency(nodes[i - 1]["text"]):
+        found = nodes[i - 1]["text"].strip()
+    if found is None and i + 1 < len(nodes):
+        after = nodes[i + 1]["text"].lstrip()
+        found = next((after[s:e] for s, e, _ in find_currencies(after) if s == 0), None)
+    return found
+
+
 def no_price(text: str, start: int, end: int) -> bool:
     """Whether the amount `text[start:end]` is something else: no digits or zero, a share
-    (`19 %`), a measure (`22.1cm`), a date or time, a price per unit (`2,50 €/kg`), an add-on
-    (`+ 34,99 €`) or a delivery cost (`Versand ab 5,90`)."""
+    (`19 %`), a measure (`22.1cm`), a dimension (`1920 x 1080`), a date or time, a price per
+    unit (`2,50 €/kg`), an add-on (`+ 34,99 €`) or a delivery cost (`Versand ab 5,90`)."""
     amount = parse_price(text[start:end]) if any(ch.isdigit() for ch in text[start:end]) else None
     if not amount:
         return True
     before, after = _strip_currency(text[:start], at_end=True), text[end:]
     if _UNIT_AFTER.match(after) or _PER_AFTER.match(_strip_currency(after, at_end=False)):
+        return True
+    times = _TIMES_BEFORE.search(text[:start]) or _TIMES_AFTER.match(after)
+    if times and currency_beside(text, start, end) is None:
         return True
     dates = (m for m in _DATE.finditer(text) if not m.group(1) or int(m.group(1)) <= 12)
     if any(m.start() < end and start < m.end() for m in dates):
@@ -139,8 +171,12 @@ def _currency_near(nodes: Sequence[Node], i: int) -> bool:
 
 
 def plausible_price(nodes: Sequence[Node], i: int, start: int, end: int) -> bool:
-    """Whether a span reads as a price: a currency nearby, two decimals, or a price element."""
-    amount = nodes[i]["text"][start:end]
+    """Whether a span reads as a price: a currency nearby, two decimals, or a price element; in
+    running text (a specification, a description), only with its currency written beside it."""
+    text = nodes[i]["text"]
+    amount = text[start:end]
+    if len(text) > RUNNING_TEXT:
+        return currency_beside(text, start, end) is not None
     return (
         _currency_near(nodes, i)
         or bool(re.search(r"[.,](?:\d\d|[-\u2013])$", amount))

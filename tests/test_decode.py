@@ -65,6 +65,7 @@ def test_two_windows_merge_into_values_with_confidence() -> None:
     assert result.values == {
         "name": "Red Runner",
         "price": "49.90",
+        "currency": "EUR",  # written with the price
         "breadcrumb": ["Home", "Shoes"],
     }
     assert abs(result.confidence["name"] - (0.9 + 0.1 / 6 + 0.8 + 0.2 / 6) / 2) < 1e-4
@@ -133,6 +134,18 @@ def test_a_price_span_cut_at_a_separator_grows_to_the_whole_amount() -> None:
     )
     assert out.values["price"] == "228,90"
     assert out.values["name"] == "Monitor"
+    assert out.values["currency"] == "€"  # written with the price
+
+
+def test_the_prices_own_currency_beats_a_currency_span_elsewhere() -> None:
+    nodes = [node("/html/body/h1", "Monitor"), node("/html/body/span", "228,90 €")]
+    nodes.append(node("/html/body/footer/p", "Prices in USD for export"))
+    candidates = [cand("name", 0, "Monitor", 0.9), cand("price", 1, "228,90", 0.8)]
+    candidates.append(Candidate("currency", 2, 10, 13, "USD", 0.9, 0.9))
+    out = choose_values(candidates, nodes)
+    assert (out.values["currency"], out.confidence["currency"]) == ("€", 0.8)
+    nodes[1] = node("/html/body/span", "228,90")
+    assert choose_values(candidates, nodes).values["currency"] == "USD"  # none with the price
 
 
 def test_snap_to_token_widens_codes_to_the_whole_token() -> None:

@@ -53,6 +53,12 @@ def test_currency_default_follows_page_hints(
     assert normalize.pick_currency(symbol, lang=lang, url=url) == expected
 
 
+def test_euro_area_domains_and_languages_hint_the_euro() -> None:
+    assert normalize.currency_hints(None, "https://www.shop.at/artikel/1") == ["EUR"]
+    assert normalize.currency_hints("de-DE", None) == ["EUR"]
+    assert normalize.currency_hints("de-CH", "https://shop.ch/") == ["CHF", "CHF"]
+
+
 def test_gtin_check_digit_rejects_every_wrong_digit() -> None:
     code = "4711121603488"
     assert normalize.gtin_is_valid(code)

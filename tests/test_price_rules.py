@@ -10,6 +10,8 @@ from extractor.decode import decode_page
 from extractor.dom import Node
 from extractor.features import Window
 from extractor.price_rules import (
+    currency_beside,
+    currency_of_price,
     no_price,
     plausible_price,
     repeated_blocks,
@@ -50,21 +52,22 @@ RELATED_PAGE = [CHAIR, node("/html/body/div/span", "€ 19,00", cls="related-pri
 
 
 @pytest.mark.parametrize(
-    ("nodes", "price", "confidence"),
+    ("nodes", "price", "currency", "confidence"),
     [
-        pytest.param(HEADING_PAGE, "227,70", 0.6, id="heading: a currency and a heading"),
-        pytest.param(HEADING_PAGE[:4], None, None, id="no amount that is a price"),
-        pytest.param(FORMER_PRICE_PAGE, "31.49", 0.65, id="not the former price"),
-        pytest.param(LIST_PAGE, None, None, id="not from a product list"),
-        pytest.param(RELATED_PAGE, None, None, id="not from a related box"),
+        pytest.param(HEADING_PAGE, "227,70", "€", 0.6, id="heading: a currency and a heading"),
+        pytest.param(HEADING_PAGE[:4], None, None, None, id="no amount that is a price"),
+        pytest.param(FORMER_PRICE_PAGE, "31.49", "$", 0.65, id="not the former price"),
+        pytest.param(LIST_PAGE, None, None, None, id="not from a product list"),
+        pytest.param(RELATED_PAGE, None, None, None, id="not from a related box"),
     ],
 )
 def test_fallback_price_when_the_model_tags_none(
-    nodes: list[Node], price: str | None, confidence: float | None
+    nodes: list[Node], price: str | None, currency: str | None, confidence: float | None
 ) -> None:
-    """The fallback price (its confidence: 0.5 and 0.05 per piece of evidence), or none."""
+    """The fallback price (its confidence: 0.5 and 0.05 per piece of evidence) with the currency
+    written beside it, or none."""
     out = decode_page(nodes, *page_without_tags(nodes), ATTRS)
-    assert out.values == ({"price": price} if price else {})
+    assert out.values == ({"price": price, "currency": currency} if price else {})
     assert out.confidence.get("price") == pytest.approx(confidence)
 
 
@@ -135,6 +138,30 @@ def test_amounts_that_are_no_price() -> None:
     assert not plausible_price(top, 0, 15, 17)
     cents = [node("/html/body/span", "Nur 12,90")]
     assert plausible_price(cents, 0, 4, 9)
+    assert check("Bild: 60,5 cm, 1920 x 1080, 16:9", "1080")  # a resolution
+    assert check("Bild: 60,5 cm, 1920x1080, 16:9", "1920")
+    assert not check("2 x 19,99 €", "19,99")  # a quantity times a price is still a price
+
+
+def test_a_bare_number_in_running_text_is_no_price() -> None:
+    spec = "• Bild : 23,8 Zoll, 60,5 cm, Reaktion : 0,80 ms, Kontrast : 1100 : 1, Garantie 3 Jahre"
+    nodes = [node("/html/body/td[1]", spec), node("/html/body/td[2]", "EUR")]
+    start = spec.index("0,80")
+    assert not plausible_price(nodes, 0, start, start + 4)  # two decimals, a currency next door
+    text = f"{spec}, jetzt nur 149,00 € statt 199,00 €"
+    start = text.index("149,00")
+    assert plausible_price([node("/html/body/p", text)], 0, start, start + 6)
+
+
+def test_the_currency_written_with_a_price() -> None:
+    assert currency_beside("ab 227,70 € inkl. MwSt.", 3, 9) == "€"
+    assert currency_beside("EUR 12.50", 4, 9) == "EUR"
+    assert currency_beside("12.50 incl. VAT", 0, 5) is None
+    nodes = [node("/html/body/p/b[1]", "$"), node("/html/body/p/b[2]", "12.50")]
+    assert currency_of_price(nodes, 1, 0, 5) == "$"
+    nodes = [node("/html/body/p/b[1]", "12.50"), node("/html/body/p/b[2]", "CHF inkl. MwSt.")]
+    assert currency_of_price(nodes, 0, 0, 5) == "CHF"
+    assert currency_of_price([node("/html/body/p", "12.50")], 0, 0, 5) is None
 
 
 def test_repeated_blocks_are_carousels_whatever_the_element() -> None:

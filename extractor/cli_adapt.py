@@ -42,7 +42,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source.add_argument("--annotations", type=Path, help="default: data/STORE/annotations.jsonl")
     source.add_argument("--values", type=Path, help="values file (JSON Lines) instead")
     adapt.add_argument("--model", type=Path, help="model to adapt (default: the shipped one)")
-    adapt.add_argument("--steps", type=int, default=10, help="SGD steps (default: 10)")
+    adapt.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="SGD steps (default: the inner loop the model was meta-trained with, 3 for the "
+        "shipped model; 10 for a model that was not meta-trained)",
+    )
     adapt.add_argument("--data-dir", type=Path, default=Path("data"), help="default: data/")
     adapt.add_argument("--device", default="auto", help="auto, cpu, cuda... (default: auto)")
     adapt.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
@@ -83,7 +89,7 @@ def run_adapt(args: argparse.Namespace) -> int:
     from extractor.model import ExtractorModel
     from metatrain.adapt import AdaptSettings, ModelMethod, save_adapted
 
-    if args.steps < 0:
+    if args.steps is not None and args.steps < 0:
         raise ValueError("--steps must be >= 0")
     start = time.perf_counter()
     store = store_dir(args.data_dir, args.store)
@@ -105,7 +111,8 @@ def run_adapt(args: argparse.Namespace) -> int:
         raise ValueError(f"annotated pages not in the store's page dataset: {missing[:3]}")
     torch.manual_seed(args.seed)
     model = ExtractorModel.from_pretrained(model_dir, device=resolve_device(args.device))
-    method = ModelMethod("adapt", model, AdaptSettings(steps=args.steps))
+    settings = AdaptSettings.for_model(model_dir, steps=args.steps)
+    method = ModelMethod("adapt", model, settings)
     loaded = time.perf_counter()
     nodes = [list(by_url[a["url"]]["nodes"]) for a in annotations]
     extractor = method.adapt_spans(nodes, [a["spans"] for a in annotations])
@@ -114,7 +121,7 @@ def run_adapt(args: argparse.Namespace) -> int:
     info = {
         "adapted_from": str(model_dir),
         "annotated_pages": [a["url"] for a in annotations],
-        "steps": args.steps,
+        "steps": settings.steps,
         "seed": args.seed,
         "command": f"shopwright adapt {args.store}",
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from extractor.extract import DEFAULT_MODEL_DIR, Extractor, PageInput
 from extractor.features import Spans, collate, encode_page, prune_template_nodes
 from extractor.model import (
     PACKAGED_ENCODER,
+    TRAINING_FILE,
     ExtractorConfig,
     ExtractorModel,
     load_tokenizer,
@@ -43,7 +45,8 @@ SHIPPED_MODEL = DEFAULT_MODEL_DIR
 
 @dataclass
 class AdaptSettings:
-    """Test-time adaptation: inner steps and rates (more steps than in meta-training is fine)."""
+    """Test-time adaptation: inner steps and rates. A meta-trained model adapts with the inner
+    loop it was meta-trained for (`for_model`); other models are fine-tuned with the defaults."""
 
     steps: int = 10
     inner_lr: float = 1e-3
@@ -51,6 +54,23 @@ class AdaptSettings:
     max_windows: int = 4  #: labelled windows kept per support page
     batch_size: int = 16
     crop_tokens: int = 96  #: tokens per window the upper layers adapt on (0: whole windows)
+
+    @classmethod
+    def for_model(cls, model_dir: str | Path, **overrides: Any) -> AdaptSettings:
+        """The inner loop (steps and rates) of the model's meta-training, read from its
+        training.json; the defaults for a model that was not meta-trained. More steps than the
+        meta-training's overshoot: on a real store, 10 steps instead of 3 took the shipped
+        model's confidence in a shown SKU from 0.82 to 0.33."""
+        path = Path(model_dir) / TRAINING_FILE
+        config = json.loads(path.read_text()).get("config", {}) if path.is_file() else {}
+        learned = {}
+        if isinstance(config, dict) and "inner_steps" in config:
+            learned = {
+                "steps": int(config["inner_steps"]),
+                "inner_lr": float(config["inner_lr"]),
+                "head_lr": float(config["head_lr"]),
+            }
+        return cls(**{**learned, **{k: v for k, v in overrides.items() if v is not None}})
 
 
 def crop_around_labels(
@@ -292,7 +312,8 @@ def shipped_model_dir(model: Path | None) -> Path:
 def meta_method(model: Path | None, precision: str = "fp32") -> ModelMethod:
     """`meta`: the meta-trained model (the shipped one unless --model is given)."""
     path = shipped_model_dir(model)
-    return ModelMethod("meta", ExtractorModel.from_pretrained(path), precision=precision)
+    loaded = ExtractorModel.from_pretrained(path)
+    return ModelMethod("meta", loaded, AdaptSettings.for_model(path), precision=precision)
 
 
 def pretrained_method(model: Path | None, precision: str = "fp32") -> ModelMethod:

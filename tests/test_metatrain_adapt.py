@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from tiny_encoder import TINY
 
 from extractor.features import collate, encode_page
 from extractor.model import ExtractorConfig, ExtractorModel, load_tokenizer
-from metatrain.adapt import AdaptSettings, ModelMethod, save_adapted
+from metatrain.adapt import SHIPPED_MODEL, AdaptSettings, ModelMethod, save_adapted
 from metatrain.synthetic import write_stores
 from metatrain.tasks import annotate, group_by_site, read_labels
 
@@ -98,3 +99,23 @@ def test_crop_around_labels_keeps_every_label() -> None:
     h, y = crop_around_labels(hidden, labels, 64)
     assert len(h) == 64 and int(y.sum()) == 1 and int(h[0]) == 69
     assert crop_around_labels(hidden, torch.zeros(200, dtype=torch.long), 64)[0].shape[0] == 200
+
+
+def test_a_meta_trained_model_adapts_with_its_meta_training_inner_loop(tmp_path: Path) -> None:
+    meta = tmp_path / "meta"
+    meta.mkdir()
+    config = {"algorithm": "fomaml", "inner_steps": 3, "inner_lr": 2e-3, "head_lr": 5e-2}
+    (meta / "training.json").write_text(json.dumps({"config": config}))
+    settings = AdaptSettings.for_model(meta)
+    assert (settings.steps, settings.inner_lr, settings.head_lr) == (3, 2e-3, 5e-2)
+    assert AdaptSettings.for_model(meta, steps=7, head_lr=None).steps == 7  # an explicit choice
+    supervised = tmp_path / "joint"
+    supervised.mkdir()
+    (supervised / "training.json").write_text(json.dumps({"config": {"steps": 400}}))
+    assert AdaptSettings.for_model(supervised) == AdaptSettings()
+    assert AdaptSettings.for_model(tmp_path / "none") == AdaptSettings()
+    shipped = AdaptSettings.for_model(SHIPPED_MODEL)
+    assert (
+        shipped.steps
+        == json.loads((SHIPPED_MODEL / "training.json").read_text())["config"]["inner_steps"]
+    )

@@ -20,6 +20,7 @@ confirm or replace it (`confirm_title_name`, `extractor.titles`).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,7 @@ from extractor.normalize import (
     currency_codes,
     currency_hints,
     find_currencies,
+    normalize_availability,
     normalize_price,
     pick_currency,
 )
@@ -48,6 +50,8 @@ if TYPE_CHECKING:
     from extractor.model import ExtractorModel
 
 logger = logging.getLogger(__name__)
+
+_ALNUM = re.compile(r"[^\W_]")
 
 #: The model that ships with the package (`make model` writes it).
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "default_model"
@@ -167,6 +171,24 @@ def _price_currency(text: str, lang: str | None, url: str) -> str | None:
     return None
 
 
+def usable_span(name: str, raw: Any) -> Any:
+    """The model's value if it can be the attribute's, else None: a price must parse, an
+    availability read as a schema.org token, a currency name one, text hold a letter or digit
+    (a list keeps only such items: a breadcrumb without its `|` and `>`)."""
+    if name == "currency":
+        return raw if isinstance(raw, str) and currency_codes(raw) else None
+    if isinstance(raw, list):
+        items = [item for item in raw if isinstance(item, str) and _ALNUM.search(item)]
+        return items or None
+    if not isinstance(raw, str) or not _ALNUM.search(raw):
+        return None
+    if name in PRICE_ATTRIBUTES and normalize_price(raw) is None:
+        return None
+    if name == "availability" and normalize_availability(raw) is None:
+        return None
+    return raw
+
+
 def fuse(
     model_values: Mapping[str, Any],
     model_confidence: Mapping[str, float],
@@ -179,11 +201,13 @@ def fuse(
     settings = settings or FusionSettings()
     model = dict(model_values)
     conf = {k: float(v) for k, v in model_confidence.items()}
-    for name in PRICE_ATTRIBUTES & set(model):  # a span that is no price is no price
-        raw = model[name]
-        if not isinstance(raw, str) or normalize_price(raw) is None:
+    for name, raw in list(model.items()):
+        cleaned = usable_span(name, raw)
+        if cleaned is None:
             del model[name]
             conf.pop(name, None)
+        else:
+            model[name] = cleaned
     values: Values = {}
     confidence: Confidence = {}
     for name in dict.fromkeys([*model, *markup.values]):

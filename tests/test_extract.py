@@ -17,6 +17,7 @@ from extractor.extract import (
     fuse,
     model_dir_or_default,
     store_title_segments,
+    usable_span,
 )
 from extractor.model import ExtractorConfig, ExtractorModel, load_tokenizer
 from extractor.records import validate_record
@@ -95,6 +96,17 @@ def test_a_price_span_that_is_no_price_falls_back_to_the_markup() -> None:
     markup = Markup({"price": "20.00"}, {"price": False})
     values, confidence = fuse({"price": "Preis:"}, {"price": 0.9}, markup)
     assert values == {"price": "20.00"} and confidence == {"price": 0.5}
+
+
+def test_spans_that_cannot_be_the_value_give_way() -> None:
+    markup = Markup({"availability": "https://schema.org/InStock"}, {"availability": False})
+    model = {"availability": "70", "category": ":", "breadcrumb": ["Shop", "|", "Men"]}
+    confidence = {"availability": 0.88, "category": 0.9, "breadcrumb": 0.8}
+    values, _ = fuse(model, confidence, markup)
+    assert values == {"availability": "https://schema.org/InStock", "breadcrumb": ["Shop", "Men"]}
+    assert usable_span("availability", "in stock") == "in stock"
+    assert usable_span("breadcrumb", ["|", ">"]) is None
+    assert usable_span("currency", "€") == "€" and usable_span("currency", "Versa") is None
 
 
 def test_currency_from_markup_then_language_and_domain_hints() -> None:

@@ -55,7 +55,7 @@ _SHIPPING = re.compile(
 #: What follows an amount that is a share, a measure or a count rather than a price.
 _UNIT_AFTER = re.compile(
     r"\s?(?:%|\"|(?:cm|mm|km|m|kg|mg|g|ml|l|w|kw|kwh|v|mah|hz|ghz|mhz|gb|tb|mb|zoll|inch|stk|"
-    r"pcs|stück|tage|days|x)(?![^\W\d_]))",
+    r"pcs|stück|tage|days|x|cd|nits?|ms|dpi|ppi|bit|mp|lm|db|rpm|u/min)(?![^\W\d_]))",
     re.I,
 )
 #: What follows an amount (after its currency) that makes it a price per unit or per month.

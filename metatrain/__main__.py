@@ -46,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--methods",
         default=None,
-        help="run only these methods (comma list of meta, pretrained, joint, wrapper, structured)",
+        help="run only these methods (comma list of meta, generation, pretrained, joint, wrapper, "
+        "structured)",
     )
     ev.add_argument(
         "--precision",

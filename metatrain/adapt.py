@@ -316,6 +316,15 @@ def meta_method(model: Path | None, precision: str = "fp32") -> ModelMethod:
     return ModelMethod("meta", loaded, AdaptSettings.for_model(path), precision=precision)
 
 
+def generation_method(model: Path | None, precision: str = "fp32") -> ModelMethod:
+    """`generation`: the shipped (meta-trained) model with the head generated from the support
+    set alone, no inner-loop step: prototypes of the support spans for every attribute."""
+    path = shipped_model_dir(model)
+    loaded = ExtractorModel.from_pretrained(path)
+    settings = AdaptSettings.for_model(path, steps=0)
+    return ModelMethod("generation", loaded, settings, precision=precision)
+
+
 def pretrained_method(model: Path | None, precision: str = "fp32") -> ModelMethod:
     """`pretrained`: the same architecture on the plain pretrained encoder, adapted per store.
 
@@ -344,5 +353,6 @@ def joint_method(model: Path | None, precision: str = "fp32") -> ModelMethod:
 
 
 register_model_method("meta", meta_method)
+register_model_method("generation", generation_method)
 register_model_method("pretrained", pretrained_method)
 register_model_method("joint", joint_method)

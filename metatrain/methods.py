@@ -69,11 +69,13 @@ class StructuredMethod:
 
 
 #: Model-based methods: name -> factory(model_dir) building the Method (filled in by the model
-#: adaptation code: `meta` = the shipped meta-trained model, `pretrained` = the same model adapted
-#: from the plain pretrained encoder, `joint` = trained jointly on all stores, then fine-tuned).
+#: adaptation code: `meta` = the shipped meta-trained model, `generation` = the same model with a
+#: head generated from the support set and no inner-loop step, `pretrained` = the same model
+#: adapted from the plain pretrained encoder, `joint` = trained jointly on all stores, then
+#: fine-tuned).
 #: Each factory takes the model directory and the precision to extract at.
 MODEL_METHODS: dict[str, Callable[[Path | None, str], Method]] = {}
-MODEL_METHOD_NAMES = ("meta", "pretrained", "joint")
+MODEL_METHOD_NAMES = ("meta", "generation", "pretrained", "joint")
 BASELINES: dict[str, Callable[[], Method]] = {
     "wrapper": WrapperMethod,
     "structured": StructuredMethod,
@@ -95,8 +97,9 @@ def build_methods(
 
     Without `baselines` a missing model is an error; with them, a model-based method whose model
     is missing is skipped with a warning and the others still run. `only` names the methods to
-    run instead (any of `meta, pretrained, joint, wrapper, structured`). `precision`: what
-    model-based methods extract at (`extractor.model.PRECISIONS`; adaptation runs in fp32).
+    run instead (any of `meta, generation, pretrained, joint, wrapper, structured`).
+    `precision`: what model-based methods extract at (`extractor.precision.PRECISIONS`;
+    adaptation runs in fp32).
     """
     import metatrain.adapt  # noqa: F401 - registers the model-based methods
 
@@ -108,7 +111,7 @@ def build_methods(
         chosen = [MODEL_METHODS[m](model, precision) for m in only if m in MODEL_METHODS]
         return chosen + [BASELINES[m]() for m in only if m in BASELINES]
     methods: list[Method] = []
-    wanted = ["meta"] + (["pretrained", "joint"] if baselines else [])
+    wanted = ["meta"] + (["generation", "pretrained", "joint"] if baselines else [])
     for name in wanted:
         factory = MODEL_METHODS.get(name)
         if factory is None:

@@ -119,3 +119,21 @@ def test_a_meta_trained_model_adapts_with_its_meta_training_inner_loop(tmp_path:
         shipped.steps
         == json.loads((SHIPPED_MODEL / "training.json").read_text())["config"]["inner_steps"]
     )
+
+
+def test_generation_adapts_by_the_support_prototypes_alone(
+    method: ModelMethod, tmp_path: Path
+) -> None:
+    tasks = group_by_site(read_labels(write_stores(tmp_path / "data", stores=2, pages=4)))
+    books = next(t for t in tasks.values() if t.industry == "books")
+    support = [annotate(p) for p in books.pages[:2]]
+    generation = ModelMethod("generation", method.model, AdaptSettings(steps=0))
+    extractor = generation.adapt(support)
+    assert extractor.adapted is not None and extractor.adapted.head is not None
+    assert not extractor.adapted.support_losses  # no inner-loop step
+    named = dict(method.model.named_parameters())
+    assert extractor.adapted.params  # the adapted tensors: still the model's own
+    for name, tensor in extractor.adapted.params.items():
+        torch.testing.assert_close(tensor, named[name.removeprefix("model.")])
+    assert "author" in extractor.attributes  # a new attribute's row from its prototype
+    assert method.adapt(support).adapted.support_losses  # the inner loop, for contrast

@@ -97,7 +97,7 @@ def test_cli_evaluate_baselines(
     def unavailable(model: Path | None, precision: str) -> Method:
         raise FileNotFoundError("no model in this test (the real encoder is too slow here)")
 
-    for name in ("meta", "pretrained", "joint"):
+    for name in ("meta", "generation", "pretrained", "joint"):
         monkeypatch.setitem(MODEL_METHODS, name, unavailable)
     out = tmp_path / "cli"
     args = ["evaluate", "--labels", str(labels), "--shots", "0,1", "--repeats", "1"]
@@ -140,7 +140,7 @@ def test_model_methods_with_a_tiny_model(
     finally:
         torch.set_num_threads(threads)
     report = json.loads((out / "report.json").read_text())
-    assert report["methods"] == ["meta", "pretrained", "wrapper", "structured"]
+    assert report["methods"] == ["meta", "generation", "pretrained", "wrapper", "structured"]
     assert "joint" in caplog.text  # no jointly trained model next to it: skipped, said so
     lines = [json.loads(x) for x in (out / "predictions.jsonl").read_text().splitlines()]
     meta = [x for x in lines if x["method"] == "meta"]

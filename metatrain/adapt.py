@@ -58,15 +58,17 @@ class AdaptSettings:
     @classmethod
     def for_model(cls, model_dir: str | Path, **overrides: Any) -> AdaptSettings:
         """The inner loop (steps and rates) of the model's meta-training, read from its
-        training.json; the defaults for a model that was not meta-trained. More steps than the
+        training.json (no step after `generation`, which trains the head generated from the
+        support as it is); the defaults for a model that was not meta-trained. More steps than the
         meta-training's overshoot: on a real store, 10 steps instead of 3 took the shipped
         model's confidence in a shown SKU from 0.82 to 0.33."""
         path = Path(model_dir) / TRAINING_FILE
         config = json.loads(path.read_text()).get("config", {}) if path.is_file() else {}
         learned = {}
         if isinstance(config, dict) and "inner_steps" in config:
+            generated = config.get("algorithm") == "generation"  # trained with no inner loop
             learned = {
-                "steps": int(config["inner_steps"]),
+                "steps": 0 if generated else int(config["inner_steps"]),
                 "inner_lr": float(config["inner_lr"]),
                 "head_lr": float(config["head_lr"]),
             }

@@ -109,6 +109,9 @@ def test_a_meta_trained_model_adapts_with_its_meta_training_inner_loop(tmp_path:
     settings = AdaptSettings.for_model(meta)
     assert (settings.steps, settings.inner_lr, settings.head_lr) == (3, 2e-3, 5e-2)
     assert AdaptSettings.for_model(meta, steps=7, head_lr=None).steps == 7  # an explicit choice
+    generated = {**config, "algorithm": "generation"}
+    (meta / "training.json").write_text(json.dumps({"config": generated}))
+    assert AdaptSettings.for_model(meta).steps == 0  # generation trains without an inner loop
     supervised = tmp_path / "joint"
     supervised.mkdir()
     (supervised / "training.json").write_text(json.dumps({"config": {"steps": 400}}))

@@ -17,6 +17,7 @@ from typing import Any
 
 from extractor.atomic import write_text_atomic
 from extractor.dom import PageError, parse_html
+from extractor.jsonl import read_objects
 from extractor.matching import match_values
 
 logger = logging.getLogger(__name__)
@@ -51,18 +52,7 @@ class ValuesReport:
 def _read_jsonl(path: Path, kind: str) -> list[dict[str, Any]]:
     if not path.is_file():
         raise FileNotFoundError(f"{kind} file {path} does not exist")
-    entries = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise AnnotationError(f"{path}:{number}: invalid JSON: {exc}") from exc
-        if not isinstance(entry, dict):
-            raise AnnotationError(f"{path}:{number}: expected a JSON object")
-        entries.append(entry | {"_line": number})
-    return entries
+    return [entry | {"_line": number} for number, entry in read_objects(path, AnnotationError)]
 
 
 def find_page(urls: Sequence[str], entry: Mapping[str, Any]) -> int | None:

@@ -8,7 +8,6 @@ keys are ignored. One task = one store (`site`) with its attribute schema.
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 from collections import OrderedDict
@@ -20,6 +19,7 @@ from typing import Any
 import lxml.html
 
 from extractor.dom import Node, PageError, decode_html, iter_text_nodes, parse_html
+from extractor.jsonl import read_objects
 from extractor.matching import MatchResult, match_values
 from extractor.schema import NOT_PAGE_ATTRIBUTES
 
@@ -132,24 +132,15 @@ def read_labels(path: str | Path, *, check_files: bool = True) -> list[LabelledP
     base = path.parent
     pages: list[LabelledPage] = []
     missing: list[str] = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise LabelsError(f"{path}:{number}: invalid JSON: {exc}") from exc
-            if not isinstance(data, dict):
-                raise LabelsError(f"{path}:{number}: expected a JSON object")
-            lacking = [k for k in ("site", "file", "labels") if k not in data]
-            if lacking or not isinstance(data["labels"], dict):
-                raise LabelsError(f"{path}:{number}: needs site, file and a labels object")
-            page_path = base / str(data["file"])
-            if check_files and not page_path.is_file():
-                missing.append(str(data["file"]))
-            page = Page(str(data["site"]), str(data["file"]), page_path, data.get("url") or None)
-            pages.append(LabelledPage(page, dict(data["labels"]), data.get("industry")))
+    for number, data in read_objects(path, LabelsError):
+        lacking = [k for k in ("site", "file", "labels") if k not in data]
+        if lacking or not isinstance(data["labels"], dict):
+            raise LabelsError(f"{path}:{number}: needs site, file and a labels object")
+        page_path = base / str(data["file"])
+        if check_files and not page_path.is_file():
+            missing.append(str(data["file"]))
+        page = Page(str(data["site"]), str(data["file"]), page_path, data.get("url") or None)
+        pages.append(LabelledPage(page, dict(data["labels"]), data.get("industry")))
     if missing:
         shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
         raise LabelsError(f"{path}: {len(missing)} page files do not exist: {shown}")

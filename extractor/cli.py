@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "extractor.cli_adapt",
     "extractor.cli_extract",
     "extractor.cli_train",
+    "extractor.cli_metatrain",
 )
 
 
@@ -30,11 +31,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """Parse `argv`; a subcommand that parses its own options (it has an `argv` argument: `train`,
+    `meta-train`, `evaluate`) gets every word after its name, options included."""
+    command_at = next((i for i, word in enumerate(argv) if not word.startswith("-")), None)
+    if command_at is not None:
+        head = parser.parse_args(argv[: command_at + 1])
+        if hasattr(head, "argv"):
+            head.argv = argv[command_at + 1 :]
+            return head
+    return parser.parse_args(argv)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `shopwright` console script."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    args = build_parser().parse_args(argv)
+    args = parse_arguments(build_parser(), sys.argv[1:] if argv is None else argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -21,15 +21,19 @@ def _shots(text: str) -> list[int]:
     return sorted(set(shots))
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The command-line interface."""
+def build_parser(
+    prog: str = "python -m metatrain", train_command: str = "train"
+) -> argparse.ArgumentParser:
+    """The command-line interface (`prog` and `train_command`: the names its help shows;
+    `shopwright meta-train` is this `train`)."""
     from extractor.precision import PRECISIONS
 
-    parser = argparse.ArgumentParser(prog="python -m metatrain", description=__doc__)
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
 
     ev = sub.add_parser("evaluate", help="k-shot evaluation per store against the baselines")
+    ev.set_defaults(handler=cmd_evaluate)
     ev.add_argument("--labels", required=True, type=Path, help="labels.jsonl (realpages format)")
     ev.add_argument("--shots", type=_shots, default=[0, 1, 3, 5], help="k values, e.g. 0,1,3,5")
     ev.add_argument("--repeats", type=int, default=3, help="seeded repeats per site and k")
@@ -58,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    tr = sub.add_parser("train", help="meta-train the extractor (config file)")
+    tr = sub.add_parser(train_command, help="meta-train the extractor (config file)")
+    tr.set_defaults(handler=cmd_train)
     tr.add_argument("--config", type=Path, help="MetaTrainConfig JSON file")
     tr.add_argument("--help-config", action="store_true", help="list the config fields")
     tr.add_argument("--check", action="store_true", help="validate the config and stop")
@@ -123,17 +128,18 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(
+    argv: list[str] | None = None, prog: str = "python -m metatrain", train_command: str = "train"
+) -> int:
     """Entry point; errors in the input end with a one-line message and exit status 2."""
-    args = build_parser().parse_args(argv)
+    args = build_parser(prog, train_command).parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    handlers = {"evaluate": cmd_evaluate, "train": cmd_train}
     try:
-        return handlers[args.command](args)
+        return int(args.handler(args))
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         logger.error("%s", exc)
         return 2

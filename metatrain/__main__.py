@@ -60,6 +60,12 @@ def build_parser(
         help="what model-based methods extract at: auto = bf16 on a CPU with native bf16, else "
         "fp32; int8 = dynamic quantization (CPU); adaptation always runs in fp32",
     )
+    ev.add_argument(
+        "--no-markup",
+        action="store_true",
+        help="model-based methods extract without the page's structured data (JSON-LD, "
+        "microdata, Open Graph): their spans and the price rules alone, to compare the models",
+    )
     ev.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     tr = sub.add_parser(train_command, help="meta-train the extractor (config file)")
@@ -83,7 +89,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if not pages:
         raise ValueError(f"{args.labels} lists no pages")
     only = [m.strip() for m in args.methods.split(",") if m.strip()] if args.methods else None
-    methods = build_methods(args.model, args.baselines, only, precision=args.precision)
+    methods = build_methods(
+        args.model, args.baselines, only, precision=args.precision, markup=not args.no_markup
+    )
     logger.info(
         "evaluating %s on %d pages: methods %s, shots %s, %d repeats",
         args.labels,
@@ -101,6 +109,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         out=args.out,
         labels_path=str(args.labels),
         complete_labels=args.complete_labels,
+        markup=not args.no_markup,
         progress=not args.no_progress,
     )
     plot_f1(report, args.out / PLOT_FILE)

@@ -113,6 +113,7 @@ class ModelExtractor:
         batch_size: int = 16,
         fast: ExtractorModel | None = None,
         precision: str = "fp32",
+        markup: bool = True,
     ) -> None:
         self.model = model
         self.tokenizer = tokenizer
@@ -129,6 +130,7 @@ class ModelExtractor:
             attributes,
             forward=forward,
             context=context,
+            structured=markup,
             batch_size=batch_size,
         )
 
@@ -165,8 +167,12 @@ class ModelMethod:
         model: ExtractorModel,
         settings: AdaptSettings | None = None,
         precision: str = "fp32",
+        markup: bool = True,
     ) -> None:
         self.name = name
+        #: whether extraction fuses the model's spans with the page's structured data (False: the
+        #: model's spans and the price rules alone, to compare models)
+        self.markup = markup
         #: the precision extraction runs at (`extractor.model.PRECISIONS`); adaptation is fp32
         self.precision = resolve_precision(precision, model.device)
         self._zero_shot_fast: ExtractorModel | None = None
@@ -251,7 +257,13 @@ class ModelMethod:
             if self.precision != "fp32" and self._zero_shot_fast is None:
                 self._zero_shot_fast = with_precision(self.model, self.precision)
             return ModelExtractor(
-                self.model, self.tokenizer, None, defaults, context, fast=self._zero_shot_fast
+                self.model,
+                self.tokenizer,
+                None,
+                defaults,
+                context,
+                fast=self._zero_shot_fast,
+                markup=self.markup,
             )
         attributes = list(dict.fromkeys([*batch.attributes, *defaults]))
         batch.attributes = attributes  # labels index the first (support) attributes: unchanged
@@ -260,7 +272,13 @@ class ModelMethod:
         self.learner.eval()
         adapted.module.eval()  # the functional copy keeps the mode it was made in: no dropout
         return ModelExtractor(
-            self.model, self.tokenizer, adapted, attributes, context, precision=self.precision
+            self.model,
+            self.tokenizer,
+            adapted,
+            attributes,
+            context,
+            precision=self.precision,
+            markup=self.markup,
         )
 
 
@@ -311,23 +329,28 @@ def shipped_model_dir(model: Path | None) -> Path:
     return path
 
 
-def meta_method(model: Path | None, precision: str = "fp32") -> ModelMethod:
+def meta_method(model: Path | None, precision: str = "fp32", markup: bool = True) -> ModelMethod:
     """`meta`: the meta-trained model (the shipped one unless --model is given)."""
     path = shipped_model_dir(model)
     loaded = ExtractorModel.from_pretrained(path)
-    return ModelMethod("meta", loaded, AdaptSettings.for_model(path), precision=precision)
+    settings = AdaptSettings.for_model(path)
+    return ModelMethod("meta", loaded, settings, precision=precision, markup=markup)
 
 
-def generation_method(model: Path | None, precision: str = "fp32") -> ModelMethod:
+def generation_method(
+    model: Path | None, precision: str = "fp32", markup: bool = True
+) -> ModelMethod:
     """`generation`: the shipped (meta-trained) model with the head generated from the support
     set alone, no inner-loop step: prototypes of the support spans for every attribute."""
     path = shipped_model_dir(model)
     loaded = ExtractorModel.from_pretrained(path)
     settings = AdaptSettings.for_model(path, steps=0)
-    return ModelMethod("generation", loaded, settings, precision=precision)
+    return ModelMethod("generation", loaded, settings, precision=precision, markup=markup)
 
 
-def pretrained_method(model: Path | None, precision: str = "fp32") -> ModelMethod:
+def pretrained_method(
+    model: Path | None, precision: str = "fp32", markup: bool = True
+) -> ModelMethod:
     """`pretrained`: the same architecture on the plain pretrained encoder, adapted per store.
 
     The structure embedding and head start untrained (seeded); a random-encoder model (tests)
@@ -343,15 +366,16 @@ def pretrained_method(model: Path | None, precision: str = "fp32") -> ModelMetho
             encoder_config=None if base.encoder else base.encoder_config,
         )
     torch.manual_seed(0)
-    return ModelMethod("pretrained", ExtractorModel(config), precision=precision)
+    return ModelMethod("pretrained", ExtractorModel(config), precision=precision, markup=markup)
 
 
-def joint_method(model: Path | None, precision: str = "fp32") -> ModelMethod:
+def joint_method(model: Path | None, precision: str = "fp32", markup: bool = True) -> ModelMethod:
     """`joint`: a model trained jointly on all training stores (`<model>/joint`), adapted."""
     path = shipped_model_dir(model) / "joint"
     if not (path / "config.json").is_file():
         raise FileNotFoundError(f"no jointly trained model at {path}")
-    return ModelMethod("joint", ExtractorModel.from_pretrained(path), precision=precision)
+    joint = ExtractorModel.from_pretrained(path)
+    return ModelMethod("joint", joint, precision=precision, markup=markup)
 
 
 register_model_method("meta", meta_method)

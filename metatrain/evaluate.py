@@ -212,9 +212,11 @@ def evaluate(
     out: Path,
     labels_path: str = "",
     complete_labels: bool = False,
+    markup: bool = True,
     progress: bool = True,
 ) -> dict[str, Any]:
-    """Run, score and write report.json (+ predictions.jsonl); returns the report."""
+    """Run, score and write report.json (+ predictions.jsonl); returns the report. `markup` only
+    records whether the model-based methods fused the page's structured data."""
     if repeats < 1:
         raise ValueError(f"repeats must be >= 1, got {repeats}")
     if not methods:
@@ -237,6 +239,7 @@ def evaluate(
         "seed": seed,
         "methods": [m.name for m in methods],
         "complete_labels": complete_labels,
+        "markup": markup,
         "sites": len(tasks),
         "pages": len(pages),
         "sites_per_shots": {

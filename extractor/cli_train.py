@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         add_help=False,
     )
     parser.add_argument("argv", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, own_options=True)
 
 
 def train_parser() -> argparse.ArgumentParser:

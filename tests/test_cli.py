@@ -34,3 +34,10 @@ def test_evaluate_reports_a_labels_file_without_pages(tmp_path: Path) -> None:
     labels = tmp_path / "labels.jsonl"
     labels.write_text("", encoding="utf-8")
     assert main(["evaluate", "--labels", str(labels), "--out", str(tmp_path / "o")]) == 2
+
+
+def test_other_subcommands_parse_as_before(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["extract"])  # its required store is missing: argparse's own error
+    assert stop.value.code == 2
+    assert "required: store" in capsys.readouterr().err

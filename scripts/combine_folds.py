@@ -1,0 +1,45 @@
+"""Score the predictions of the real-store folds together (`scripts/real_folds.py`).
+
+Each fold's models were evaluated on the stores they never saw; together the folds cover every
+real store once, with the same seeded support pages as an evaluation of all stores, so the
+combined table compares with `python -m metatrain evaluate` on the whole labels file.
+
+    .venv/bin/python scripts/combine_folds.py --folds out/eval/fold-A out/eval/fold-B \
+        --labels data/real-folds/A-eval/labels.jsonl data/real-folds/B-eval/labels.jsonl \
+        --out out/eval/folds
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from metatrain.evaluate import PREDICTIONS_FILE, read_predictions, score_predictions
+from metatrain.report import format_table
+from metatrain.tasks import read_labels
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--folds", type=Path, nargs="+", required=True, help="evaluate --out dirs")
+    parser.add_argument("--labels", type=Path, nargs="+", required=True, help="fold eval labels")
+    parser.add_argument("--out", type=Path, required=True, help="folder for the combined report")
+    args = parser.parse_args()
+    pages = [page for path in args.labels for page in read_labels(path)]
+    lines = [line for fold in args.folds for line in read_predictions(fold / PREDICTIONS_FILE)]
+    report = {
+        "folds": [str(f) for f in args.folds],
+        "labels": [str(p) for p in args.labels],
+        **score_predictions(lines, pages),
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(format_table(report))
+    for method, by_k in report["results"].items():
+        macro = " / ".join(f"{by_k[k]['macro_f1']:.4f}" for k in sorted(by_k, key=int))
+        print(f"{method}: macro {macro}")
+
+
+if __name__ == "__main__":
+    main()

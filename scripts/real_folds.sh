@@ -4,7 +4,7 @@
 # the meta-trained model are trained on the fixture stores plus the OTHER fold's real stores, with
 # the shipped model's settings, and evaluated on the fold's own stores (with and without the
 # page's markup). The folds' predictions are then scored together (scripts/combine_folds.py).
-# About 45 min on 2 cores (both folds side by side, one torch thread each). Not the shipped model:
+# About 80 min on 2 cores (both folds side by side, one torch thread each). Not the shipped model:
 # the real pages are the evaluation set, so a model trained on all of them could not be evaluated.
 set -euo pipefail
 cd "$(dirname "$0")/.."

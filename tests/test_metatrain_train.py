@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,16 @@ from metatrain.__main__ import main
 from metatrain.config import MetaTrainConfig
 from metatrain.learner import QueryF1, UpperLearner, stack_windows, task_loss, token_f1
 from metatrain.synthetic import write_stores
-from metatrain.train import CHECKPOINT_DIR, STATE_FILE, adapted_names, remap_labels, train
+from metatrain.train import (
+    CHECKPOINT_DIR,
+    STATE_FILE,
+    CachedPage,
+    CachedStore,
+    adapted_names,
+    make_episode,
+    remap_labels,
+    train,
+)
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -144,3 +154,21 @@ def test_remap_labels_drops_attributes_to_o_and_renumbers_the_rest() -> None:
     labels = torch.tensor([0, 1, 2, 3, 4, 5, 6, -100])
     out = remap_labels(labels, ["name", "publisher", "price"], ["name", "price"])
     assert out.tolist() == [0, 1, 2, 0, 0, 3, 4, -100]
+
+
+def test_the_query_shows_value_free_windows_and_the_support_does_not() -> None:
+    """Extraction reads whole pages, so the query keeps windows without a value (tagging their
+    text must cost loss); the support adapts on windows that show values, as `adapt` does."""
+    labelled = torch.tensor([0, 1, 2, 0, 3, 0])
+    empty = torch.zeros(6, dtype=torch.long)
+    pages = [
+        CachedPage(f"{i}.html", [torch.randn(6, 8), torch.randn(6, 8)], [labelled, empty])
+        for i in range(3)
+    ]
+    store = CachedStore("shop", ["name", "price"], pages)
+    episode = make_episode(store, 1, 2, random.Random(0), ["name", "price"])
+    assert episode is not None
+    assert episode.support.labels.shape[0] == 1
+    assert bool((episode.support.labels > 0).any(-1).all())
+    assert episode.query.labels.shape[0] == 4
+    assert (episode.query.labels > 0).any(-1).tolist().count(False) == 2

@@ -1,4 +1,5 @@
-"""`python -m metatrain evaluate|train`: the evaluation harness and the meta-training entry."""
+"""`python -m metatrain evaluate|compare|train`: the evaluation harness, the paired comparison of
+its methods, and the meta-training entry."""
 
 from __future__ import annotations
 
@@ -68,6 +69,21 @@ def build_parser(
     )
     ev.add_argument("--no-progress", action="store_true", help="no progress bar")
 
+    cm = sub.add_parser(
+        "compare",
+        help="is one method of an evaluation ahead of others? (paired bootstrap over stores)",
+    )
+    cm.set_defaults(handler=cmd_compare)
+    cm.add_argument("evaluation", type=Path, help="an evaluate --out folder")
+    cm.add_argument(
+        "--methods",
+        default="meta,joint,pretrained",
+        help="the method to test, then those to test it against (comma list)",
+    )
+    cm.add_argument("--labels", type=Path, default=None, help="labels file (default: the run's)")
+    cm.add_argument("--samples", type=int, default=2000, help="bootstrap samples")
+    cm.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+
     tr = sub.add_parser(train_command, help="meta-train the extractor (config file)")
     tr.set_defaults(handler=cmd_train)
     tr.add_argument("--config", type=Path, help="MetaTrainConfig JSON file")
@@ -115,6 +131,21 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     plot_f1(report, args.out / PLOT_FILE)
     print(format_table(report))
     print(f"\nwrote {args.out}/predictions.jsonl, report.json, {PLOT_FILE}")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Paired bootstrap over stores: the first method against each other one, per k."""
+    from metatrain.compare import format_comparisons, run_compare
+
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    if len(methods) < 2:
+        raise ValueError("--methods wants the method to test and at least one other")
+    if args.samples < 100:
+        raise ValueError("--samples must be >= 100")
+    comparisons = run_compare(args.evaluation, methods, args.labels, args.samples, args.seed)
+    print(format_comparisons(comparisons))
+    print(f"\nwrote {args.evaluation}/compare.json")
     return 0
 
 

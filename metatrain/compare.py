@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from extractor.scoring import ScoredPage, score_pages
-from metatrain.evaluate import PREDICTIONS_FILE, not_shown, read_predictions
+from metatrain.evaluate import PREDICTIONS_FILE, read_predictions, scored_pages
 from metatrain.tasks import LabelledPage, read_labels
 
 #: Per attribute: (correct, predicted, gold) summed over some pages.
@@ -97,23 +97,8 @@ def store_counts(
     complete_labels: bool = False,
 ) -> dict[tuple[str, int], dict[str, Counts]]:
     """Per (method, k), per store: the counts of all its scored pages (every repeat)."""
-    gold = {(p.site, p.file): p for p in pages}
-    hidden: dict[tuple[str, str], frozenset[str]] = {}
     result: dict[tuple[str, int], dict[str, dict[str, list[int]]]] = defaultdict(dict)
-    for line in predictions:
-        key = (line["site"], line["file"])
-        if key not in gold:
-            raise KeyError(f"{key} is in the predictions but not in the labels file")
-        page = gold[key]
-        if key not in hidden:
-            hidden[key] = not_shown(page)
-        scored = ScoredPage(
-            gold=page.labels,
-            predicted=line["prediction"],
-            not_shown=hidden[key],
-            page_url=page.page.url,
-            partial=not complete_labels,
-        )
+    for line, scored in scored_pages(predictions, pages, complete_labels):
         per_store = result[(line["method"], int(line["shots"]))]
         add(per_store.setdefault(line["site"], {}), page_counts(scored))
     return {

@@ -165,40 +165,55 @@ def not_shown(page: LabelledPage) -> frozenset[str]:
     return frozenset(result.not_shown())
 
 
-def score_predictions(
+def scored_pages(
     predictions: Sequence[Mapping[str, Any]],
     pages: Sequence[LabelledPage],
     complete_labels: bool = False,
-) -> dict[str, Any]:
-    """Score prediction lines against the gold labels: per method and k, and per site.
+) -> Iterator[tuple[Mapping[str, Any], ScoredPage]]:
+    """Each prediction line with its page ready to score against the gold labels.
 
     With `complete_labels` false (real pages), a prediction for an attribute the page has no
     gold value for is left out rather than counted wrong.
     """
     gold = {(p.site, p.file): p for p in pages}
     hidden: dict[tuple[str, str], frozenset[str]] = {}
-    groups: dict[tuple[str, int], list[ScoredPage]] = defaultdict(list)
-    by_site: dict[tuple[str, int, str], list[ScoredPage]] = defaultdict(list)
     for line in predictions:
         key = (line["site"], line["file"])
+        if key not in gold:
+            raise KeyError(f"{key} is in the predictions but not in the labels file")
         page = gold[key]
         if key not in hidden:
             hidden[key] = not_shown(page)
-        scored = ScoredPage(
-            gold=page.labels,
-            predicted=line["prediction"],
-            not_shown=hidden[key],
-            page_url=page.page.url,
-            partial=not complete_labels,
+        yield (
+            line,
+            ScoredPage(
+                gold=page.labels,
+                predicted=line["prediction"],
+                not_shown=hidden[key],
+                page_url=page.page.url,
+                partial=not complete_labels,
+            ),
         )
+
+
+def score_predictions(
+    predictions: Sequence[Mapping[str, Any]],
+    pages: Sequence[LabelledPage],
+    complete_labels: bool = False,
+) -> dict[str, Any]:
+    """Score prediction lines against the gold labels (`scored_pages`): per method and k, and
+    per site."""
+    groups: dict[tuple[str, int], list[ScoredPage]] = defaultdict(list)
+    by_site: dict[tuple[str, int, str], list[ScoredPage]] = defaultdict(list)
+    for line, scored in scored_pages(predictions, pages, complete_labels):
         groups[(line["method"], int(line["shots"]))].append(scored)
         by_site[(line["method"], int(line["shots"]), line["site"])].append(scored)
     results: dict[str, dict[str, Any]] = defaultdict(dict)
-    for (method, k), scored_pages in sorted(groups.items()):
-        results[method][str(k)] = score_pages(scored_pages).to_dict()
+    for (method, k), group in sorted(groups.items()):
+        results[method][str(k)] = score_pages(group).to_dict()
     sites: dict[str, dict[str, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
-    for (method, k, site), scored_pages in sorted(by_site.items()):
-        sites[method][str(k)][site] = round(score_pages(scored_pages).macro_f1, 4)
+    for (method, k, site), group in sorted(by_site.items()):
+        sites[method][str(k)][site] = round(score_pages(group).macro_f1, 4)
     return {"results": dict(results), "per_site": {m: dict(v) for m, v in sites.items()}}
 
 

@@ -54,8 +54,8 @@ class MetaTrainConfig:
     )
     negative_windows: int = _help(
         "value-free windows per page kept for the query, so that tagging text that holds no "
-        "value costs query loss (0: none, as before 2026-11-30)",
-        default=2,
+        "value costs query loss (0: none; the query then only shows windows with values)",
+        default=0,
     )
     crop_tokens: int = _help(
         "tokens of each cached window the upper layers see per episode, around a labelled "

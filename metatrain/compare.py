@@ -25,8 +25,8 @@ from extractor.scoring import ScoredPage, score_pages
 from metatrain.evaluate import PREDICTIONS_FILE, read_predictions, scored_pages
 from metatrain.tasks import LabelledPage, read_labels
 
-#: Per attribute: (correct, predicted, gold) summed over some pages.
-Counts = dict[str, tuple[int, int, int]]
+#: Per attribute: [correct, predicted, gold] summed over some pages.
+Counts = Mapping[str, Sequence[int]]
 
 
 @dataclass
@@ -68,7 +68,7 @@ class Comparison:
 def page_counts(page: ScoredPage) -> Counts:
     """The scoring rules' counts of one page, per attribute."""
     report = score_pages([page])
-    return {name: (s.tp, s.predicted, s.gold) for name, s in report.attributes.items()}
+    return {name: [s.tp, s.predicted, s.gold] for name, s in report.attributes.items()}
 
 
 def add(total: dict[str, list[int]], counts: Counts, times: int = 1) -> None:
@@ -79,7 +79,7 @@ def add(total: dict[str, list[int]], counts: Counts, times: int = 1) -> None:
             row[i] += times * v
 
 
-def macro_f1(total: Mapping[str, Sequence[int]]) -> float:
+def macro_f1(total: Counts) -> float:
     """Mean F1 over attributes with a gold value, as `extractor.scoring.Report.macro_f1`."""
     scores = []
     for tp, predicted, gold in total.values():
@@ -95,18 +95,21 @@ def store_counts(
     predictions: Sequence[Mapping[str, Any]],
     pages: Sequence[LabelledPage],
     complete_labels: bool = False,
-) -> dict[tuple[str, int], dict[str, Counts]]:
+) -> dict[tuple[str, int], dict[str, dict[str, list[int]]]]:
     """Per (method, k), per store: the counts of all its scored pages (every repeat)."""
     result: dict[tuple[str, int], dict[str, dict[str, list[int]]]] = defaultdict(dict)
     for line, scored in scored_pages(predictions, pages, complete_labels):
         per_store = result[(line["method"], int(line["shots"]))]
         add(per_store.setdefault(line["site"], {}), page_counts(scored))
-    return {
-        group: {
-            site: {n: (c[0], c[1], c[2]) for n, c in counts.items()} for site, counts in by.items()
-        }
-        for group, by in result.items()
-    }
+    return dict(result)
+
+
+def pooled_macro(per_store: Mapping[str, Counts], drawn: Mapping[str, int]) -> float:
+    """Macro F1 of the stores' counts pooled, each store taken `drawn[store]` times."""
+    total: dict[str, list[int]] = {}
+    for store, times in drawn.items():
+        add(total, per_store[store], times)
+    return macro_f1(total)
 
 
 def paired_bootstrap(
@@ -125,12 +128,7 @@ def paired_bootstrap(
         drawn: dict[str, int] = defaultdict(int)
         for _ in stores:
             drawn[rng.choice(stores)] += 1
-        total_a: dict[str, list[int]] = {}
-        total_b: dict[str, list[int]] = {}
-        for store, times in drawn.items():
-            add(total_a, a[store], times)
-            add(total_b, b[store], times)
-        differences.append(macro_f1(total_a) - macro_f1(total_b))
+        differences.append(pooled_macro(a, drawn) - pooled_macro(b, drawn))
     differences.sort()
     low = differences[int(0.025 * (samples - 1))]
     high = differences[int(round(0.975 * (samples - 1)))]
@@ -156,21 +154,16 @@ def compare(
             if (other, k) not in counts:
                 continue
             a, b = counts[(first, k)], counts[(other, k)]
-            stores = sorted(set(a) & set(b))
-            total_a: dict[str, list[int]] = {}
-            total_b: dict[str, list[int]] = {}
-            for store in stores:
-                add(total_a, a[store])
-                add(total_b, b[store])
+            once = dict.fromkeys(set(a) & set(b), 1)
             low, high, ahead, tied = paired_bootstrap(a, b, samples, seed)
             result.append(
                 Comparison(
                     first,
                     other,
                     k,
-                    len(stores),
-                    macro_f1(total_a),
-                    macro_f1(total_b),
+                    len(once),
+                    pooled_macro(a, once),
+                    pooled_macro(b, once),
                     low,
                     high,
                     ahead,

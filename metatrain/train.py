@@ -103,8 +103,9 @@ def prepare_store(
     pages: list[CachedPage] = []
     for labelled, page_nodes, page_spans in zip(task.pages, kept, spans, strict=True):
         windows = encode_page(page_nodes, tokenizer, features, page_spans, attributes)
-        with_spans = [w for w in windows if any(y > 0 for y in w.labels or [])]
-        without = [w for w in windows if not any(y > 0 for y in w.labels or [])]
+        shows = [any(y > 0 for y in w.labels or []) for w in windows]
+        with_spans = [w for w, s in zip(windows, shows, strict=True) if s]
+        without = [w for w, s in zip(windows, shows, strict=True) if not s]
         chosen = (with_spans or windows[:1])[:max_windows]
         if with_spans:
             chosen += without[:negative_windows]

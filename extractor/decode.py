@@ -12,7 +12,7 @@ import torch
 
 from extractor.dom import Node
 from extractor.features import Window, collate, encode_page, prune_template_nodes
-from extractor.normalize import find_currencies
+from extractor.normalize import find_currencies, usable_span
 from extractor.price_rules import (
     MIN_CONFIDENCE,
     currency_of_price,
@@ -159,7 +159,7 @@ def _candidate(
         start, end = snap_to_amount(text, start, end)
     elif attribute_type(attribute) == "identifier":
         start, end = snap_to_token(text, start, end)
-    elif attribute_type(attribute) == "text":
+    elif attribute_type(attribute) in ("text", "token"):
         last = t1 == len(scores.offsets)
         start, end = snap_to_words(text, start, end, scores.offsets[-1][1] if last else None)
     return Candidate(attribute, node, start, end, text[start:end], float(p.mean()), float(p.max()))
@@ -171,23 +171,28 @@ def fallback_candidate(
     texts: Sequence[str],
     merged: dict[int, NodeScores],
     threshold: float,
+    nodes: Sequence[Node],
+    tries: int = 5,
 ) -> Candidate | None:
-    """The most likely span of an attribute that no token's argmax chose, if likely enough."""
-    best: tuple[float, int, int] | None = None
+    """The most likely usable span of an attribute that no token's argmax gave a usable value:
+    grown from the likeliest token of each node, nodes taken by that token's probability (at
+    most `tries` of them, each at least `threshold`)."""
+    peaks: list[tuple[float, int, int]] = []
     for node, scores in merged.items():
         p = scores.probs[:, 1 + 2 * k] + scores.probs[:, 2 + 2 * k]
         value, t = p.max(0)
-        if float(value) >= threshold and (best is None or float(value) > best[0]):
-            best = (float(value), node, int(t))
-    if best is None:
-        return None
-    seed, node, t0 = best
-    scores = merged[node]
-    p = scores.probs[:, 1 + 2 * k] + scores.probs[:, 2 + 2 * k]
-    t1 = t0 + 1
-    while t1 < len(p) and float(p[t1]) >= 0.5 * seed:
-        t1 += 1
-    return _candidate(attribute, k, node, texts[node], scores, t0, t1)
+        if float(value) >= threshold:
+            peaks.append((float(value), node, int(t)))
+    for seed, node, t0 in sorted(peaks, reverse=True)[:tries]:
+        scores = merged[node]
+        p = scores.probs[:, 1 + 2 * k] + scores.probs[:, 2 + 2 * k]
+        t1 = t0 + 1
+        while t1 < len(p) and float(p[t1]) >= 0.5 * seed:
+            t1 += 1
+        found = checked_spans([_candidate(attribute, k, node, texts[node], scores, t0, t1)], nodes)
+        if found:
+            return found[0]
+    return None
 
 
 def _overlaps(a: Candidate, b: Candidate) -> bool:
@@ -221,9 +226,11 @@ def _has_currency_sign(text: str) -> bool:
 
 
 def checked_spans(candidates: Sequence[Candidate], nodes: Sequence[Node]) -> list[Candidate]:
-    """The candidates with price spans joined over split amounts, without price spans that are
-    no price (`no_price`) or do not read as one (`plausible_price`), and without identifier
-    spans that hold a currency sign (`£229.00` is no code)."""
+    """The candidates with price spans joined over split amounts, without spans that cannot be
+    their attribute's value (`usable_span`: an availability that names no schema.org token, a
+    currency that names none, text without a letter or digit), price spans that are no price
+    (`no_price`) or do not read as one (`plausible_price`), and identifier spans that hold a
+    currency sign (`£229.00` is no code)."""
     result = []
     for c in candidates:
         if attribute_type(c.attribute) == "identifier" and _has_currency_sign(c.text):
@@ -235,6 +242,8 @@ def checked_spans(candidates: Sequence[Candidate], nodes: Sequence[Node]) -> lis
             text = nodes[c.node]["text"]
             if no_price(text, c.start, c.end) or not plausible_price(nodes, c.node, c.start, c.end):
                 continue
+        if usable_span(c.attribute, c.text.strip()) is None:
+            continue
         result.append(c)
     return result
 
@@ -327,13 +336,13 @@ def decode_page(
     candidates: list[Candidate] = []
     for node, scores in sorted(merged.items()):
         candidates.extend(node_candidates(node, texts[node], scores, attributes))
+    candidates = checked_spans(candidates, nodes)
     found = {c.attribute for c in candidates}
     for k, attribute in enumerate(attributes):
         if attribute not in found:
-            extra = fallback_candidate(attribute, k, texts, merged, fallback_threshold)
+            extra = fallback_candidate(attribute, k, texts, merged, fallback_threshold, nodes)
             if extra is not None:
                 candidates.append(extra)
-    candidates = checked_spans(candidates, nodes)
     if "price" in attributes:
         candidates = with_fallback_price(candidates, nodes)
     return choose_values(candidates, nodes, min_confidence)

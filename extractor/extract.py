@@ -20,7 +20,6 @@ confirm or replace it (`confirm_title_name`, `extractor.titles`).
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,9 +31,9 @@ from extractor.normalize import (
     currency_codes,
     currency_hints,
     find_currencies,
-    normalize_availability,
     normalize_price,
     pick_currency,
+    usable_span,
 )
 from extractor.price_rules import MIN_CONFIDENCE
 from extractor.records import build_record
@@ -50,8 +49,6 @@ if TYPE_CHECKING:
     from extractor.model import ExtractorModel
 
 logger = logging.getLogger(__name__)
-
-_ALNUM = re.compile(r"[^\W_]")
 
 #: The model that ships with the package (`make model` writes it).
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "default_model"
@@ -169,24 +166,6 @@ def _price_currency(text: str, lang: str | None, url: str) -> str | None:
             hints = [h for h in currency_hints(lang, url) if h in codes]
             return hints[0] if hints else codes[0]
     return None
-
-
-def usable_span(name: str, raw: Any) -> Any:
-    """The model's value if it can be the attribute's, else None: a price must parse, an
-    availability read as a schema.org token, a currency name one, text hold a letter or digit
-    (a list keeps only such items: a breadcrumb without its `|` and `>`)."""
-    if name == "currency":
-        return raw if isinstance(raw, str) and currency_codes(raw) else None
-    if isinstance(raw, list):
-        items = [item for item in raw if isinstance(item, str) and _ALNUM.search(item)]
-        return items or None
-    if not isinstance(raw, str) or not _ALNUM.search(raw):
-        return None
-    if name in PRICE_ATTRIBUTES and normalize_price(raw) is None:
-        return None
-    if name == "availability" and normalize_availability(raw) is None:
-        return None
-    return raw
 
 
 def fuse(

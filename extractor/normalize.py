@@ -18,6 +18,7 @@ from extractor.schema import AttributeType, attribute_type
 _WS = re.compile(r"\s+")
 _PLAIN_DECIMAL = re.compile(r"-?\d+(?:\.\d+)?")
 _NOT_ALNUM = re.compile(r"[\W_]+")
+_ALNUM = re.compile(r"[^\W_]")
 
 
 # --- text -------------------------------------------------------------------------------------
@@ -403,6 +404,24 @@ def normalize_availability(value: str | None) -> str | None:
         return token
     found = find_availability(text)
     return found[0] if found else None
+
+
+def usable_span(name: str, raw: object) -> object:
+    """The model's value if it can be the attribute's, else None: a price must parse, an
+    availability read as a schema.org token, a currency name one, text hold a letter or digit
+    (a list keeps only such items: a breadcrumb without its `|` and `>`)."""
+    if name == "currency":
+        return raw if isinstance(raw, str) and currency_codes(raw) else None
+    if isinstance(raw, list):
+        items = [item for item in raw if isinstance(item, str) and _ALNUM.search(item)]
+        return items or None
+    if not isinstance(raw, str) or not _ALNUM.search(raw):
+        return None
+    if attribute_type(name) == "price" and normalize_price(raw) is None:
+        return None
+    if name == "availability" and normalize_availability(raw) is None:
+        return None
+    return raw
 
 
 # --- URLs -------------------------------------------------------------------------------------

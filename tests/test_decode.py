@@ -220,3 +220,21 @@ def test_a_long_name_cut_by_the_node_budget_is_read_whole() -> None:
     assert out.values["name"] == text
     out = decode_page(nodes, [win], [probs([(0, 0.9), (1, 0.9), (0, 0.8), (0, 0.9)])], ATTRS)
     assert out.values["name"] == "Iiyama"
+
+
+def test_an_unusable_argmax_span_gives_way_to_a_usable_one() -> None:
+    """A tagger sure of a word fragment (`rk`) is no availability: the likeliest span that reads
+    as one takes its place; a fragment of a token (`OutOf`) grows to the whole word."""
+    attrs = ["availability"]
+    nodes = [node("/html/body/a", "Merkzettel"), node("/html/body/span", "Stück verfügbar")]
+    w = window([0, 1], [(0, 0, 2), (0, 2, 4), (0, 4, 10), (1, 0, 5), (1, 6, 15)])
+    p = torch.tensor(
+        [[1, 0, 0], [1, 0, 0], [0.1, 0.9, 0], [1, 0, 0], [0.7, 0.3, 0], [0.6, 0, 0.4], [1, 0, 0]]
+    ).float()
+    result = decode_page(nodes, [w], [p], attrs)
+    assert result.values == {"availability": "verfügbar"}
+    assert abs(result.confidence["availability"] - 0.4) < 1e-6
+    url = [node("/html/body/link", "https://schema.org/OutOfStock")]
+    w = window([0], [(0, 0, 19), (0, 19, 22), (0, 22, 24), (0, 24, 29)])
+    p = torch.tensor([[1, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 0, 0], [1, 0, 0]]).float()
+    assert decode_page(url, [w], [p], attrs).values == {"availability": "OutOfStock"}

@@ -17,9 +17,9 @@ from extractor.extract import (
     fuse,
     model_dir_or_default,
     store_title_segments,
-    usable_span,
 )
 from extractor.model import ExtractorConfig, ExtractorModel, load_tokenizer
+from extractor.normalize import usable_span
 from extractor.records import validate_record
 
 DISCOUNT_PAGE = """<html lang="de-DE"><head><script type="application/ld+json">

@@ -46,8 +46,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--steps",
         type=int,
         default=None,
-        help="SGD steps (default: the inner loop the model was meta-trained with, 3 for the "
-        "shipped model; 10 for a model that was not meta-trained)",
+        help="SGD steps after the head is built from the support (default: the model's own "
+        "choice, 0 for the shipped model; else its meta-training inner loop; 10 for a model "
+        "that was not meta-trained)",
     )
     adapt.add_argument("--data-dir", type=Path, default=Path("data"), help="default: data/")
     adapt.add_argument("--device", default="auto", help="auto, cpu, cuda... (default: auto)")

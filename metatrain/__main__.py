@@ -51,8 +51,8 @@ def build_parser(
     ev.add_argument(
         "--methods",
         default=None,
-        help="run only these methods (comma list of meta, generation, pretrained, joint, wrapper, "
-        "structured)",
+        help="run only these methods (comma list of meta, meta-steps, pretrained, joint, "
+        "joint-prototypes, wrapper, structured)",
     )
     ev.add_argument(
         "--precision",

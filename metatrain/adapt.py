@@ -56,15 +56,21 @@ class AdaptSettings:
     crop_tokens: int = 96  #: tokens per window the upper layers adapt on (0: whole windows)
 
     @classmethod
-    def for_model(cls, model_dir: str | Path, **overrides: Any) -> AdaptSettings:
-        """The inner loop (steps and rates) of the model's meta-training, read from its
-        training.json (no step after `generation`, which trains the head generated from the
-        support as it is); the defaults for a model that was not meta-trained. More steps than the
-        meta-training's overshoot: on a real store, 10 steps instead of 3 took the shipped
-        model's confidence in a shown SKU from 0.82 to 0.33."""
+    def for_model(
+        cls, model_dir: str | Path, *, inner_loop: bool = False, **overrides: Any
+    ) -> AdaptSettings:
+        """A model's default adaptation: the steps its export chose (training.json's
+        `adaptation`), else the inner loop (steps and rates) of its meta-training (no step after
+        `generation`, which trains the head generated from the support as it is), else the
+        defaults for a model that was not meta-trained. `inner_loop`: the meta-training's inner
+        loop even where the export chose otherwise. More steps than the meta-training's
+        overshoot: on a real store, 10 steps instead of 3 took the shipped model's confidence in
+        a shown SKU from 0.82 to 0.33."""
         path = Path(model_dir) / TRAINING_FILE
-        config = json.loads(path.read_text()).get("config", {}) if path.is_file() else {}
-        learned = {}
+        training = json.loads(path.read_text()) if path.is_file() else {}
+        config = training.get("config", {}) if isinstance(training, dict) else {}
+        chosen = training.get("adaptation", {}) if isinstance(training, dict) else {}
+        learned: dict[str, Any] = {}
         if isinstance(config, dict) and "inner_steps" in config:
             generated = config.get("algorithm") == "generation"  # trained with no inner loop
             learned = {
@@ -72,6 +78,8 @@ class AdaptSettings:
                 "inner_lr": float(config["inner_lr"]),
                 "head_lr": float(config["head_lr"]),
             }
+        if not inner_loop and isinstance(chosen, dict) and "steps" in chosen:
+            learned["steps"] = int(chosen["steps"])
         return cls(**{**learned, **{k: v for k, v in overrides.items() if v is not None}})
 
 
@@ -330,22 +338,23 @@ def shipped_model_dir(model: Path | None) -> Path:
 
 
 def meta_method(model: Path | None, precision: str = "fp32", markup: bool = True) -> ModelMethod:
-    """`meta`: the meta-trained model (the shipped one unless --model is given)."""
+    """`meta`: the meta-trained model (the shipped one unless --model is given), adapted the way
+    `shopwright adapt` adapts it by default (`AdaptSettings.for_model`)."""
     path = shipped_model_dir(model)
     loaded = ExtractorModel.from_pretrained(path)
     settings = AdaptSettings.for_model(path)
     return ModelMethod("meta", loaded, settings, precision=precision, markup=markup)
 
 
-def generation_method(
+def meta_steps_method(
     model: Path | None, precision: str = "fp32", markup: bool = True
 ) -> ModelMethod:
-    """`generation`: the shipped (meta-trained) model with the head generated from the support
-    set alone, no inner-loop step: prototypes of the support spans for every attribute."""
+    """`meta-steps`: the same model adapted with the inner loop it was meta-trained with (the
+    head from the support prototypes, then its SGD steps), whatever default its export chose."""
     path = shipped_model_dir(model)
     loaded = ExtractorModel.from_pretrained(path)
-    settings = AdaptSettings.for_model(path, steps=0)
-    return ModelMethod("generation", loaded, settings, precision=precision, markup=markup)
+    settings = AdaptSettings.for_model(path, inner_loop=True)
+    return ModelMethod("meta-steps", loaded, settings, precision=precision, markup=markup)
 
 
 def pretrained_method(
@@ -369,16 +378,32 @@ def pretrained_method(
     return ModelMethod("pretrained", ExtractorModel(config), precision=precision, markup=markup)
 
 
-def joint_method(model: Path | None, precision: str = "fp32", markup: bool = True) -> ModelMethod:
-    """`joint`: a model trained jointly on all training stores (`<model>/joint`), adapted."""
+def _joint_model(model: Path | None) -> ExtractorModel:
     path = shipped_model_dir(model) / "joint"
     if not (path / "config.json").is_file():
         raise FileNotFoundError(f"no jointly trained model at {path}")
-    joint = ExtractorModel.from_pretrained(path)
+    return ExtractorModel.from_pretrained(path)
+
+
+def joint_method(model: Path | None, precision: str = "fp32", markup: bool = True) -> ModelMethod:
+    """`joint`: a model trained jointly on all training stores (`<model>/joint`), fine-tuned on
+    the support (the head from its prototypes, then `AdaptSettings` SGD steps)."""
+    joint = _joint_model(model)
     return ModelMethod("joint", joint, precision=precision, markup=markup)
 
 
+def joint_prototypes_method(
+    model: Path | None, precision: str = "fp32", markup: bool = True
+) -> ModelMethod:
+    """`joint-prototypes`: the joint model with the head from the support prototypes and no
+    fine-tuning step (the adaptation the shipped model defaults to, on the joint weights)."""
+    joint = _joint_model(model)
+    settings = AdaptSettings(steps=0)
+    return ModelMethod("joint-prototypes", joint, settings, precision=precision, markup=markup)
+
+
 register_model_method("meta", meta_method)
-register_model_method("generation", generation_method)
+register_model_method("meta-steps", meta_steps_method)
 register_model_method("pretrained", pretrained_method)
 register_model_method("joint", joint_method)
+register_model_method("joint-prototypes", joint_prototypes_method)

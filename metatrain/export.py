@@ -70,12 +70,22 @@ def export_shipped(
     out: Path,
     build: Mapping[str, Any] | None = None,
     half: bool = True,
+    adapt_steps: int | None = None,
 ) -> Path:
-    """The shipped model directory: the meta-trained model, the joint baseline in `joint/`."""
+    """The shipped model directory: the meta-trained model, the joint baseline in `joint/`.
+
+    `adapt_steps`: the SGD steps `shopwright adapt` takes by default (training.json's
+    `adaptation`); None keeps the meta-training's inner loop.
+    """
     if out.exists():
         shutil.rmtree(out)
-    extra = {"build": dict(build or {})}
-    export_model(meta, out, extra | {"role": "meta-trained (shipped default)"}, half)
+    extra: dict[str, Any] = {"build": dict(build or {})}
+    shipped = extra | {"role": "meta-trained (shipped default)"}
+    if adapt_steps is not None:
+        if adapt_steps < 0:
+            raise ValueError("adapt_steps must be >= 0")
+        shipped["adaptation"] = {"steps": adapt_steps}
+    export_model(meta, out, shipped, half)
     if joint is not None:
         export_model(joint, out / JOINT_SUBDIR, extra | {"role": "joint baseline"}, half)
     # Check that what was written loads back, in float32.
@@ -93,6 +103,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="shipped model directory")
     parser.add_argument("--build", type=Path, default=None, help="JSON file of build facts")
     parser.add_argument("--fp32", action="store_true", help="keep float32 weights")
+    parser.add_argument(
+        "--adapt-steps",
+        type=int,
+        default=None,
+        help="SGD steps of the model's default adaptation (default: its meta-training inner loop)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO,
@@ -100,7 +116,9 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     build = json.loads(args.build.read_text(encoding="utf-8")) if args.build else {}
-    export_shipped(args.meta, args.joint, args.out, build, half=not args.fp32)
+    export_shipped(
+        args.meta, args.joint, args.out, build, half=not args.fp32, adapt_steps=args.adapt_steps
+    )
     print(args.out)
     return 0
 

@@ -69,15 +69,16 @@ class StructuredMethod:
 
 
 #: Model-based methods: name -> factory(model_dir) building the Method (filled in by the model
-#: adaptation code: `meta` = the shipped meta-trained model, `generation` = the same model with a
-#: head generated from the support set and no inner-loop step, `pretrained` = the same model
+#: adaptation code: `meta` = the shipped meta-trained model with its default adaptation,
+#: `meta-steps` = the same model with its meta-training inner loop, `pretrained` = the same model
 #: adapted from the plain pretrained encoder, `joint` = trained jointly on all stores, then
-#: fine-tuned).
+#: fine-tuned, `joint-prototypes` = the joint model with the head from the support prototypes
+#: and no step).
 #: Each factory takes the model directory, the precision to extract at, and whether extraction
 #: fuses the model's spans with the page's structured data.
 ModelFactory = Callable[[Path | None, str, bool], Method]
 MODEL_METHODS: dict[str, ModelFactory] = {}
-MODEL_METHOD_NAMES = ("meta", "generation", "pretrained", "joint")
+MODEL_METHOD_NAMES = ("meta", "meta-steps", "pretrained", "joint", "joint-prototypes")
 BASELINES: dict[str, Callable[[], Method]] = {
     "wrapper": WrapperMethod,
     "structured": StructuredMethod,
@@ -100,7 +101,7 @@ def build_methods(
 
     Without `baselines` a missing model is an error; with them, a model-based method whose model
     is missing is skipped with a warning and the others still run. `only` names the methods to
-    run instead (any of `meta, generation, pretrained, joint, wrapper, structured`).
+    run instead (any of `MODEL_METHOD_NAMES` and `BASELINES`).
     `precision`: what model-based methods extract at (`extractor.precision.PRECISIONS`;
     adaptation runs in fp32). `markup=False`: model-based methods extract without the page's
     structured data (their spans and the price rules alone), which compares the models themselves.
@@ -115,7 +116,7 @@ def build_methods(
         chosen = [MODEL_METHODS[m](model, precision, markup) for m in only if m in MODEL_METHODS]
         return chosen + [BASELINES[m]() for m in only if m in BASELINES]
     methods: list[Method] = []
-    wanted = ["meta"] + (["generation", "pretrained", "joint"] if baselines else [])
+    wanted = ["meta"] + (list(MODEL_METHOD_NAMES[1:]) if baselines else [])
     for name in wanted:
         factory = MODEL_METHODS.get(name)
         if factory is None:

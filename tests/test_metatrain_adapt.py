@@ -117,21 +117,27 @@ def test_a_meta_trained_model_adapts_with_its_meta_training_inner_loop(tmp_path:
     (supervised / "training.json").write_text(json.dumps({"config": {"steps": 400}}))
     assert AdaptSettings.for_model(supervised) == AdaptSettings()
     assert AdaptSettings.for_model(tmp_path / "none") == AdaptSettings()
-    shipped = AdaptSettings.for_model(SHIPPED_MODEL)
+    chosen = {"config": config, "adaptation": {"steps": 0}}  # `export --adapt-steps 0`
+    (meta / "training.json").write_text(json.dumps(chosen))
+    assert AdaptSettings.for_model(meta).steps == 0
+    assert AdaptSettings.for_model(meta).head_lr == 5e-2
+    assert AdaptSettings.for_model(meta, inner_loop=True).steps == 3
+    shipped = json.loads((SHIPPED_MODEL / "training.json").read_text())
+    assert AdaptSettings.for_model(SHIPPED_MODEL).steps == shipped["adaptation"]["steps"]
     assert (
-        shipped.steps
-        == json.loads((SHIPPED_MODEL / "training.json").read_text())["config"]["inner_steps"]
+        AdaptSettings.for_model(SHIPPED_MODEL, inner_loop=True).steps
+        == shipped["config"]["inner_steps"]
     )
 
 
-def test_generation_adapts_by_the_support_prototypes_alone(
+def test_a_zero_step_adaptation_uses_the_support_prototypes_alone(
     method: ModelMethod, tmp_path: Path
 ) -> None:
     tasks = group_by_site(read_labels(write_stores(tmp_path / "data", stores=2, pages=4)))
     books = next(t for t in tasks.values() if t.industry == "books")
     support = [annotate(p) for p in books.pages[:2]]
-    generation = ModelMethod("generation", method.model, AdaptSettings(steps=0))
-    extractor = generation.adapt(support)
+    prototypes = ModelMethod("prototypes", method.model, AdaptSettings(steps=0))
+    extractor = prototypes.adapt(support)
     assert extractor.adapted is not None and extractor.adapted.head is not None
     assert not extractor.adapted.support_losses  # no inner-loop step
     named = dict(method.model.named_parameters())

@@ -11,7 +11,7 @@ from tiny_encoder import TINY
 
 from metatrain.__main__ import main
 from metatrain.evaluate import evaluate, plan_episodes
-from metatrain.methods import MODEL_METHODS, Method, Prediction, WrapperMethod
+from metatrain.methods import MODEL_METHOD_NAMES, MODEL_METHODS, Method, Prediction, WrapperMethod
 from metatrain.synthetic import write_stores
 from metatrain.tasks import AnnotatedPage, Page, group_by_site, read_labels
 
@@ -97,7 +97,7 @@ def test_cli_evaluate_baselines(
     def unavailable(model: Path | None, precision: str, markup: bool) -> Method:
         raise FileNotFoundError("no model in this test (the real encoder is too slow here)")
 
-    for name in ("meta", "generation", "pretrained", "joint"):
+    for name in MODEL_METHOD_NAMES:
         monkeypatch.setitem(MODEL_METHODS, name, unavailable)
     out = tmp_path / "cli"
     args = ["evaluate", "--labels", str(labels), "--shots", "0,1", "--repeats", "1"]
@@ -140,8 +140,9 @@ def test_model_methods_with_a_tiny_model(
     finally:
         torch.set_num_threads(threads)
     report = json.loads((out / "report.json").read_text())
-    assert report["methods"] == ["meta", "generation", "pretrained", "wrapper", "structured"]
+    assert report["methods"] == ["meta", "meta-steps", "pretrained", "wrapper", "structured"]
     assert "joint" in caplog.text  # no jointly trained model next to it: skipped, said so
+    assert "joint-prototypes" in caplog.text
     lines = [json.loads(x) for x in (out / "predictions.jsonl").read_text().splitlines()]
     meta = [x for x in lines if x["method"] == "meta"]
     assert len(meta) == 12 + 9  # k=0: every page; k=1: one repeat, 1 + 3 + 5 query pages

@@ -48,3 +48,11 @@ def test_export_cli_replaces_an_old_model(tmp_path: Path) -> None:
     assert main(["--meta", str(tmp_path / "meta"), "--out", str(tmp_path / "ship")]) == 0
     assert not (tmp_path / "ship" / "stale.bin").exists()
     assert not (tmp_path / "ship" / JOINT_SUBDIR).exists()
+    assert "adaptation" not in json.loads((tmp_path / "ship" / "training.json").read_text())
+
+
+def test_export_records_the_default_adaptation(tmp_path: Path) -> None:
+    _saved(tmp_path / "meta", 0)
+    ship = tmp_path / "ship"
+    assert main(["--meta", str(tmp_path / "meta"), "--out", str(ship), "--adapt-steps", "0"]) == 0
+    assert json.loads((ship / "training.json").read_text())["adaptation"] == {"steps": 0}

@@ -84,6 +84,15 @@ def build_parser(
     cm.add_argument("--samples", type=int, default=2000, help="bootstrap samples")
     cm.add_argument("--seed", type=int, default=0, help="bootstrap seed")
 
+    ch = sub.add_parser(
+        "choose",
+        help="choose among methods of an evaluation by two-fold cross-validation over its stores",
+    )
+    ch.set_defaults(handler=cmd_choose)
+    ch.add_argument("evaluation", type=Path, help="an evaluate --out folder")
+    ch.add_argument("--methods", required=True, help="the candidates (comma list)")
+    ch.add_argument("--labels", type=Path, default=None, help="labels file (default: the run's)")
+
     tr = sub.add_parser(train_command, help="meta-train the extractor (config file)")
     tr.set_defaults(handler=cmd_train)
     tr.add_argument("--config", type=Path, help="MetaTrainConfig JSON file")
@@ -146,6 +155,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
     comparisons = run_compare(args.evaluation, methods, args.labels, args.samples, args.seed)
     print(format_comparisons(comparisons))
     print(f"\nwrote {args.evaluation}/compare.json")
+    return 0
+
+
+def cmd_choose(args: argparse.Namespace) -> int:
+    """Per k, each fold's stores get the method better on the other fold; scored together."""
+    from metatrain.crossval import format_choices, run_choose
+
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    if len(methods) < 2:
+        raise ValueError("--methods wants at least two candidates")
+    print(format_choices(run_choose(args.evaluation, methods, args.labels)))
+    print(f"\nwrote {args.evaluation}/choose.json")
     return 0
 
 

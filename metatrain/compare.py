@@ -176,13 +176,13 @@ def compare(
 def format_comparisons(comparisons: Sequence[Comparison]) -> str:
     """A plain-text table."""
     header = (
-        f"{'a':<11}{'b':<11}{'k':>2}{'stores':>8}{'a':>8}{'b':>8}{'a - b':>8}"
+        f"{'a':<17}{'b':<17}{'k':>2}{'stores':>8}{'a':>8}{'b':>8}{'a - b':>8}"
         "  95% interval   a ahead  tied"
     )
     lines = [header, "-" * len(header)]
     for c in comparisons:
         lines.append(
-            f"{c.a:<11}{c.b:<11}{c.shots:>2}{c.stores:>8}{c.macro_a:>8.4f}{c.macro_b:>8.4f}"
+            f"{c.a:<17}{c.b:<17}{c.shots:>2}{c.stores:>8}{c.macro_a:>8.4f}{c.macro_b:>8.4f}"
             f"{c.difference:>+8.4f}  [{c.low:+.3f}, {c.high:+.3f}]  {c.ahead:>6.1%}  {c.tied:>4.0%}"
         )
     return "\n".join(lines)

@@ -234,6 +234,13 @@ def split_stores(
     return Splits(train=train, val=val, test=test)
 
 
+def two_folds(page_counts: Mapping[str, int]) -> tuple[list[str], list[str]]:
+    """Stores in two folds: sorted by page count (most first, then by name) and dealt
+    alternately, so both folds get stores with many pages."""
+    order = sorted(page_counts, key=lambda site: (-page_counts[site], site))
+    return order[0::2], order[1::2]
+
+
 @dataclass
 class Sample:
     """Support and query pages drawn from one store."""

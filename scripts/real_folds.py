@@ -17,6 +17,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from extractor.jsonl import read_objects
+from metatrain.tasks import two_folds
 
 
 def main() -> None:
@@ -29,10 +30,8 @@ def main() -> None:
     for _, row in read_objects(args.labels, ValueError):
         row["file"] = str(base / row["file"])  # absolute: the fold files live elsewhere
         by_site[row["site"]].append(row)
-    order = sorted(by_site, key=lambda s: (-len(by_site[s]), s))
-    folds = {"A": order[0::2], "B": order[1::2]}
-    for name, sites in folds.items():
-        other = [s for s in order if s not in sites]
+    first, second = two_folds({site: len(rows) for site, rows in by_site.items()})
+    for name, sites, other in (("A", first, second), ("B", second, first)):
         for part, chosen in (("eval", sites), ("train", other)):
             folder = args.out / f"{name}-{part}"
             folder.mkdir(parents=True, exist_ok=True)

@@ -146,3 +146,20 @@ def test_a_zero_step_adaptation_uses_the_support_prototypes_alone(
         torch.testing.assert_close(tensor, named[name.removeprefix("model.")])
     assert "author" in extractor.attributes  # a new attribute's row from its prototype
     assert method.adapt(support).adapted.support_losses  # the inner loop, for contrast
+
+
+def test_the_head_from_the_support_does_not_depend_on_the_seed(tmp_path: Path) -> None:
+    """Prototypes are computed without dropout: the same support gives the same head."""
+    torch.manual_seed(0)
+    noisy = {**TINY, "hidden_dropout_prob": 0.5, "attention_probs_dropout_prob": 0.5}
+    config = ExtractorConfig(encoder="", encoder_config=noisy, upper_layers=1, proto_dim=16)
+    method = ModelMethod("meta", ExtractorModel(config), AdaptSettings(steps=0))
+    tasks = group_by_site(read_labels(write_stores(tmp_path / "data", stores=1, pages=3)))
+    support = [annotate(p) for p in next(iter(tasks.values())).pages[:2]]
+    heads = []
+    for seed in (1, 2):
+        torch.manual_seed(seed)
+        adapted = method.adapt(support).adapted
+        assert adapted is not None and adapted.head is not None
+        heads.append(adapted.head["prototypes"])
+    torch.testing.assert_close(heads[0], heads[1])

@@ -219,8 +219,11 @@ class MetaAlgorithm(ABC):
         if not self.uses_inner_loop:
             steps = 0
         with self._ctx(track=False, lr_scale=lr_scale, copy_initial=True) as (fmodel, diffopt):
+            training = fmodel.training
+            fmodel.eval()  # prototypes without dropout: a store's head does not depend on a seed
             with torch.no_grad():
                 head = self._initial_head(fmodel, support)
+            fmodel.train(training)
             if head is not None:
                 head = {k: v.detach().requires_grad_() for k, v in head.items()}
             head, losses = self._inner_loop(

@@ -188,6 +188,23 @@ def format_comparisons(comparisons: Sequence[Comparison]) -> str:
     return "\n".join(lines)
 
 
+def evaluation_counts(
+    folder: Path, labels: Path | None = None
+) -> tuple[dict[tuple[str, int], dict[str, dict[str, list[int]]]], list[LabelledPage]]:
+    """`store_counts` of the evaluation in `folder` (an `evaluate --out` folder), and its pages
+    (from `labels`, else the labels file the evaluation read)."""
+    report_path = folder / "report.json"
+    if not report_path.is_file() or not (folder / PREDICTIONS_FILE).is_file():
+        raise FileNotFoundError(f"{folder} holds no evaluation (report.json, {PREDICTIONS_FILE})")
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    labels = labels or Path(report["labels"])
+    if not labels.is_file():
+        raise FileNotFoundError(f"labels file {labels} not found: pass --labels")
+    pages = read_labels(labels)
+    predictions = read_predictions(folder / PREDICTIONS_FILE)
+    return store_counts(predictions, pages, bool(report.get("complete_labels"))), pages
+
+
 def run_compare(
     folder: Path,
     methods: Sequence[str],
@@ -196,18 +213,7 @@ def run_compare(
     seed: int = 0,
 ) -> list[Comparison]:
     """Compare methods[0] with the others on the evaluation in `folder`; writes compare.json."""
-    report_path = folder / "report.json"
-    if not report_path.is_file() or not (folder / PREDICTIONS_FILE).is_file():
-        raise FileNotFoundError(f"{folder} holds no evaluation (report.json, {PREDICTIONS_FILE})")
-    report = json.loads(report_path.read_text(encoding="utf-8"))
-    labels = labels or Path(report["labels"])
-    if not labels.is_file():
-        raise FileNotFoundError(f"labels file {labels} not found: pass --labels")
-    counts = store_counts(
-        read_predictions(folder / PREDICTIONS_FILE),
-        read_labels(labels),
-        bool(report.get("complete_labels")),
-    )
+    counts, _ = evaluation_counts(folder, labels)
     comparisons = compare(counts, methods[0], methods[1:], samples, seed)
     out = {
         "evaluation": str(folder),

@@ -15,9 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from metatrain.compare import Counts, pooled_macro, store_counts
-from metatrain.evaluate import PREDICTIONS_FILE, read_predictions
-from metatrain.tasks import read_labels, two_folds
+from metatrain.compare import Counts, evaluation_counts, pooled_macro
+from metatrain.tasks import two_folds
 
 
 @dataclass
@@ -90,20 +89,10 @@ def run_choose(
 ) -> list[CrossValidated]:
     """The cross-validated choice among `methods` of the evaluation in `folder`; writes
     choose.json."""
-    report_path = folder / "report.json"
-    if not report_path.is_file() or not (folder / PREDICTIONS_FILE).is_file():
-        raise FileNotFoundError(f"{folder} holds no evaluation (report.json, {PREDICTIONS_FILE})")
-    report = json.loads(report_path.read_text(encoding="utf-8"))
-    labels = labels or Path(report["labels"])
-    if not labels.is_file():
-        raise FileNotFoundError(f"labels file {labels} not found: pass --labels")
-    pages = read_labels(labels)
+    counts, pages = evaluation_counts(folder, labels)
     page_counts: dict[str, int] = {}
     for page in pages:
         page_counts[page.site] = page_counts.get(page.site, 0) + 1
-    counts = store_counts(
-        read_predictions(folder / PREDICTIONS_FILE), pages, bool(report.get("complete_labels"))
-    )
     results = choose(counts, methods, page_counts)
     out: dict[str, object] = {"evaluation": str(folder), "methods": list(methods)}
     out["choices"] = [r.to_dict() for r in results]

@@ -177,15 +177,14 @@ def fallback_candidate(
     """The most likely usable span of an attribute that no token's argmax gave a usable value:
     grown from the likeliest token of each node, nodes taken by that token's probability (at
     most `tries` of them, each at least `threshold`)."""
-    peaks: list[tuple[float, int, int]] = []
+    peaks: list[tuple[float, int, int, torch.Tensor]] = []
     for node, scores in merged.items():
         p = scores.probs[:, 1 + 2 * k] + scores.probs[:, 2 + 2 * k]
         value, t = p.max(0)
         if float(value) >= threshold:
-            peaks.append((float(value), node, int(t)))
-    for seed, node, t0 in sorted(peaks, reverse=True)[:tries]:
+            peaks.append((float(value), node, int(t), p))
+    for seed, node, t0, p in sorted(peaks, key=lambda peak: peak[:3], reverse=True)[:tries]:
         scores = merged[node]
-        p = scores.probs[:, 1 + 2 * k] + scores.probs[:, 2 + 2 * k]
         t1 = t0 + 1
         while t1 < len(p) and float(p[t1]) >= 0.5 * seed:
             t1 += 1

@@ -143,13 +143,19 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _two_or_more(text: str, wanted: str) -> list[str]:
+    """The methods of a `--methods` comma list, at least two of them."""
+    methods = [m.strip() for m in text.split(",") if m.strip()]
+    if len(methods) < 2:
+        raise ValueError(f"--methods wants {wanted}")
+    return methods
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     """Paired bootstrap over stores: the first method against each other one, per k."""
     from metatrain.compare import format_comparisons, run_compare
 
-    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    if len(methods) < 2:
-        raise ValueError("--methods wants the method to test and at least one other")
+    methods = _two_or_more(args.methods, "the method to test and at least one other")
     if args.samples < 100:
         raise ValueError("--samples must be >= 100")
     comparisons = run_compare(args.evaluation, methods, args.labels, args.samples, args.seed)
@@ -162,9 +168,7 @@ def cmd_choose(args: argparse.Namespace) -> int:
     """Per k, each fold's stores get the method better on the other fold; scored together."""
     from metatrain.crossval import format_choices, run_choose
 
-    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    if len(methods) < 2:
-        raise ValueError("--methods wants at least two candidates")
+    methods = _two_or_more(args.methods, "at least two candidates")
     print(format_choices(run_choose(args.evaluation, methods, args.labels)))
     print(f"\nwrote {args.evaluation}/choose.json")
     return 0

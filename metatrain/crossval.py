@@ -11,6 +11,7 @@ stores it is then scored on, it flatters itself. Here the stores are split in tw
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -90,10 +91,7 @@ def run_choose(
     """The cross-validated choice among `methods` of the evaluation in `folder`; writes
     choose.json."""
     counts, pages = evaluation_counts(folder, labels)
-    page_counts: dict[str, int] = {}
-    for page in pages:
-        page_counts[page.site] = page_counts.get(page.site, 0) + 1
-    results = choose(counts, methods, page_counts)
+    results = choose(counts, methods, Counter(page.site for page in pages))
     out: dict[str, object] = {"evaluation": str(folder), "methods": list(methods)}
     out["choices"] = [r.to_dict() for r in results]
     (folder / "choose.json").write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")

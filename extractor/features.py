@@ -212,22 +212,26 @@ def _link_farm(nodes: Sequence[Node]) -> set[int]:
 
 
 def _template_runs(pages: Sequence[Sequence[Node]], min_run: int = 6) -> list[set[int]]:
-    """Per page, nodes whose (xpath, text) or text recurs on nearly all pages, in runs of min_run.
+    """Per page, nodes whose text recurs on nearly all pages in the same place, in runs of min_run.
 
-    Only runs are dropped: a lone recurring node between varying ones ("In stock", "€", a brand
-    of a one-brand store) is usually a value, while menus and footers come as long runs.
+    "The same place" is the node's XPath, or its XPath shape (the steps without positions) when
+    the template shifts between pages. A product's name that other pages show in a carousel
+    (another shape) does not count. Only runs are dropped: a lone recurring node between varying
+    ones ("In stock", "€", a brand of a one-brand store) is usually a value, while menus and
+    footers come as long runs.
     """
     n = len(pages)
     by_pair: Counter[tuple[str, str]] = Counter()
-    by_text: Counter[str] = Counter()
+    by_shape: Counter[tuple[str, str]] = Counter()
     for nodes in pages:
         by_pair.update({(node["xpath"], node["text"]) for node in nodes})
-        by_text.update({node["text"] for node in nodes})
+        by_shape.update({(_INDEX.sub("", node["xpath"]), node["text"]) for node in nodes})
     need = max(3, int(0.8 * n + 0.999))
     result: list[set[int]] = []
     for nodes in pages:
         flags = [
-            by_pair[(nd["xpath"], nd["text"])] >= need or by_text[nd["text"]] >= need
+            by_pair[(nd["xpath"], nd["text"])] >= need
+            or by_shape[(_INDEX.sub("", nd["xpath"]), nd["text"])] >= need
             for nd in nodes
         ]
         drop: set[int] = set()

@@ -143,6 +143,29 @@ def test_pruning_drops_template_runs_and_chrome_but_keeps_values_and_spans() -> 
     assert "Menu 1" in single and "Free shipping over 50" not in single
 
 
+def test_pruning_keeps_a_name_that_other_pages_show_in_a_carousel() -> None:
+    """A small store's carousels show every product on every page: its own name is not template."""
+    names = [f"Norora Studio Jacket {p}" for p in range(4)]
+    pages = []
+    for p in range(4):
+        nodes = [
+            node("/html/body/main/nav/a[1]", "Shop", "a"),
+            node("/html/body/main/nav/a[2]", "Fashion", "a"),
+            node("/html/body/main/section/h1", names[p], "h1"),
+            node("/html/body/main/section/span[1]", f"GBP {10 + p}.99"),
+            node("/html/body/main/section/span[2]", "incl. tax"),
+            node("/html/body/main/section/p", "Free shipping"),
+        ]
+        others = [q for q in range(4) if q != p]
+        for c, q in enumerate(others, start=1):
+            nodes.append(node(f"/html/body/main/aside/div[{c}]/a", names[q], "a"))
+            nodes.append(node(f"/html/body/main/aside/div[{c}]/span", f"GBP {10 + q}.99"))
+        nodes.append(node("/html/body/main/article/p", f"Review {p}: fits well."))
+        pages.append(nodes)
+    kept = [n["text"] for n in prune_template_nodes(pages)[0]]
+    assert names[0] in kept and "GBP 10.99" in kept
+
+
 def test_feature_config_is_validated() -> None:
     with pytest.raises(ValueError):
         FeatureConfig(window=4)

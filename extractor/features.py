@@ -218,7 +218,7 @@ def _template_runs(pages: Sequence[Sequence[Node]], min_run: int = 6) -> list[se
     the template shifts between pages. A product's name that other pages show in a carousel
     (another shape) does not count. Only runs are dropped: a lone recurring node between varying
     ones ("In stock", "€", a brand of a one-brand store) is usually a value, while menus and
-    footers come as long runs.
+    footers come as long runs; inside a run, short availability or currency text stays.
     """
     n = len(pages)
     by_pair: Counter[tuple[str, str]] = Counter()
@@ -243,8 +243,19 @@ def _template_runs(pages: Sequence[Sequence[Node]], min_run: int = 6) -> list[se
             if j - i >= min_run:
                 drop.update(range(i, j))
             i = j + 1 if j == i else j
-        result.append(drop)
+        result.append({i for i in drop if not _value_like(nodes[i]["text"])})
     return result
+
+
+def _value_like(text: str) -> bool:
+    """Short text that reads as a value even inside a template run: "Sofort verfügbar", "€"."""
+    from extractor.normalize import AVAILABILITY_ANY, find_currencies
+
+    text = text.strip()
+    if len(text) >= 40:
+        return False
+    whole_currency = [(0, len(text))] == [(start, end) for start, end, _ in find_currencies(text)]
+    return whole_currency or bool(AVAILABILITY_ANY.search(text))
 
 
 def prune_template_nodes(
@@ -292,13 +303,21 @@ def _span_labels(
     return by_node
 
 
+def _title_index(nodes: Sequence[Node]) -> int | None:
+    """The first node that is an h1 or sits inside one (`<h1><span>Name</span></h1>`)."""
+    return next(
+        (i for i, n in enumerate(nodes) if n["tag"] == "h1" or "h1" in _steps(n["xpath"])), None
+    )
+
+
 def focus_nodes(nodes: Sequence[Node], counts: Sequence[int], budget: int) -> list[int]:
     """Indices of the nodes around the product title (first h1) that fit a token budget.
 
     A quarter of the budget goes to what precedes the title (breadcrumb), the rest to what
     follows (price, availability, description); a side that runs out leaves its share to the other.
     """
-    anchor = next((i for i, n in enumerate(nodes) if n["tag"] == "h1"), 0)
+    anchor = _title_index(nodes)
+    anchor = 0 if anchor is None else anchor
     before, after = anchor - 1, anchor
     chosen: list[int] = []
     used = 0
@@ -331,7 +350,7 @@ def node_priors(nodes: Sequence[Node], counts: Sequence[int]) -> list[float]:
     price-like, an availability phrase, identifier-like, short, or with a value-like hint."""
     from extractor.normalize import AVAILABILITY_ANY, CURRENCY_PATTERN
 
-    anchor = next((i for i, n in enumerate(nodes) if n["tag"] == "h1"), None)
+    anchor = _title_index(nodes)
     if anchor is None:  # no h1: a heading or element whose class/id/itemprop says title/name
         anchor = next(
             (

@@ -166,6 +166,20 @@ def test_pruning_keeps_a_name_that_other_pages_show_in_a_carousel() -> None:
     assert names[0] in kept and "GBP 10.99" in kept
 
 
+def test_availability_and_currency_stay_inside_a_template_run() -> None:
+    """Every product of a store "Sofort verfügbar" in a block of fixed text: the value stays."""
+    fixed = ["inkl. 20% USt.", "Versandkostenfreie Lieferung", "Sofort verfügbar", "Lieferzeit:"]
+    fixed += ["2 - 4 Werktage", "€", "Frage zum Artikel", "Merkzettel"]
+    pages = []
+    for p in range(4):
+        nodes = [node("/html/body/main/h1", f"Product {p}", "h1")]
+        nodes += [node(f"/html/body/main/div/span[{i}]", t) for i, t in enumerate(fixed, 1)]
+        nodes.append(node("/html/body/main/p", f"Description of product {p}.", "p"))
+        pages.append(nodes)
+    kept = [n["text"] for n in prune_template_nodes(pages)[0]]
+    assert kept == ["Product 0", "Sofort verfügbar", "€", "Description of product 0."]
+
+
 def test_feature_config_is_validated() -> None:
     with pytest.raises(ValueError):
         FeatureConfig(window=4)
@@ -183,6 +197,14 @@ def test_page_token_budget_keeps_the_nodes_around_the_title(tokenizer) -> None: 
     assert covered == list(range(covered[0], covered[-1] + 1))  # one contiguous run
     assert covered[0] < 10 < covered[-1] and covered[-1] - 10 > 10 - covered[0]
     assert sum(len(w.input_ids) - 2 for w in windows) <= 60
+
+
+def test_text_inside_an_h1_anchors_the_budget(tokenizer) -> None:  # noqa: ANN001
+    nodes = page(80)
+    nodes[60] = node("/html/body/main/h1/span", "The Product", "span")
+    config = FeatureConfig(window=64, max_node_tokens=16)
+    covered = {i for w in encode_page(nodes, tokenizer, config, page_tokens=40) for i in w.node_ids}
+    assert 60 in covered and {59, 61} <= covered
 
 
 def test_priors_budget_keeps_far_values_in_document_order_and_cuts_long_nodes(tokenizer) -> None:  # noqa: ANN001

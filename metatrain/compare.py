@@ -7,8 +7,9 @@ stores of the same kind would show:
 
     python -m metatrain compare out/eval/real --methods meta,joint,pretrained
 
-prints, per k and per baseline, the macro F1 of both, their difference, its 95 % interval and
-how often the first method came out ahead.
+prints, per k and per baseline, the macro F1 of both, their difference, its 95 % interval, how
+often the first method came out ahead, and on how many stores (each store's own macro F1) the
+first method was better and worse.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ class Comparison:
     high: float  #: 97.5th percentile
     ahead: float  #: share of bootstrap samples where a's macro F1 beats b's
     tied: float  #: share where they are equal
+    better: int = 0  #: stores whose own macro F1 is higher with a
+    worse: int = 0  #: stores whose own macro F1 is lower with a
 
     @property
     def difference(self) -> float:
@@ -62,6 +65,8 @@ class Comparison:
             "interval_95": [round(self.low, 4), round(self.high, 4)],
             "a_ahead": round(self.ahead, 4),
             "tied": round(self.tied, 4),
+            "stores_better": self.better,
+            "stores_worse": self.worse,
         }
 
 
@@ -156,6 +161,7 @@ def compare(
             a, b = counts[(first, k)], counts[(other, k)]
             once = dict.fromkeys(set(a) & set(b), 1)
             low, high, ahead, tied = paired_bootstrap(a, b, samples, seed)
+            by_store = [macro_f1(a[s]) - macro_f1(b[s]) for s in once]
             result.append(
                 Comparison(
                     first,
@@ -168,6 +174,8 @@ def compare(
                     high,
                     ahead,
                     tied,
+                    better=sum(d > 1e-12 for d in by_store),
+                    worse=sum(d < -1e-12 for d in by_store),
                 )
             )
     return result
@@ -177,13 +185,14 @@ def format_comparisons(comparisons: Sequence[Comparison]) -> str:
     """A plain-text table."""
     header = (
         f"{'a':<17}{'b':<17}{'k':>2}{'stores':>8}{'a':>8}{'b':>8}{'a - b':>8}"
-        "  95% interval   a ahead  tied"
+        "  95% interval   a ahead  tied  stores a>b / a<b"
     )
     lines = [header, "-" * len(header)]
     for c in comparisons:
         lines.append(
             f"{c.a:<17}{c.b:<17}{c.shots:>2}{c.stores:>8}{c.macro_a:>8.4f}{c.macro_b:>8.4f}"
             f"{c.difference:>+8.4f}  [{c.low:+.3f}, {c.high:+.3f}]  {c.ahead:>6.1%}  {c.tied:>4.0%}"
+            f"  {c.better:>8} / {c.worse}"
         )
     return "\n".join(lines)
 

@@ -41,11 +41,15 @@ def test_a_method_better_on_every_store_is_ahead_in_every_sample() -> None:
     (result,) = compare({("meta", 1): a, ("joint", 1): b}, "meta", ["joint"], samples=300)
     assert result.macro_a == 1.0 and result.macro_b == 0.5 and result.stores == 6
     assert result.ahead == 1.0 and result.low > 0
+    assert (result.better, result.worse) == (6, 0)
     # One store where b wins: the interval now reaches below zero in some samples.
     b["s0"] = {"name": (1, 1, 1), "price": (1, 1, 1)}
     a["s0"] = {"name": (0, 1, 1), "price": (0, 1, 1)}
+    # and one where they are level
+    a["s1"] = b["s1"]
     (result,) = compare({("meta", 1): a, ("joint", 1): b}, "meta", ["joint"], samples=300)
     assert 0 < result.ahead < 1 and result.low < 0 < result.high
+    assert (result.better, result.worse) == (4, 1)
 
 
 def test_cli_compares_the_methods_of_an_evaluation(

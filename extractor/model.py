@@ -80,6 +80,10 @@ class ExtractorConfig:
     proto_dim: int = field(default=128, metadata={"help": "prototype space size"})
     upper_layers: int = field(default=2, metadata={"help": "top encoder layers adapted per store"})
     dropout: float = field(default=0.1, metadata={"help": "dropout of the head"})
+    hint_dropout: float = field(
+        default=0.0,
+        metadata={"help": "in training, share of class/id hint words dropped per token (0: none)"},
+    )
     encoder_config: dict[str, Any] | None = field(
         default=None, metadata={"help": "encoder architecture (filled in when built)"}
     )
@@ -95,6 +99,8 @@ class ExtractorConfig:
             raise ValueError("page_tokens must be >= 0")
         if self.upper_layers < 0 or self.proto_dim < 1 or not 0 <= self.dropout < 1:
             raise ValueError("upper_layers >= 0, proto_dim >= 1 and 0 <= dropout < 1 required")
+        if not 0 <= self.hint_dropout < 1:
+            raise ValueError("hint_dropout must be in [0, 1)")
         if not self.encoder and self.encoder_config is None:
             raise ValueError("a random encoder ('' encoder) needs encoder_config")
         self.features  # noqa: B018 - validates the feature settings
@@ -150,6 +156,7 @@ class StructureEmbedding(nn.Module):
             config.hint_buckets, config.struct_dim, mode="mean", padding_idx=0
         )
         self.out = nn.Linear(2 * config.struct_dim, hidden)
+        self.hint_dropout = config.hint_dropout
         # Zero start: the pretrained encoder sees exactly its usual input until this learns.
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
@@ -164,6 +171,10 @@ class StructureEmbedding(nn.Module):
         b, t, _ = tags.shape
         path = torch.cat([self.tags(tags + self.tag_offset), self.subs(subs + self.sub_offset)], -1)
         path = self.mlp(path.reshape(b, t, -1))
+        if self.training and self.hint_dropout > 0:
+            # Real stores name their classes freely: do not let one hint word carry a value.
+            dropped = torch.rand(hints.shape, device=hints.device) < self.hint_dropout
+            hints = hints.masked_fill(dropped, 0)
         bag = self.hints(hints.reshape(b * t, -1)).reshape(b, t, -1)
         return self.out(torch.cat([path, bag], -1))
 

@@ -69,6 +69,10 @@ class TrainConfig:
             "stays equal to the base encoder, so the saved model holds N layers only"
         },
     )
+    hint_dropout: float = field(
+        default=0.0,
+        metadata={"help": "share of class/id hint words dropped per token in training (0: none)"},
+    )
     seed: int = field(default=0, metadata={"help": "random seed"})
     device: str = field(default="auto", metadata={"help": "auto (cuda if available), cpu, cuda"})
     resume: bool = field(default=False, metadata={"help": "continue from out/checkpoint"})
@@ -274,7 +278,9 @@ def train(
     if config.resume and (checkpoint / STATE_FILE).is_file():
         model = ExtractorModel.from_pretrained(checkpoint)
     else:
-        model_config = model_config or ExtractorConfig(encoder=config.encoder, window=config.window)
+        model_config = model_config or ExtractorConfig(
+            encoder=config.encoder, window=config.window, hint_dropout=config.hint_dropout
+        )
         model = ExtractorModel(model_config)
     tokenizer = load_tokenizer(model.config.encoder or PACKAGED_ENCODER)
     if config.train_layers:

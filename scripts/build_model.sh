@@ -11,6 +11,7 @@ PY=${PY:-.venv/bin/python}
 WORK=out/build                     # configs/meta.json reads and writes here
 SHIP=${SHIP:-extractor/default_model}
 THREADS=${THREADS:-1}              # 1 was faster than 2 on a loaded 2-core machine
+HINT_DROPOUT=${HINT_DROPOUT:-0}    # share of class/id hint words dropped per token (joint training)
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYTHONUNBUFFERED=1
 
 mkdir -p "$WORK"
@@ -35,7 +36,7 @@ stage fixtures_eval "$PY" -m fixtures write --out data/fixtures-eval --stores 30
 stage joint "$PY" -m extractor.cli train data/fixtures-train --out "$WORK/joint" \
     --steps 400 --batch-size 8 --window 128 --lr 2e-4 --head-lr 2e-3 --train-layers 2 \
     --eval-fraction 0.05 --eval-every 0 --checkpoint-every 100 --exclude-industries books \
-    --threads "$THREADS" --seed 0 --no-progress
+    --hint-dropout "$HINT_DROPOUT" --threads "$THREADS" --seed 0 --no-progress
 stage meta "$PY" -m metatrain train --config configs/meta.json
 cat >"$WORK/build.json" <<JSON
 {"command": "scripts/build_model.sh", "machine": "$(nproc) CPUs, $(uname -m)",

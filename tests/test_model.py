@@ -211,3 +211,20 @@ def test_precision_choices() -> None:
         resolve_precision("fp8")
     model = ExtractorModel(tiny_config())
     assert with_precision(model, "fp32") is model
+
+
+def test_hint_dropout_acts_in_training_only() -> None:
+    """Hint words are dropped at random while training, never when extracting."""
+    torch.manual_seed(0)
+    model = ExtractorModel(tiny_config(hint_dropout=0.5))
+    structure = model.structure
+    torch.nn.init.normal_(structure.out.weight)  # the zero start would hide every hint
+    tags = torch.zeros(1, 4, model.config.max_depth, dtype=torch.long)
+    subs = torch.zeros_like(tags)
+    hints = torch.randint(1, model.config.hint_buckets, (1, 4, model.config.hints_per_node))
+    structure.eval()
+    assert torch.equal(structure(tags, subs, hints), structure(tags, subs, hints))
+    structure.train()
+    assert not torch.equal(structure(tags, subs, hints), structure(tags, subs, hints))
+    with pytest.raises(ValueError):
+        tiny_config(hint_dropout=1.0)

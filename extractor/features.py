@@ -43,7 +43,12 @@ BOILERPLATE_HINT = re.compile(r"cookie|consent|gdpr|newsletter|onetrust|privacy-
 BOILERPLATE_TEXT = re.compile(
     r"\b(we use cookies|cookie settings|accept (all )?cookies|cookie policy|subscribe to our"
     r" newsletter|sign up for our newsletter|newsletter abonnieren|wir verwenden cookies|"
-    r"alle cookies akzeptieren|nous utilisons des cookies)\b",
+    r"alle cookies akzeptieren|nous utilisons des cookies)\b"
+    # "Diese Webseite verwendet Cookies", "This site uses cookies", "Cookie-Einstellungen"
+    r"|\b(?:we|wir|nous|this (?:web)?site|diese (?:web)?seite|diese website|unsere (?:web)?seite"
+    r"|ce site|este sitio|questo sito|deze (?:web)?site)\b[^.]{0,40}?\b(?:use|uses|verwende[nt]?"
+    r"|nutz(?:t|en)|setz(?:t|en)|einsetz\w*|utilis\w*|utiliz\w*|usa|usamos|gebruik\w*)\b"
+    r"[^.]{0,40}?\bcookies?\b|\bcookie[- ]?(?:einstellungen|settings|preferences)\b",
     re.I,
 )
 #: Short texts that label the value in the next node ("Marke:", "SKU", "Availability").

@@ -12,6 +12,7 @@ from extractor.features import (
     encode_page,
     hint_ids,
     hint_words,
+    is_boilerplate,
     prune_template_nodes,
     xpath_features,
 )
@@ -221,3 +222,16 @@ def test_priors_budget_keeps_far_values_in_document_order_and_cuts_long_nodes(to
     assert covered == sorted(covered) and {10, 11, 50, 55, 56, 58} <= set(covered)
     assert sum(len(w.input_ids) - 2 for w in windows) <= 80
     assert sum(1 for w in windows for t in w.token_node if t == 11) == 12  # cut to its start
+
+
+def test_cookie_notices_in_several_phrasings_are_boilerplate() -> None:
+    notices = [
+        "Diese Webseite verwendet Cookies und andere Technologien",
+        "This site uses cookies and similar technologies to work properly.",
+        "Cookie-Einstellungen",
+        "Wir nutzen diese Cookie-Typen nicht.",
+    ]
+    for text in notices:
+        assert is_boilerplate(node("/html/body/div[3]/p", text, "p")), text
+    for text in ("Cookie cutter set, 12 pieces", "Ausstechformen für Cookies, Edelstahl"):
+        assert not is_boilerplate(node("/html/body/main/h2", text, "h2")), text

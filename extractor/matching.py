@@ -21,6 +21,7 @@ from typing import Any, TypedDict
 import lxml.html
 
 from extractor.dom import Node
+from extractor.hints import OLD_PRICE_HINT, PRICE_HINT, node_hints
 from extractor.normalize import (
     AVAILABILITY_ANY_FOLDED,
     currency_codes,
@@ -93,10 +94,6 @@ class MatchResult:
 _TOKEN = re.compile(r"\w+")
 #: A number as shops write it: thousands groups, a decimal part, or a ",-" for no cents.
 _NUMBER = re.compile(r"\d+(?:[ \u00a0\u202f'’.,]\d{3}(?!\d))*(?:[.,]\d+)?(?:[.,]\s?[-–—])?")
-_PRICE_HINT = re.compile(r"price|preis|prix|precio|prezzo|prijs|cost|amount|betrag", re.I)
-_OLD_PRICE_HINT = re.compile(
-    r"old|strike|crossed|regular|was|before|uvp|list|original|compare|rrp|msrp|statt|retail", re.I
-)
 _NAME_HINT = re.compile(r"title|name|heading|headline|product", re.I)
 _RATING_WORDS = re.compile(
     r"rating|review|star|bewert|sterne|rezens|kundenmeinung|avis|étoile|valora|reseña|opinion"
@@ -213,8 +210,7 @@ class _Page:
         return self._currencies
 
     def hints(self, i: int) -> str:
-        attrs = self.nodes[i]["attrs"]
-        return f"{attrs.get('class', '')} {attrs.get('id', '')} {attrs.get('itemprop', '')}"
+        return node_hints(self.nodes[i])
 
     def chrome(self, i: int) -> bool:
         """Whether the node sits in navigation, a footer, an aside or the page header."""
@@ -222,7 +218,7 @@ class _Page:
 
     def struck(self, i: int) -> bool:
         return bool(_STRUCK.search(self.nodes[i]["xpath"])) or bool(
-            _OLD_PRICE_HINT.search(self.hints(i))
+            OLD_PRICE_HINT.search(self.hints(i))
         )
 
     def distance(self, i: int, anchor: int | None) -> float:
@@ -410,7 +406,7 @@ def _has_currency(page: _Page, i: int) -> bool:
 def _price_score(page: _Page, i: int, raw: str, regular: bool) -> float | None:
     """How price-like a number in node i is; None when nothing says it is a price."""
     currency = _has_currency(page, i)
-    hinted = bool(_PRICE_HINT.search(page.hints(i)))
+    hinted = bool(PRICE_HINT.search(page.hints(i)))
     decimals = bool(re.search(r"[.,]\d{2}$|[.,][-–—]$", raw))
     near_name = page.anchor is not None and abs(i - page.anchor) <= 10
     if not (currency or hinted or (decimals and near_name)):

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from extractor.dom import Node
+from extractor.hints import OLD_PRICE_HINT, PRICE_HINT, node_hints
 from extractor.normalize import find_currencies, parse_price
 
 #: Values less confident than this are unusable: the record cut (`FusionSettings.min_confidence`)
@@ -23,14 +24,6 @@ _AMOUNT = re.compile(
     r"\d{1,3}(?:[.,'\u2019\u00a0\u202f ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
 )
 _CAROUSEL_HINT = re.compile(r"related|carousel|slider|recommend|similar|upsell|cross-?sell", re.I)
-#: Class/id/itemprop words that mark a price element (in the languages of the shops we meet).
-_PRICE_HINT = re.compile(r"price|preis|prix|prezzo|precio|pre[cç]o|prijs|pris|cena|fiyat", re.I)
-#: Class/id words of a struck-through, former or list price.
-_OLD_HINT = re.compile(
-    r"(?<![a-z])(?:old|was|strike|deprecated|before|uvp|rrp|msrp|compare|crossed|statt)"
-    r"|oldprice|line-?through",
-    re.I,
-)
 _OLD_TAGS = frozenset({"s", "del", "strike"})
 #: A number times another: a dimension or resolution (`1920 x 1080`, `2x2W`), not a price.
 _TIMES_BEFORE = re.compile(r"\d\s*[x\u00d7*]\s*$", re.I)
@@ -95,11 +88,6 @@ def snap_to_amount(text: str, start: int, end: int) -> tuple[int, int]:
     if best is None:
         return start, end
     return min(start, best[1]), max(end, best[2])
-
-
-def _hints(node: Node) -> str:
-    attrs: Any = node.get("attrs") or {}
-    return f"{attrs.get('class', '')} {attrs.get('id', '')} {attrs.get('itemprop', '')}"
 
 
 def _strip_currency(text: str, at_end: bool) -> str:
@@ -180,7 +168,7 @@ def plausible_price(nodes: Sequence[Node], i: int, start: int, end: int) -> bool
     return (
         _currency_near(nodes, i)
         or bool(re.search(r"[.,](?:\d\d|[-\u2013])$", amount))
-        or bool(_PRICE_HINT.search(_hints(nodes[i])))
+        or bool(PRICE_HINT.search(node_hints(nodes[i])))
     )
 
 
@@ -256,7 +244,7 @@ def price_blocks(nodes: Sequence[Node], price_nodes: Sequence[int] = ()) -> set[
     xpaths = [nodes[i]["xpath"] for i in price_nodes]
     for i, node in enumerate(nodes):
         if _AMOUNT.search(node["text"]) and (
-            _currency_near(nodes, i) or _PRICE_HINT.search(_hints(node))
+            _currency_near(nodes, i) or PRICE_HINT.search(node_hints(node))
         ):
             xpaths.append(node["xpath"])
     return repeated_blocks(xpaths)
@@ -265,7 +253,7 @@ def price_blocks(nodes: Sequence[Node], price_nodes: Sequence[int] = ()) -> set[
 def in_carousel(node: Node, repeated: set[str]) -> bool:
     """Whether a node sits in a carousel: in `repeated` (`price_blocks`) or in an element whose
     class/id names one (`related`, `slider`, ...)."""
-    return node["xpath"] in repeated or bool(_CAROUSEL_HINT.search(_hints(node)))
+    return node["xpath"] in repeated or bool(_CAROUSEL_HINT.search(node_hints(node)))
 
 
 def _is_old(nodes: Sequence[Node], i: int) -> bool:
@@ -274,7 +262,7 @@ def _is_old(nodes: Sequence[Node], i: int) -> bool:
     before = nodes[i - 1]["text"] if i > 0 else ""
     return (
         node["tag"] in _OLD_TAGS
-        or bool(_OLD_HINT.search(_hints(node)))
+        or bool(OLD_PRICE_HINT.search(node_hints(node)))
         or bool(_OLD_LABEL.fullmatch(before.strip()))
     )
 
@@ -322,7 +310,7 @@ def fallback_price(nodes: Sequence[Node], anchors: Sequence[int]) -> PriceSpan |
         before = nodes[i - 1]["text"].strip() if i > 0 else ""
         evidence = [
             _currency_near(nodes, i),
-            bool(_PRICE_HINT.search(_hints(nodes[i]))),
+            bool(PRICE_HINT.search(node_hints(nodes[i]))),
             bool(_PRICE_LABEL.fullmatch(before)),
             nodes[i]["tag"] in _HEADINGS,
         ]

@@ -226,18 +226,19 @@ def _template_runs(pages: Sequence[Sequence[Node]], min_run: int = 6) -> list[se
     footers come as long runs; inside a run, short availability or currency text stays.
     """
     n = len(pages)
+    pairs = [[(node["xpath"], node["text"]) for node in nodes] for nodes in pages]
+    shapes = [[(_INDEX.sub("", xpath), text) for xpath, text in page] for page in pairs]
     by_pair: Counter[tuple[str, str]] = Counter()
     by_shape: Counter[tuple[str, str]] = Counter()
-    for nodes in pages:
-        by_pair.update({(node["xpath"], node["text"]) for node in nodes})
-        by_shape.update({(_INDEX.sub("", node["xpath"]), node["text"]) for node in nodes})
+    for page_pairs, page_shapes in zip(pairs, shapes, strict=True):
+        by_pair.update(set(page_pairs))
+        by_shape.update(set(page_shapes))
     need = max(3, int(0.8 * n + 0.999))
     result: list[set[int]] = []
-    for nodes in pages:
+    for nodes, page_pairs, page_shapes in zip(pages, pairs, shapes, strict=True):
         flags = [
-            by_pair[(nd["xpath"], nd["text"])] >= need
-            or by_shape[(_INDEX.sub("", nd["xpath"]), nd["text"])] >= need
-            for nd in nodes
+            by_pair[pair] >= need or by_shape[shape] >= need
+            for pair, shape in zip(page_pairs, page_shapes, strict=True)
         ]
         drop: set[int] = set()
         i = 0

@@ -155,6 +155,20 @@ def test_never_guesses_a_bare_number_as_price() -> None:
     assert "price" in result.missing
 
 
+def test_a_regular_price_class_is_the_price_not_a_struck_one() -> None:
+    # arket.com: the product's price carries "is-regular"; a quick-buy block repeats the price.
+    filler = "".join(f"<p>Detail {k}</p>" for k in range(30))
+    html = (
+        "<html><body><main><h1>Pima Cotton Trunks</h1>"
+        "<span class='is-regular productPrice'>€10</span>"
+        f"{filler}<div class='quickbuy'><span>Pima Cotton Trunks</span>"
+        "<span class='price'>€10</span></div></main></body></html>"
+    )
+    nodes = text_nodes(html)
+    result = match_values(nodes, {"name": "Pima Cotton Trunks", "price": "10"})
+    assert result.spans["price"][0]["xpath"] == "/html/body/main/span"
+
+
 def test_far_away_phrases_are_not_guessed() -> None:
     menu = "".join(f"<li><a>Kategorie {k}</a></li>" for k in range(300))
     html = (

@@ -143,7 +143,7 @@ def extraction_model(given: Path | None, tmp: Path) -> tuple[Path, str]:
 
     if (DEFAULT_MODEL_DIR / "config.json").is_file():
         return DEFAULT_MODEL_DIR, f"shipped model {DEFAULT_MODEL_DIR.relative_to(REPO)}"
-    from extractor.model import PACKAGED_ENCODER, ExtractorConfig, ExtractorModel
+    from extractor.neural.model import PACKAGED_ENCODER, ExtractorConfig, ExtractorModel
 
     directory = tmp / "untrained-model"
     ExtractorModel(ExtractorConfig(encoder=PACKAGED_ENCODER)).save_pretrained(directory)
@@ -153,7 +153,7 @@ def extraction_model(given: Path | None, tmp: Path) -> tuple[Path, str]:
 def main() -> None:
     """Run the benchmark and print its table."""
     from extractor.extract import resolve_device
-    from extractor.precision import PRECISIONS, resolve_precision
+    from extractor.neural.precision import PRECISIONS, resolve_precision
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--products", type=int, default=30, help="products per store")

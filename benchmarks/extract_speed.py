@@ -22,25 +22,25 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from extractor.decode import extract_pages  # noqa: E402
-from extractor.dom import text_nodes  # noqa: E402
 from extractor.extract import Extractor  # noqa: E402
-from extractor.features import prune_template_nodes  # noqa: E402
-from extractor.model import (  # noqa: E402
+from extractor.neural.decode import extract_pages  # noqa: E402
+from extractor.neural.features import prune_template_nodes  # noqa: E402
+from extractor.neural.model import (  # noqa: E402
     ExtractorConfig,
     ExtractorModel,
     load_tokenizer,
     with_precision,  # noqa: E402
 )
-from extractor.precision import PRECISIONS, resolve_precision  # noqa: E402
+from extractor.neural.precision import PRECISIONS, resolve_precision  # noqa: E402
+from extractor.page.dom import text_nodes  # noqa: E402
 
 
 def print_coverage(
     root: Path, entries: list[dict], tokenizer: object, config: ExtractorConfig
 ) -> None:
     """Per attribute, the share of gold spans (from the matcher) whose node is still encoded."""
-    from extractor.features import encode_page
-    from extractor.matching import match_values
+    from extractor.neural.features import encode_page
+    from extractor.values.matching import match_values
 
     stores: dict[str, list[dict]] = {}
     for entry in entries:

@@ -13,10 +13,15 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from extractor.dom import PageError, iter_text_nodes, parse_html
-from extractor.matching import match_values
-from extractor.normalize import normalize_availability, normalize_price, pick_currency, text_key
-from extractor.structured import shown_values, structured_values
+from extractor.page.dom import PageError, iter_text_nodes, parse_html
+from extractor.page.structured import shown_values, structured_values
+from extractor.values.matching import match_values
+from extractor.values.normalize import (
+    normalize_availability,
+    normalize_price,
+    pick_currency,
+    text_key,
+)
 
 DEFAULT_REALPAGES = Path(__file__).resolve().parents[1].parent / "shared" / "realpages"
 #: How structured values are compared with gold labels (the scoring rules' normal forms).

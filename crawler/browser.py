@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
-from extractor.dom import PageError, parse_html
+from extractor.page.dom import PageError, parse_html
 
 if TYPE_CHECKING:
     from playwright.async_api import Request as PlaywrightRequest

@@ -25,7 +25,7 @@ Settings (all optional except the model, which switches the pipeline on):
 - `SHOPWRIGHT_PAGE_TOKENS` (default unset: the model's own `page_tokens`): tokens encoded per
   page, its most promising nodes first (0: all). The model's cost per page is about linear in it.
 - `SHOPWRIGHT_PRECISION` (default `auto`): inference precision, one of
-  `extractor.model.PRECISIONS`: `auto` = `bf16` on a CPU with native bf16 instructions (about
+  `extractor.neural.model.PRECISIONS`: `auto` = `bf16` on a CPU with native bf16 instructions (about
   40 % less CPU per page), else `fp32`; `int8` = dynamic quantization (CPU only, values may
   differ slightly). An unknown value closes the spider like a bad model.
 - `SHOPWRIGHT_TORCH_THREADS` (default 0: half the CPUs, at least 1): torch intra-op threads of
@@ -60,8 +60,8 @@ if TYPE_CHECKING:
 
     from scrapy.crawler import Crawler
 
-    from extractor.dom import Node
     from extractor.extract import Extractor
+    from extractor.page.dom import Node
 
 logger = logging.getLogger(__name__)
 
@@ -189,7 +189,7 @@ class ExtractionPipeline:
         path = model_dir_or_default(self.model_dir())  # a missing model fails before torch loads
         import torch
 
-        from extractor.precision import resolve_precision
+        from extractor.neural.precision import resolve_precision
 
         device = resolve_device(self.device)
         try:

@@ -2,7 +2,8 @@
 
 Flow of a page item through `ITEM_PIPELINES`:
 
-1. `PageDatasetPipeline` (order 100) turns the page into a dataset row (`extractor.pages.page_row`:
+1. `PageDatasetPipeline` (order 100) turns the page into a dataset row
+   (`extractor.data.pages.page_row`:
    text nodes, is_product, lang) and appends it to `<SHOPWRIGHT_DATA_DIR>/<store>/pages/` as the
    crawl goes. A page whose URL is already stored (a resumed crawl) is dropped quietly. Stored
    pages continue with `nodes`, `is_product` and `lang` filled in.
@@ -22,7 +23,7 @@ from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
 
 from crawler.items import PageItem
-from extractor.pages import PageDatasetWriter, page_row
+from extractor.data.pages import PageDatasetWriter, page_row
 
 if TYPE_CHECKING:
     from typing import Self

@@ -64,7 +64,11 @@ def _store_rows(store: Path) -> list[dict[str, Any]]:
 
 
 def _annotate(store: Path, values: Path, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    from extractor.annotations import ANNOTATIONS_FILE, annotations_from_values, write_annotations
+    from extractor.data.annotations import (
+        ANNOTATIONS_FILE,
+        annotations_from_values,
+        write_annotations,
+    )
 
     annotations, report = annotations_from_values(values, rows)
     target = write_annotations(store / ANNOTATIONS_FILE, annotations)
@@ -85,9 +89,9 @@ def run_adapt(args: argparse.Namespace) -> int:
     """Adapt the model to the store and write data/STORE/model."""
     import torch
 
-    from extractor.annotations import ANNOTATIONS_FILE, read_annotations
+    from extractor.data.annotations import ANNOTATIONS_FILE, read_annotations
     from extractor.extract import model_dir_or_default, resolve_device
-    from extractor.model import ExtractorModel
+    from extractor.neural.model import ExtractorModel
     from metatrain.adapt import AdaptSettings, ModelMethod, save_adapted
 
     if args.steps is not None and args.steps < 0:

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from extractor.precision import PRECISIONS
+from extractor.neural.precision import PRECISIONS
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def store_dir(data_dir: Path, store: str) -> Path:
 
 def load_store_pages(store: Path) -> Any:
     """The store's page dataset, with a clear error when it holds no pages."""
-    from extractor.pages import STATE_FILE, load_pages
+    from extractor.data.pages import STATE_FILE, load_pages
 
     state = store / "pages" / STATE_FILE
     if state.is_file() and not json.loads(state.read_text(encoding="utf-8")).get("_data_files"):
@@ -84,9 +84,9 @@ def run(args: argparse.Namespace) -> int:
     """Extract and write the records."""
     from tqdm import tqdm
 
-    from extractor.export import export_format, write_records
+    from extractor.data.catalog import export_format, write_records
     from extractor.extract import Extractor, model_dir_or_default, resolve_device
-    from extractor.precision import resolve_precision
+    from extractor.neural.precision import resolve_precision
 
     output: Path = args.output or Path(f"{args.store}.json")
     export_format(output)  # an unknown extension fails before any work

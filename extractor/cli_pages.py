@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Import the pages and print how many each store got."""
-    from extractor.pages import import_html_files
+    from extractor.data.pages import import_html_files
 
     source: Path = args.source
     if not source.exists():

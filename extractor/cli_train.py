@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def train_parser() -> argparse.ArgumentParser:
     """The full parser of `shopwright train` (imports the training code)."""
-    from extractor.train import TrainConfig
+    from metatrain.supervised import TrainConfig
 
     parser = argparse.ArgumentParser(prog="shopwright train", description=DESCRIPTION)
     parser.add_argument("data", nargs="+", help="folders that hold a labels.jsonl")
@@ -50,7 +50,7 @@ def train_parser() -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Train and print the held-out metrics as JSON."""
-    from extractor.train import TrainConfig, train
+    from metatrain.supervised import TrainConfig, train
 
     options = train_parser().parse_args(args.argv)
     values = {f.name: getattr(options, f.name) for f in dataclasses.fields(TrainConfig)}

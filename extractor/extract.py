@@ -14,7 +14,7 @@ show (a regular price in the markup, a discounted one on the page) loses to the 
 only fills a gap the model leaves. Currency: the symbol or code inside the
 model's price span, else the markup's, else the model's currency span, else the page
 language/top-level-domain hint. Name: after fusion, the page's titles (`<title>`, `og:title`)
-confirm or replace it (`confirm_title_name`, `extractor.titles`).
+confirm or replace it (`confirm_title_name`, `extractor.page.titles`).
 """
 
 from __future__ import annotations
@@ -25,9 +25,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from extractor.dom import Node, PageError, parse_html
-from extractor.matching import match_values
-from extractor.normalize import (
+from extractor.page.dom import Node, PageError, parse_html
+from extractor.page.structured import structured_candidates
+from extractor.page.titles import (
+    Source,
+    choose_name,
+    shared_segments,
+    title_segments,
+    title_signals,
+)
+from extractor.values.equality import values_equal
+from extractor.values.matching import match_values
+from extractor.values.normalize import (
     currency_codes,
     currency_hints,
     find_currencies,
@@ -35,18 +44,15 @@ from extractor.normalize import (
     pick_currency,
     usable_span,
 )
-from extractor.price_rules import MIN_CONFIDENCE
-from extractor.records import build_record
-from extractor.scoring import values_equal
-from extractor.structured import structured_candidates
-from extractor.titles import Source, choose_name, shared_segments, title_segments, title_signals
+from extractor.values.price_rules import MIN_CONFIDENCE
+from extractor.values.records import build_record
 
 if TYPE_CHECKING:
     import lxml.html
     import torch
 
-    from extractor.decode import Extraction
-    from extractor.model import ExtractorModel
+    from extractor.neural.decode import Extraction
+    from extractor.neural.model import ExtractorModel
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +107,7 @@ def as_page(item: PageLike | PageInput) -> PageInput:
 
 
 def _from_html(url: str, html: str | bytes, lang: str | None) -> PageInput:
-    from extractor.dom import iter_text_nodes
+    from extractor.page.dom import iter_text_nodes
 
     try:
         root = parse_html(html)
@@ -109,7 +115,7 @@ def _from_html(url: str, html: str | bytes, lang: str | None) -> PageInput:
         logger.warning("%s: no text nodes: %s", url, exc)
         return PageInput(url, [], html, lang)
     if lang is None:
-        from extractor.product_page import page_language
+        from extractor.page.signals import page_language
 
         lang = page_language(root) or None
     return PageInput(url, list(iter_text_nodes(root)), html, lang, root)
@@ -269,7 +275,7 @@ def confirm_title_name(
 ) -> None:
     """Replace the fused name (in place) by the shown node that the page's titles confirm, when
     the name shares no word with an informative title, is missing, or only adds the site's or
-    brand's name or a price to it (`extractor.titles`); a page whose titles say nothing keeps
+    brand's name or a price to it (`extractor.page.titles`); a page whose titles say nothing keeps
     its name. The confirmed name is as confident as a shown markup value."""
     root = page.parsed_root()
     signals = title_signals(root, page.url, shared) if root is not None else None
@@ -345,10 +351,11 @@ class Extractor:
         **kwargs: Any,
     ) -> Extractor:
         """Load a model directory (None: the shipped default model) for inference at `precision`
-        (`extractor.precision.PRECISIONS`: auto = bf16 on a CPU with native bf16, else fp32; int8 =
+        (`extractor.neural.precision.PRECISIONS`: auto = bf16 on a CPU with native bf16, else fp32;
+        int8 =
         dynamic quantization, CPU only); an unknown precision fails before the model loads."""
-        from extractor.model import ExtractorModel, load_tokenizer, with_precision
-        from extractor.precision import resolve_precision
+        from extractor.neural.model import ExtractorModel, load_tokenizer, with_precision
+        from extractor.neural.precision import resolve_precision
 
         path = model_dir_or_default(model_dir)
         target = resolve_device(device)
@@ -359,7 +366,7 @@ class Extractor:
 
     def predict(self, pages: Sequence[PageInput]) -> list[Extraction]:
         """The model's spans per page (template pruning looks across the pages and the context)."""
-        from extractor.decode import extract_pages
+        from extractor.neural.decode import extract_pages
 
         return extract_pages(
             self.model,

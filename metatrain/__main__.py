@@ -27,7 +27,7 @@ def build_parser(
 ) -> argparse.ArgumentParser:
     """The command-line interface (`prog` and `train_command`: the names its help shows;
     `shopwright meta-train` is this `train`)."""
-    from extractor.precision import PRECISIONS
+    from extractor.neural.precision import PRECISIONS
 
     parser = argparse.ArgumentParser(prog=prog, description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -187,7 +187,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.check:
         print(f"{args.config}: valid")
         return 0
-    from metatrain.train import train
+    from metatrain.meta_train import train
 
     train(config)
     return 0

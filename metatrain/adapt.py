@@ -18,10 +18,10 @@ from typing import Any
 
 import torch
 
-from extractor.dom import Node
+from extractor.adapt.learner import UpperLearner, WindowBatch, stack_windows, task_loss
 from extractor.extract import DEFAULT_MODEL_DIR, Extractor, PageInput
-from extractor.features import Spans, collate, encode_page, prune_template_nodes
-from extractor.model import (
+from extractor.neural.features import Spans, collate, encode_page, prune_template_nodes
+from extractor.neural.model import (
     PACKAGED_ENCODER,
     TRAINING_FILE,
     ExtractorConfig,
@@ -29,13 +29,13 @@ from extractor.model import (
     load_tokenizer,
     with_precision,
 )
-from extractor.precision import resolve_precision
-from extractor.product_page import page_language
+from extractor.neural.precision import resolve_precision
+from extractor.page.dom import Node
+from extractor.page.signals import page_language
 from metatrain.algorithms import Adapted, make_algorithm
-from metatrain.learner import UpperLearner, WindowBatch, stack_windows, task_loss
+from metatrain.meta_train import adapted_names, remap_labels, taggable
 from metatrain.methods import Prediction, register_model_method
 from metatrain.tasks import AnnotatedPage, Page
-from metatrain.train import adapted_names, remap_labels, taggable
 
 logger = logging.getLogger(__name__)
 
@@ -181,7 +181,8 @@ class ModelMethod:
         #: whether extraction fuses the model's spans with the page's structured data (False: the
         #: model's spans and the price rules alone, to compare models)
         self.markup = markup
-        #: the precision extraction runs at (`extractor.model.PRECISIONS`); adaptation is fp32
+        #: the precision extraction runs at (`extractor.neural.precision.PRECISIONS`); adaptation
+        #: is fp32
         self.precision = resolve_precision(precision, model.device)
         self._zero_shot_fast: ExtractorModel | None = None
         self.model = model.eval()

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from extractor.scoring import ScoredPage, score_pages
 from metatrain.evaluate import PREDICTIONS_FILE, read_predictions, scored_pages
+from metatrain.scoring import ScoredPage, score_pages
 from metatrain.tasks import LabelledPage, read_labels
 
 #: Per attribute: [correct, predicted, gold] summed over some pages.
@@ -85,7 +85,7 @@ def add(total: dict[str, list[int]], counts: Counts, times: int = 1) -> None:
 
 
 def macro_f1(total: Counts) -> float:
-    """Mean F1 over attributes with a gold value, as `extractor.scoring.Report.macro_f1`."""
+    """Mean F1 over attributes with a gold value, as `metatrain.scoring.Report.macro_f1`."""
     scores = []
     for tp, predicted, gold in total.values():
         if not gold:

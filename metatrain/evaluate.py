@@ -21,9 +21,9 @@ from typing import Any
 
 from tqdm import tqdm
 
-from extractor.matching import match_values
-from extractor.scoring import ScoredPage, score_pages
+from extractor.values.matching import match_values
 from metatrain.methods import Method
+from metatrain.scoring import ScoredPage, score_pages
 from metatrain.tasks import LabelledPage, StoreTask, annotate, group_by_site
 
 logger = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
-from extractor.model import TRAINING_FILE, WEIGHTS_FILE, ExtractorModel, load_tokenizer
+from extractor.neural.model import TRAINING_FILE, WEIGHTS_FILE, ExtractorModel, load_tokenizer
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from extractor.structured import shown_values
+from extractor.page.structured import shown_values
 from metatrain.tasks import AnnotatedPage, Page
 from metatrain.wrapper import induce
 
@@ -102,7 +102,7 @@ def build_methods(
     Without `baselines` a missing model is an error; with them, a model-based method whose model
     is missing is skipped with a warning and the others still run. `only` names the methods to
     run instead (any of `MODEL_METHOD_NAMES` and `BASELINES`).
-    `precision`: what model-based methods extract at (`extractor.precision.PRECISIONS`;
+    `precision`: what model-based methods extract at (`extractor.neural.precision.PRECISIONS`;
     adaptation runs in fp32). `markup=False`: model-based methods extract without the page's
     structured data (their spans and the price rules alone), which compares the models themselves.
     """

@@ -18,10 +18,10 @@ from typing import Any
 
 import lxml.html
 
-from extractor.dom import Node, PageError, decode_html, iter_text_nodes, parse_html
-from extractor.jsonl import read_objects
-from extractor.matching import MatchResult, match_values
-from extractor.schema import NOT_PAGE_ATTRIBUTES
+from extractor.data.jsonl import read_objects
+from extractor.page.dom import Node, PageError, decode_html, iter_text_nodes, parse_html
+from extractor.values.matching import MatchResult, match_values
+from extractor.values.schema import NOT_PAGE_ATTRIBUTES
 
 logger = logging.getLogger(__name__)
 

@@ -18,11 +18,11 @@ from typing import Any, Literal
 import lxml.etree
 import lxml.html
 
-from extractor.dom import Node
-from extractor.matching import Span, image_candidates
-from extractor.normalize import find_currencies, text_key
-from extractor.schema import attribute_type
-from extractor.scoring import values_equal
+from extractor.page.dom import Node
+from extractor.values.equality import values_equal
+from extractor.values.matching import Span, image_candidates
+from extractor.values.normalize import find_currencies, text_key
+from extractor.values.schema import attribute_type
 from metatrain.tasks import AnnotatedPage, Page, ParsedPage
 
 logger = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from extractor.scoring import ScoredPage, score_pages  # noqa: E402
+from metatrain.scoring import ScoredPage, score_pages  # noqa: E402
 
 #: Record field -> label attribute, for the fields the demo scores.
 FIELDS = {"name": "name", "price": "price", "currency": "currency", "availability": "availability"}

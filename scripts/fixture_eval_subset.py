@@ -15,7 +15,7 @@ import argparse
 import json
 from pathlib import Path
 
-from extractor.jsonl import read_objects
+from extractor.data.jsonl import read_objects
 
 
 def main() -> None:

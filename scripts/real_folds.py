@@ -16,7 +16,7 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-from extractor.jsonl import read_objects
+from extractor.data.jsonl import read_objects
 from metatrain.tasks import two_folds
 
 

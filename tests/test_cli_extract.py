@@ -15,12 +15,12 @@ import torch
 from tiny_encoder import TINY
 
 from extractor.cli import main
-from extractor.export import read_records
+from extractor.data.catalog import read_records
+from extractor.data.pages import PageDatasetWriter, page_row
 from extractor.extract import Extractor
-from extractor.model import ExtractorConfig, ExtractorModel, load_tokenizer
-from extractor.pages import PageDatasetWriter, page_row
-from extractor.precision import cpu_has_bf16
-from extractor.records import validate_record
+from extractor.neural.model import ExtractorConfig, ExtractorModel, load_tokenizer
+from extractor.neural.precision import cpu_has_bf16
+from extractor.values.records import validate_record
 from fixtures.generator import generate_store
 
 pytestmark = pytest.mark.usefixtures("one_thread")

@@ -23,10 +23,10 @@ from tiny_encoder import TINY
 
 from crawler.extraction import MODEL_ERROR, ExtractionPipeline
 from crawler.spiders.store import StoreSpider
-from extractor.model import ExtractorConfig, ExtractorModel, load_tokenizer
-from extractor.pages import load_pages
-from extractor.precision import resolve_precision
-from extractor.records import validate_record
+from extractor.data.pages import load_pages
+from extractor.neural.model import ExtractorConfig, ExtractorModel, load_tokenizer
+from extractor.neural.precision import resolve_precision
+from extractor.values.records import validate_record
 from fixtures.generator import Store, generate_store
 from fixtures.testing import running_server
 

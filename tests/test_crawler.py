@@ -23,7 +23,7 @@ import pytest
 
 from crawler.browser import looks_like_js_shell
 from crawler.spiders.store import KEPT_QUERY_KEYS, StoreSpider, clean_url, store_name
-from extractor.pages import JOURNAL_FILE, load_pages
+from extractor.data.pages import JOURNAL_FILE, load_pages
 from fixtures.generator import Store, generate_store
 from fixtures.server import StoreServer, start_server, stop_server
 

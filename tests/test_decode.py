@@ -1,6 +1,6 @@
 """Decoding golden cases: window merge, spans, list attributes, confidence, conflicts.
 
-The price rules (`extractor.price_rules`) have their own cases in test_price_rules.py.
+The price rules (`extractor.values.price_rules`) have their own cases in test_price_rules.py.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import re
 
 import torch
 
-from extractor.decode import (
+from extractor.neural.decode import (
     Candidate,
     choose_values,
     decode_page,
@@ -17,8 +17,8 @@ from extractor.decode import (
     snap_to_token,
     snap_to_words,
 )
-from extractor.dom import Node
-from extractor.features import Window
+from extractor.neural.features import Window
+from extractor.page.dom import Node
 
 ATTRS = ["name", "price", "breadcrumb"]  # classes: O, B-name, I-name, B-price, I-price, B-bc, I-bc
 

@@ -8,8 +8,8 @@ import time
 import lxml.html
 import pytest
 
-import extractor.dom
-from extractor.dom import (
+import extractor.page.dom
+from extractor.page.dom import (
     PageError,
     decode_html,
     iter_text_nodes,
@@ -155,7 +155,7 @@ def test_clean_text_never_reaches_the_slow_repair(monkeypatch: pytest.MonkeyPatc
     def fail(text: str) -> str:
         raise AssertionError(f"ftfy called on {text!r}")
 
-    monkeypatch.setattr(extractor.dom.ftfy, "fix_encoding", fail)
+    monkeypatch.setattr(extractor.page.dom.ftfy, "fix_encoding", fail)
     everyday = [
         "Größe: 27 Zoll, weiß",
         "Ça coûte 5 €",

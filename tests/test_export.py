@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from extractor.export import ExportError, read_records, write_records
-from extractor.records import build_record
+from extractor.data.catalog import ExportError, read_records, write_records
+from extractor.values.records import build_record
 
 RECORDS = [
     build_record(

@@ -18,9 +18,9 @@ from extractor.extract import (
     model_dir_or_default,
     store_title_segments,
 )
-from extractor.model import ExtractorConfig, ExtractorModel, load_tokenizer
-from extractor.normalize import usable_span
-from extractor.records import validate_record
+from extractor.neural.model import ExtractorConfig, ExtractorModel, load_tokenizer
+from extractor.values.normalize import usable_span
+from extractor.values.records import validate_record
 
 DISCOUNT_PAGE = """<html lang="de-DE"><head><script type="application/ld+json">
 {"@context": "https://schema.org", "@type": "Product", "name": "Wanderschuh Alpin",

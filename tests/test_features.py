@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from extractor.dom import Node
-from extractor.features import (
+from extractor.neural.features import (
     FeatureConfig,
     attribute_classes,
     collate,
@@ -16,7 +15,8 @@ from extractor.features import (
     prune_template_nodes,
     xpath_features,
 )
-from extractor.model import PACKAGED_ENCODER, load_tokenizer
+from extractor.neural.model import PACKAGED_ENCODER, load_tokenizer
+from extractor.page.dom import Node
 
 
 def node(xpath: str, text: str, tag: str = "span", cls: str = "", itemprop: str = "") -> Node:

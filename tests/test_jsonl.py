@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from extractor.annotations import AnnotationError
-from extractor.jsonl import read_objects
+from extractor.data.annotations import AnnotationError
+from extractor.data.jsonl import read_objects
 
 
 def test_objects_with_their_line_numbers(tmp_path: Path) -> None:

@@ -9,8 +9,8 @@ import pytest
 import torch
 from tiny_encoder import TINY
 
-from extractor.features import collate, encode_page
-from extractor.model import ExtractorConfig, ExtractorModel, load_tokenizer
+from extractor.neural.features import collate, encode_page
+from extractor.neural.model import ExtractorConfig, ExtractorModel, load_tokenizer
 from metatrain.adapt import SHIPPED_MODEL, AdaptSettings, ModelMethod, save_adapted
 from metatrain.synthetic import write_stores
 from metatrain.tasks import annotate, group_by_site, read_labels

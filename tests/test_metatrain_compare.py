@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from extractor.scoring import ScoredPage, score_pages
 from metatrain.__main__ import main
 from metatrain.compare import add, compare, macro_f1, page_counts, paired_bootstrap
 from metatrain.evaluate import evaluate
 from metatrain.methods import StructuredMethod, WrapperMethod
+from metatrain.scoring import ScoredPage, score_pages
 from metatrain.synthetic import write_stores
 from metatrain.tasks import read_labels
 

@@ -123,7 +123,7 @@ def test_model_methods_with_a_tiny_model(
 ) -> None:
     import torch
 
-    from extractor.model import ExtractorConfig, ExtractorModel, load_tokenizer
+    from extractor.neural.model import ExtractorConfig, ExtractorModel, load_tokenizer
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -170,7 +170,7 @@ def test_methods_option_selects(labels: Path, tmp_path: Path) -> None:
 def test_no_markup_compares_the_models_alone(tmp_path: Path) -> None:
     import torch
 
-    from extractor.model import ExtractorConfig, ExtractorModel, load_tokenizer
+    from extractor.neural.model import ExtractorConfig, ExtractorModel, load_tokenizer
     from metatrain.adapt import meta_method
 
     torch.manual_seed(0)

@@ -9,7 +9,7 @@ import torch
 from safetensors.torch import load_file
 from tiny_encoder import TINY
 
-from extractor.model import ExtractorConfig, ExtractorModel, load_tokenizer
+from extractor.neural.model import ExtractorConfig, ExtractorModel, load_tokenizer
 from metatrain.export import JOINT_SUBDIR, export_shipped, main
 
 

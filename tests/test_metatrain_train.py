@@ -10,12 +10,11 @@ import pytest
 import torch
 from tiny_encoder import TINY
 
-from extractor.model import ExtractorConfig, ExtractorModel, load_tokenizer
+from extractor.adapt.learner import QueryF1, UpperLearner, stack_windows, task_loss, token_f1
+from extractor.neural.model import ExtractorConfig, ExtractorModel, load_tokenizer
 from metatrain.__main__ import main
 from metatrain.config import MetaTrainConfig
-from metatrain.learner import QueryF1, UpperLearner, stack_windows, task_loss, token_f1
-from metatrain.synthetic import write_stores
-from metatrain.train import (
+from metatrain.meta_train import (
     CHECKPOINT_DIR,
     STATE_FILE,
     CachedPage,
@@ -25,6 +24,7 @@ from metatrain.train import (
     remap_labels,
     train,
 )
+from metatrain.synthetic import write_stores
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

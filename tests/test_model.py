@@ -12,16 +12,16 @@ import torch
 import torch.nn.functional as F
 from tiny_encoder import TINY as TINY_ENCODER
 
-from extractor.dom import Node
-from extractor.features import collate, encode_page
-from extractor.model import (
+from extractor.neural.features import collate, encode_page
+from extractor.neural.model import (
     PACKAGED_ENCODER,
     ExtractorConfig,
     ExtractorModel,
     load_tokenizer,
     with_precision,
 )
-from extractor.precision import resolve_precision
+from extractor.neural.precision import resolve_precision
+from extractor.page.dom import Node
 
 #: The shared tiny config without dropout, so that two forward passes give the same logits.
 TINY = {**TINY_ENCODER, "hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0}

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from extractor import normalize
-from extractor.schema import STANDARD_ATTRIBUTES, AttributeSchema, attribute_type
+from extractor.values import normalize
+from extractor.values.schema import STANDARD_ATTRIBUTES, AttributeSchema, attribute_type
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = json.loads((GOLDEN / "normalize.json").read_text(encoding="utf-8"))

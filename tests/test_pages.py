@@ -10,7 +10,7 @@ from pathlib import Path
 import datasets
 
 from extractor.cli import main
-from extractor.pages import FEATURES, PageDatasetWriter, load_pages, page_row
+from extractor.data.pages import FEATURES, PageDatasetWriter, load_pages, page_row
 
 PRODUCT = """<html lang="fr-FR"><head><script type="application/ld+json">
 {"@context": "https://schema.org", "@type": "Product", "name": "Lampe"}</script></head>
@@ -52,7 +52,7 @@ def test_killed_writer_loses_nothing_written(tmp_path: Path) -> None:
     """A process killed with rows still in the journal: reopening recovers them, once each."""
     script = f"""
 import os
-from extractor.pages import PageDatasetWriter, page_row
+from extractor.data.pages import PageDatasetWriter, page_row
 w = PageDatasetWriter({str(tmp_path)!r}, shard_size=4)
 for i in range(7):
     w.add(page_row("shop", f"http://shop/p/{{i}}", "<p>x</p>"))

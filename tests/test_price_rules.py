@@ -6,10 +6,10 @@ import pytest
 import torch
 from test_decode import ATTRS, node, probs, window
 
-from extractor.decode import decode_page
-from extractor.dom import Node
-from extractor.features import Window
-from extractor.price_rules import (
+from extractor.neural.decode import decode_page
+from extractor.neural.features import Window
+from extractor.page.dom import Node
+from extractor.values.price_rules import (
     currency_beside,
     currency_of_price,
     no_price,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from zyte_common_items import Product
 
-from extractor.records import CONFIDENCE_KEY, build_record, validate_record
+from extractor.values.records import CONFIDENCE_KEY, build_record, validate_record
 
 URL = "https://shop.example/de/p/acer-cb242ye.html"
 VALUES = {

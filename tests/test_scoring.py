@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from extractor.scoring import ScoredPage, score_pages, values_equal
+from extractor.values.equality import values_equal
+from metatrain.scoring import ScoredPage, score_pages
 
 URL = "https://shop.example/p/1.html"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from extractor.dom import text_nodes
-from extractor.structured import (
+from extractor.page.dom import text_nodes
+from extractor.page.structured import (
     cross_check,
     markup_price,
     shown_values,

@@ -1,4 +1,4 @@
-"""extractor.titles: title segments, the site's name, and the name a page's titles confirm."""
+"""extractor.page.titles: title segments, the site's name, and the name a page's titles confirm."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import lxml.html
 import pytest
 
 from extractor.extract import as_page
-from extractor.titles import (
+from extractor.page.titles import (
     Source,
     TitleSignals,
     choose_name,

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from extractor.decode import extract_pages
-from extractor.model import ExtractorConfig, ExtractorModel, load_tokenizer
-from extractor.scoring import ScoredPage, score_pages
-from extractor.train import TrainConfig, load_labelled_pages, split_stores, train
+from extractor.neural.decode import extract_pages
+from extractor.neural.model import ExtractorConfig, ExtractorModel, load_tokenizer
 from fixtures.writer import write_dataset
+from metatrain.scoring import ScoredPage, score_pages
+from metatrain.supervised import TrainConfig, load_labelled_pages, split_stores, train
 
 TINY = {
     "model_type": "bert",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from extractor.scoring import values_equal
+from extractor.values.equality import values_equal
 from metatrain.synthetic import write_stores
 from metatrain.tasks import annotate, group_by_site, read_labels
 from metatrain.wrapper import candidate_paths, induce, literal

@@ -30,7 +30,7 @@ from twisted.python.failure import Failure
 
 from crawler.browser import MAX_PLACEHOLDER_TEXT, looks_like_js_shell
 from crawler.items import PageItem
-from extractor.pages import now_iso
+from extractor.data.pages import now_iso
 
 JS_MODES = ("auto", "always", "never")
 HTML_TYPES = ("text/html", "application/xhtml+xml")

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
-from extractor.dom import Node
-from extractor.normalize import find_currencies, normalize_text
+from extractor.page.dom import Node
+from extractor.values.normalize import find_currencies, normalize_text
 
 if TYPE_CHECKING:
     import lxml.html

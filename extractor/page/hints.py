@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from extractor.dom import Node
+from extractor.page.dom import Node
 
 #: Words that mark a price element (in the languages of the shops we meet).
 PRICE_HINT = re.compile(

@@ -20,9 +20,9 @@ from typing import Any, TypedDict
 
 import lxml.html
 
-from extractor.dom import Node
-from extractor.hints import OLD_PRICE_HINT, PRICE_HINT, node_hints
-from extractor.normalize import (
+from extractor.page.dom import Node
+from extractor.page.hints import OLD_PRICE_HINT, PRICE_HINT, node_hints
+from extractor.values.normalize import (
     AVAILABILITY_ANY_FOLDED,
     currency_codes,
     find_availability,
@@ -34,7 +34,7 @@ from extractor.normalize import (
     parse_number,
     parse_price,
 )
-from extractor.schema import NOT_PAGE_ATTRIBUTES, AttributeType, attribute_type
+from extractor.values.schema import NOT_PAGE_ATTRIBUTES, AttributeType, attribute_type
 
 
 class Span(TypedDict):

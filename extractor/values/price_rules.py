@@ -1,7 +1,8 @@
 """Price rules on a page's text nodes: what text is a price, amounts split over two nodes,
 carousels (repeated blocks), and a fallback price near the product name.
 
-Torch-free and independent of the model: `extractor.decode` applies these rules to the model's
+Torch-free and independent of the model: `extractor.neural.decode` applies these rules to the
+model's
 candidate spans, and `extractor.extract` takes `MIN_CONFIDENCE` from here.
 """
 
@@ -11,9 +12,9 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from extractor.dom import Node
-from extractor.hints import OLD_PRICE_HINT, PRICE_HINT, node_hints
-from extractor.normalize import find_currencies, parse_price
+from extractor.page.dom import Node
+from extractor.page.hints import OLD_PRICE_HINT, PRICE_HINT, node_hints
+from extractor.values.normalize import find_currencies, parse_price
 
 #: Values less confident than this are unusable: the record cut (`FusionSettings.min_confidence`)
 #: and the cut under which the model's prices give way to `fallback_price`.

@@ -18,13 +18,13 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
-from extractor.decode import extract_pages
-from extractor.dom import Node, PageError, parse_html
-from extractor.dom import iter_text_nodes as _iter_text_nodes
-from extractor.features import Window, collate, encode_page, prune_template_nodes
-from extractor.matching import match_values
-from extractor.model import PACKAGED_ENCODER, ExtractorConfig, ExtractorModel, load_tokenizer
-from extractor.scoring import ScoredPage, score_pages
+from extractor.neural.decode import extract_pages
+from extractor.neural.features import Window, collate, encode_page, prune_template_nodes
+from extractor.neural.model import PACKAGED_ENCODER, ExtractorConfig, ExtractorModel, load_tokenizer
+from extractor.page.dom import Node, PageError, parse_html
+from extractor.page.dom import iter_text_nodes as _iter_text_nodes
+from extractor.values.matching import match_values
+from metatrain.scoring import ScoredPage, score_pages
 
 logger = logging.getLogger(__name__)
 

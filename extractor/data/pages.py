@@ -13,9 +13,16 @@ from typing import Any
 import datasets
 import pyarrow as pa
 
-from extractor.atomic import write_text_atomic
-from extractor.dom import HINT_ATTRIBUTES, Node, PageError, decode_html, iter_text_nodes, parse_html
-from extractor.product_page import looks_like_product, page_language
+from extractor.data.atomic import write_text_atomic
+from extractor.page.dom import (
+    HINT_ATTRIBUTES,
+    Node,
+    PageError,
+    decode_html,
+    iter_text_nodes,
+    parse_html,
+)
+from extractor.page.signals import looks_like_product, page_language
 
 logger = logging.getLogger(__name__)
 

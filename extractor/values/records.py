@@ -3,7 +3,7 @@
 A record is `ZyteItemAdapter(Product).asdict()` (zyte field names and value conventions, empty
 fields left out) plus one key outside the Product fields, `_confidence`: `{field: float}` for the
 record's own fields (`price`, `brand`, `additionalProperties.<name>`...). Values are normalised with
-`extractor.normalize`; this module only maps attributes onto fields.
+`extractor.values.normalize`; this module only maps attributes onto fields.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from zyte_common_items import (
 )
 from zyte_common_items.adapter import ZyteItemAdapter
 
-from extractor.normalize import (
+from extractor.values.normalize import (
     clean_identifier,
     currency_codes,
     gtin_type,
@@ -41,7 +41,7 @@ from extractor.normalize import (
     parse_price,
     pick_currency,
 )
-from extractor.schema import NOT_PAGE_ATTRIBUTES, STANDARD_ATTRIBUTES
+from extractor.values.schema import NOT_PAGE_ATTRIBUTES, STANDARD_ATTRIBUTES
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from urllib.parse import urljoin, urlsplit
 from price_parser import Price
 from price_parser._currencies import CURRENCIES
 
-from extractor.schema import AttributeType, attribute_type
+from extractor.values.schema import AttributeType, attribute_type
 
 _WS = re.compile(r"\s+")
 _PLAIN_DECIMAL = re.compile(r"-?\d+(?:\.\d+)?")

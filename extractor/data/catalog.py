@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from extractor.atomic import write_text_atomic
+from extractor.data.atomic import write_text_atomic
 
 #: File extension -> format name.
 FORMATS = {".json": "json", ".jsonl": "jsonl", ".jl": "jsonl", ".csv": "csv"}

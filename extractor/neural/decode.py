@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from extractor.dom import Node
-from extractor.features import Window, collate, encode_page, prune_template_nodes
-from extractor.normalize import find_currencies, usable_span
-from extractor.price_rules import (
+from extractor.neural.features import Window, collate, encode_page, prune_template_nodes
+from extractor.page.dom import Node
+from extractor.values.normalize import find_currencies, usable_span
+from extractor.values.price_rules import (
     MIN_CONFIDENCE,
     currency_of_price,
     fallback_price,
@@ -24,10 +24,10 @@ from extractor.price_rules import (
     price_blocks,
     snap_to_amount,
 )
-from extractor.schema import attribute_type
+from extractor.values.schema import attribute_type
 
 if TYPE_CHECKING:
-    from extractor.model import ExtractorModel
+    from extractor.neural.model import ExtractorModel
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 
 import lxml.html
 
-from extractor.dom import Node
+from extractor.page.dom import Node
 
 #: Words of "add to cart" buttons in the languages shopwright meets most.
 ADD_TO_CART = re.compile(

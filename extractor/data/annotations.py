@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from extractor.atomic import write_text_atomic
-from extractor.dom import PageError, parse_html
-from extractor.jsonl import read_objects
-from extractor.matching import match_values
+from extractor.data.atomic import write_text_atomic
+from extractor.data.jsonl import read_objects
+from extractor.page.dom import PageError, parse_html
+from extractor.values.matching import match_values
 
 logger = logging.getLogger(__name__)
 

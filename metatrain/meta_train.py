@@ -21,12 +21,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
-from extractor.features import attribute_classes, collate, encode_page, prune_template_nodes
-from extractor.model import ExtractorConfig, ExtractorModel, load_tokenizer
-from extractor.schema import attribute_type
-from metatrain.algorithms import Episode, MetaAlgorithm, make_algorithm
-from metatrain.config import MetaTrainConfig, resolve_device
-from metatrain.learner import (
+from extractor.adapt.learner import (
     QueryF1,
     UpperLearner,
     WindowBatch,
@@ -35,6 +30,11 @@ from metatrain.learner import (
     task_logits,
     token_f1,
 )
+from extractor.neural.features import attribute_classes, collate, encode_page, prune_template_nodes
+from extractor.neural.model import ExtractorConfig, ExtractorModel, load_tokenizer
+from extractor.values.schema import attribute_type
+from metatrain.algorithms import Episode, MetaAlgorithm, make_algorithm
+from metatrain.config import MetaTrainConfig, resolve_device
 from metatrain.tasks import StoreTask, annotate, group_by_site, read_labels, split_stores
 
 logger = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from extractor.dom import Node
+from extractor.page.dom import Node
 
 logger = logging.getLogger(__name__)
 
@@ -255,7 +255,7 @@ def _template_runs(pages: Sequence[Sequence[Node]], min_run: int = 6) -> list[se
 
 def _value_like(text: str) -> bool:
     """Short text that reads as a value even inside a template run: "Sofort verfügbar", "€"."""
-    from extractor.normalize import AVAILABILITY_ANY, find_currencies
+    from extractor.values.normalize import AVAILABILITY_ANY, find_currencies
 
     text = text.strip()
     if len(text) >= 40:
@@ -354,7 +354,7 @@ def _hint_text(node: Node) -> str:
 def node_priors(nodes: Sequence[Node], counts: Sequence[int]) -> list[float]:
     """A cheap score per node of how likely it holds a product value: near the title (first h1),
     price-like, an availability phrase, identifier-like, short, or with a value-like hint."""
-    from extractor.normalize import AVAILABILITY_ANY, CURRENCY_PATTERN
+    from extractor.values.normalize import AVAILABILITY_ANY, CURRENCY_PATTERN
 
     anchor = _title_index(nodes)
     if anchor is None:  # no h1: a heading or element whose class/id/itemprop says title/name

@@ -19,8 +19,8 @@ from transformers import AutoConfig, AutoModel, AutoTokenizer, PretrainedConfig,
 from transformers.masking_utils import create_bidirectional_mask
 from transformers.utils import logging as hf_logging
 
-from extractor.features import HTML_TAGS, MAX_SUBSCRIPT, FeatureConfig, attribute_classes
-from extractor.precision import resolve_precision
+from extractor.neural.features import HTML_TAGS, MAX_SUBSCRIPT, FeatureConfig, attribute_classes
+from extractor.neural.precision import resolve_precision
 
 logger = logging.getLogger(__name__)
 
@@ -251,7 +251,7 @@ class ExtractorModel(nn.Module):
         self.structure = StructureEmbedding(config, hidden)
         self.head = PrototypeHead(hidden, config)
         #: Run the encoder layers in bfloat16 when no gradient is taken (inference on a CPU with
-        #: native bf16; see `extractor.precision`). Set at load time, never saved.
+        #: native bf16; see `extractor.neural.precision`). Set at load time, never saved.
         self.bf16_inference = False
 
     @property
@@ -428,7 +428,8 @@ def quantize_int8(model: ExtractorModel) -> ExtractorModel:
 
 
 def with_precision(model: ExtractorModel, precision: str, copy: bool = True) -> ExtractorModel:
-    """The model to extract with at `precision` (`extractor.precision`, resolved first): itself
+    """The model to extract with at `precision` (`extractor.neural.precision`, resolved first):
+    itself
     for fp32, one whose encoder layers run in bf16 at inference (a copy unless `copy` is false),
     or a copy with int8 dynamically quantized linear layers (CPU only). Training is never
     affected: bf16 applies only without gradients."""

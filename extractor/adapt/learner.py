@@ -9,8 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from extractor.features import attribute_classes
-from extractor.model import ExtractorModel, stack_prototypes
+from extractor.neural.features import attribute_classes
+from extractor.neural.model import ExtractorModel, stack_prototypes
 from metatrain.algorithms import Head
 
 

@@ -19,9 +19,9 @@ import extruct
 import jstyleson
 import lxml.html
 
-from extractor.dom import Node, PageError, iter_text_nodes, parse_html, repair_text
-from extractor.matching import match_values
-from extractor.normalize import (
+from extractor.page.dom import Node, PageError, iter_text_nodes, parse_html, repair_text
+from extractor.values.matching import match_values
+from extractor.values.normalize import (
     format_price,
     normalize_availability,
     normalize_gtin,

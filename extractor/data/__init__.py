@@ -1,0 +1,1 @@
+"""Files on disk: page datasets, annotations, JSON Lines, atomic writes, catalog export."""

@@ -1,0 +1,1 @@
+"""The learned extractor: features, page budget, the model, decoding, precision."""

@@ -1,0 +1,1 @@
+"""One page: parsing, text nodes, hints, product-page signals, titles, structured data."""

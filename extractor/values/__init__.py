@@ -1,0 +1,1 @@
+"""Values: the attribute schema, normalisation, the value matcher, price rules, fusion, records."""

@@ -13,8 +13,9 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+from extractor.extract import as_page, markup_values
 from extractor.page.dom import PageError, iter_text_nodes, parse_html
-from extractor.page.structured import shown_values, structured_values
+from extractor.page.structured import structured_values
 from extractor.values.matching import match_values
 from extractor.values.normalize import (
     normalize_availability,
@@ -80,7 +81,8 @@ def main() -> None:
 
         url = row.get("url") or ""
         values = structured_values(html, url)
-        chosen, shown = shown_values(html, url)
+        markup = markup_values(as_page((url, html)))
+        chosen, shown = markup.values, markup.shown
         for attribute, check in CHECKS.items():
             if attribute not in labels:
                 continue

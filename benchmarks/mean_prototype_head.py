@@ -29,7 +29,7 @@ from tqdm import tqdm  # noqa: E402
 
 from extractor.neural.features import attribute_classes  # noqa: E402
 from extractor.neural.model import TRAINING_FILE, load_tokenizer  # noqa: E402
-from metatrain.adapt import meta_method  # noqa: E402
+from metatrain.methods import meta_method  # noqa: E402
 from metatrain.tasks import annotate, group_by_site, read_labels  # noqa: E402
 
 

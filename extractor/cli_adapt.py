@@ -89,10 +89,11 @@ def run_adapt(args: argparse.Namespace) -> int:
     """Adapt the model to the store and write data/STORE/model."""
     import torch
 
+    from extractor.adapt.settings import AdaptSettings
+    from extractor.adapt.store import StoreAdapter, save_adapted
     from extractor.data.annotations import ANNOTATIONS_FILE, read_annotations
     from extractor.extract import model_dir_or_default, resolve_device
     from extractor.neural.model import ExtractorModel
-    from metatrain.adapt import AdaptSettings, ModelMethod, save_adapted
 
     if args.steps is not None and args.steps < 0:
         raise ValueError("--steps must be >= 0")
@@ -117,10 +118,10 @@ def run_adapt(args: argparse.Namespace) -> int:
     torch.manual_seed(args.seed)
     model = ExtractorModel.from_pretrained(model_dir, device=resolve_device(args.device))
     settings = AdaptSettings.for_model(model_dir, steps=args.steps)
-    method = ModelMethod("adapt", model, settings)
+    adapter = StoreAdapter(model, settings)
     loaded = time.perf_counter()
     nodes = [list(by_url[a["url"]]["nodes"]) for a in annotations]
-    extractor = method.adapt_spans(nodes, [a["spans"] for a in annotations])
+    extractor = adapter.adapt(nodes, [a["spans"] for a in annotations])
     adapted = time.perf_counter()
     target = store / "model"
     info = {

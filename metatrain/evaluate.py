@@ -131,11 +131,11 @@ def run_predictions(
                 timing = timings[(method.name, episode.shots)]
                 seed_episode(seed, episode, method.name)
                 start = time.perf_counter()
-                extractor = method.adapt(annotated)
+                reader = method.adapt(annotated)
                 timing.adapt_seconds.append(time.perf_counter() - start)
                 for page in query:
                     start = time.perf_counter()
-                    prediction, confidence = extractor.extract(page)
+                    prediction, confidence = reader.read(page)
                     timing.extract_seconds += time.perf_counter() - start
                     timing.pages += 1
                     line = {

@@ -22,20 +22,25 @@ from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
 from extractor.adapt.learner import (
-    QueryF1,
     UpperLearner,
     WindowBatch,
+    adapted_names,
     logits_loss,
+    remap_labels,
     stack_windows,
     task_logits,
-    token_f1,
 )
-from extractor.neural.features import attribute_classes, collate, encode_page, prune_template_nodes
+from extractor.neural.features import (
+    collate,
+    encode_page,
+    prune_template_nodes,
+    taggable,
+)
 from extractor.neural.model import ExtractorConfig, ExtractorModel, load_tokenizer
-from extractor.values.schema import attribute_type
 from metatrain.algorithms import Episode, MetaAlgorithm, make_algorithm
 from metatrain.config import MetaTrainConfig, resolve_device
 from metatrain.tasks import StoreTask, annotate, group_by_site, read_labels, split_stores
+from metatrain.token_metrics import QueryF1, token_f1
 
 logger = logging.getLogger(__name__)
 
@@ -68,11 +73,6 @@ class CachedStore:
     site: str
     attributes: list[str]
     pages: list[CachedPage]
-
-
-def taggable(attributes: Sequence[str]) -> list[str]:
-    """Attributes the token tagger can mark (URL attributes have no text node)."""
-    return [a for a in attributes if attribute_type(a) != "url"]
 
 
 @torch.no_grad()
@@ -119,19 +119,6 @@ def prepare_store(
         labels = [torch.tensor(w.labels or [], dtype=torch.long) for w in chosen]
         pages.append(CachedPage(labelled.file, hidden, labels))
     return CachedStore(task.site, attributes, pages)
-
-
-def remap_labels(labels: torch.Tensor, old: Sequence[str], new: Sequence[str]) -> torch.Tensor:
-    """Labels over `attribute_classes(old)` -> over `attribute_classes(new)` (dropped -> O)."""
-    table = torch.zeros(len(attribute_classes(old)), dtype=torch.long)
-    for j, name in enumerate(old):
-        if name in new:
-            i = list(new).index(name)
-            table[1 + 2 * j], table[2 + 2 * j] = 1 + 2 * i, 2 + 2 * i
-    out = labels.clone()
-    valid = labels >= 0
-    out[valid] = table[labels[valid]]
-    return out
 
 
 def crop(
@@ -235,15 +222,6 @@ def _build_model(config: MetaTrainConfig, checkpoint: Path) -> tuple[ExtractorMo
     return ExtractorModel(
         ExtractorConfig(encoder=config.encoder, upper_layers=config.upper_layers)
     ), False
-
-
-def adapted_names(learner: UpperLearner) -> list[str]:
-    """Names of the parameters the inner loop adapts: the upper layers and the head."""
-    model = learner.model
-    upper = {id(p) for layer in model.layers[model.n_lower :] for p in layer.parameters()}
-    return [
-        n for n, p in learner.named_parameters() if id(p) in upper or n.startswith("model.head.")
-    ]
 
 
 def train(config: MetaTrainConfig, stores: Sequence[StoreTask] | None = None) -> dict[str, Any]:

@@ -1,17 +1,26 @@
-"""Extraction methods behind one interface: `Method.adapt(support) -> Extractor`, `extract(page)`.
+"""Extraction methods behind one interface: `Method.adapt(support) -> Reader`, `read(page)`.
 
-Baselines live here (XPath wrapper induction, structured data). The model-based methods (`meta`,
-`pretrained`, `joint`) plug in through `register_model_method` once the adaptation code exists.
+The evaluation harness runs every method the same way: adapt to a store from k annotated pages,
+then read every other page. The baselines (XPath wrapper induction, structured data) and the
+model-based methods (the product's `StoreAdapter` with one model and adaptation setting each)
+are listed in plain mappings: `MODEL_METHODS` and `BASELINES`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from extractor.page.structured import shown_values
+import torch
+
+from extractor.adapt.settings import AdaptSettings
+from extractor.adapt.store import AdaptedExtractor, StoreAdapter
+from extractor.extract import DEFAULT_MODEL_DIR, PageInput, markup_values, model_dir_or_default
+from extractor.neural.model import PACKAGED_ENCODER, ExtractorConfig, ExtractorModel
+from extractor.page.signals import page_language
 from metatrain.tasks import AnnotatedPage, Page
 from metatrain.wrapper import induce
 
@@ -20,10 +29,10 @@ logger = logging.getLogger(__name__)
 Prediction = tuple[dict[str, Any], dict[str, float]]
 
 
-class Extractor(Protocol):
+class Reader(Protocol):
     """A method adapted to one store: reads values from a page it has never seen labelled."""
 
-    def extract(self, page: Page) -> Prediction:
+    def read(self, page: Page) -> Prediction:
         """`({attribute: value or [values]}, {attribute: confidence})` for one page."""
         ...
 
@@ -33,9 +42,19 @@ class Method(Protocol):
 
     name: str
 
-    def adapt(self, support: Sequence[AnnotatedPage]) -> Extractor:
-        """An extractor for the store of the support pages (no support: zero-shot)."""
+    def adapt(self, support: Sequence[AnnotatedPage]) -> Reader:
+        """A reader for the store of the support pages (no support: zero-shot)."""
         ...
+
+
+def page_input(page: Page) -> PageInput:
+    """What the product's extractor sees of an evaluation page: URL, HTML, nodes, language."""
+    parsed = page.parsed()
+    lang = page_language(parsed.root) if parsed.root is not None else None
+    return PageInput(page.url or "", parsed.nodes, parsed.html, lang or None, parsed.root)
+
+
+# --- baselines ----------------------------------------------------------------------------------
 
 
 class WrapperMethod:
@@ -43,19 +62,19 @@ class WrapperMethod:
 
     name = "wrapper"
 
-    def adapt(self, support: Sequence[AnnotatedPage]) -> Extractor:
+    def adapt(self, support: Sequence[AnnotatedPage]) -> Reader:
         """Learn rules from the annotated spans of the support pages."""
         return induce(support)
 
 
-class StructuredExtractor:
+class StructuredReader:
     """Values from the page's JSON-LD / microdata / Open Graph, preferring ones the page shows."""
 
-    def extract(self, page: Page) -> Prediction:
+    def read(self, page: Page) -> Prediction:
         """Markup values; confidence 1 where the page shows the value, 0.5 where it does not."""
-        values, shown = shown_values(page.parsed().html, page.url or "")
-        confidence = {name: 1.0 if shown.get(name) else 0.5 for name in values}
-        return values, confidence
+        markup = markup_values(page_input(page))
+        confidence = {name: 1.0 if markup.shown.get(name) else 0.5 for name in markup.values}
+        return dict(markup.values), confidence
 
 
 class StructuredMethod:
@@ -63,31 +82,119 @@ class StructuredMethod:
 
     name = "structured"
 
-    def adapt(self, support: Sequence[AnnotatedPage]) -> Extractor:
-        """The same extractor for every store."""
-        return StructuredExtractor()
+    def adapt(self, support: Sequence[AnnotatedPage]) -> Reader:
+        """The same reader for every store."""
+        return StructuredReader()
 
 
-#: Model-based methods: name -> factory(model_dir) building the Method (filled in by the model
-#: adaptation code: `meta` = the shipped meta-trained model with its default adaptation,
-#: `meta-steps` = the same model with its meta-training inner loop, `pretrained` = the same model
-#: adapted from the plain pretrained encoder, `joint` = trained jointly on all stores, then
-#: fine-tuned, `joint-prototypes` = the joint model with the head from the support prototypes
-#: and no step).
-#: Each factory takes the model directory, the precision to extract at, and whether extraction
-#: fuses the model's spans with the page's structured data.
+# --- model-based methods ------------------------------------------------------------------------
+
+
+class ModelReader:
+    """A model adapted to one store, reading evaluation pages through the product's extractor."""
+
+    def __init__(self, adapted: AdaptedExtractor) -> None:
+        self.adapted = adapted
+
+    def read(self, page: Page) -> Prediction:
+        """Values and confidences of one page (its HTML only)."""
+        item = page_input(page)
+        if not item.nodes:
+            return {}, {}
+        return self.adapted.extract_values([item])[0]
+
+
+class ModelMethod:
+    """A model adapted per store the way `shopwright adapt` adapts it (`StoreAdapter`)."""
+
+    def __init__(self, name: str, adapter: StoreAdapter) -> None:
+        self.name = name
+        self.adapter = adapter
+
+    def adapt(self, support: Sequence[AnnotatedPage]) -> ModelReader:
+        """Prototypes from the support spans, then the adapter's SGD steps."""
+        nodes = [p.page.parsed().nodes for p in support]
+        spans = [{a: s for a, s in p.match.spans.items() if a in p.attributes} for p in support]
+        return ModelReader(self.adapter.adapt(nodes, spans))
+
+
+def _joint_model(model: Path | None) -> ExtractorModel:
+    path = model_dir_or_default(model) / "joint"
+    if not (path / "config.json").is_file():
+        raise FileNotFoundError(f"no jointly trained model at {path}")
+    return ExtractorModel.from_pretrained(path)
+
+
+def _pretrained_model(model: Path | None) -> ExtractorModel:
+    """The architecture of `model` on the plain pretrained encoder: structure embedding and head
+    untrained (seeded); a random-encoder model (tests) gets a fresh random encoder."""
+    config = ExtractorConfig(encoder=PACKAGED_ENCODER)
+    path = model if model is not None else DEFAULT_MODEL_DIR
+    if (path / "config.json").is_file():
+        base = ExtractorModel.from_pretrained(path).config
+        config = dataclasses.replace(
+            base,
+            attributes=list(ExtractorConfig().attributes),
+            encoder_config=None if base.encoder else base.encoder_config,
+        )
+    torch.manual_seed(0)
+    return ExtractorModel(config)
+
+
+def meta_method(model: Path | None, precision: str = "fp32", markup: bool = True) -> Method:
+    """`meta`: the meta-trained model (the shipped one unless --model is given), adapted the way
+    `shopwright adapt` adapts it by default (`AdaptSettings.for_model`)."""
+    path = model_dir_or_default(model)
+    settings = AdaptSettings.for_model(path)
+    loaded = ExtractorModel.from_pretrained(path)
+    return ModelMethod("meta", StoreAdapter(loaded, settings, precision, markup))
+
+
+def meta_steps_method(model: Path | None, precision: str = "fp32", markup: bool = True) -> Method:
+    """`meta-steps`: the same model adapted with the inner loop it was meta-trained with (the
+    head from the support prototypes, then its SGD steps), whatever default its export chose."""
+    path = model_dir_or_default(model)
+    settings = AdaptSettings.for_model(path, inner_loop=True)
+    loaded = ExtractorModel.from_pretrained(path)
+    return ModelMethod("meta-steps", StoreAdapter(loaded, settings, precision, markup))
+
+
+def pretrained_method(model: Path | None, precision: str = "fp32", markup: bool = True) -> Method:
+    """`pretrained`: the same architecture on the plain pretrained encoder, fine-tuned per store
+    (`AdaptSettings` defaults)."""
+    adapter = StoreAdapter(_pretrained_model(model), None, precision, markup)
+    return ModelMethod("pretrained", adapter)
+
+
+def joint_method(model: Path | None, precision: str = "fp32", markup: bool = True) -> Method:
+    """`joint`: a model trained jointly on all training stores (`<model>/joint`), fine-tuned on
+    the support (the head from its prototypes, then `AdaptSettings` SGD steps)."""
+    return ModelMethod("joint", StoreAdapter(_joint_model(model), None, precision, markup))
+
+
+def joint_prototypes_method(
+    model: Path | None, precision: str = "fp32", markup: bool = True
+) -> Method:
+    """`joint-prototypes`: the joint model with the head from the support prototypes and no
+    fine-tuning step (the adaptation the shipped model defaults to, on the joint weights)."""
+    adapter = StoreAdapter(_joint_model(model), AdaptSettings(steps=0), precision, markup)
+    return ModelMethod("joint-prototypes", adapter)
+
+
+#: A model-based method from (model directory or None for the shipped one, the precision to
+#: extract at, whether extraction fuses the page's structured data).
 ModelFactory = Callable[[Path | None, str, bool], Method]
-MODEL_METHODS: dict[str, ModelFactory] = {}
-MODEL_METHOD_NAMES = ("meta", "meta-steps", "pretrained", "joint", "joint-prototypes")
+MODEL_METHODS: dict[str, ModelFactory] = {
+    "meta": meta_method,
+    "meta-steps": meta_steps_method,
+    "pretrained": pretrained_method,
+    "joint": joint_method,
+    "joint-prototypes": joint_prototypes_method,
+}
 BASELINES: dict[str, Callable[[], Method]] = {
     "wrapper": WrapperMethod,
     "structured": StructuredMethod,
 }
-
-
-def register_model_method(name: str, factory: ModelFactory) -> None:
-    """Make a model-based method available to `evaluate` (`meta`, `pretrained`, `joint`)."""
-    MODEL_METHODS[name] = factory
 
 
 def build_methods(
@@ -101,28 +208,23 @@ def build_methods(
 
     Without `baselines` a missing model is an error; with them, a model-based method whose model
     is missing is skipped with a warning and the others still run. `only` names the methods to
-    run instead (any of `MODEL_METHOD_NAMES` and `BASELINES`).
+    run instead (any of `MODEL_METHODS` and `BASELINES`).
     `precision`: what model-based methods extract at (`extractor.neural.precision.PRECISIONS`;
     adaptation runs in fp32). `markup=False`: model-based methods extract without the page's
     structured data (their spans and the price rules alone), which compares the models themselves.
     """
-    import metatrain.adapt  # noqa: F401 - registers the model-based methods
-
     if only is not None:
-        known = [*MODEL_METHOD_NAMES, *BASELINES]
+        known = [*MODEL_METHODS, *BASELINES]
         unknown = [m for m in only if m not in known]
         if unknown:
             raise ValueError(f"unknown methods {unknown}; known: {known}")
         chosen = [MODEL_METHODS[m](model, precision, markup) for m in only if m in MODEL_METHODS]
         return chosen + [BASELINES[m]() for m in only if m in BASELINES]
     methods: list[Method] = []
-    wanted = ["meta"] + (list(MODEL_METHOD_NAMES[1:]) if baselines else [])
+    wanted = list(MODEL_METHODS) if baselines else ["meta"]
     for name in wanted:
-        factory = MODEL_METHODS.get(name)
-        if factory is None:
-            raise RuntimeError(f"method {name!r} is not registered")
         try:
-            methods.append(factory(model, precision, markup))
+            methods.append(MODEL_METHODS[name](model, precision, markup))
         except FileNotFoundError as exc:
             if not baselines:
                 raise

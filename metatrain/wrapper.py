@@ -255,7 +255,7 @@ class Wrapper:
     rules: dict[str, list[tuple[Rule, float]]]
     compiled: dict[str, lxml.etree.XPath] = field(default_factory=dict)
 
-    def extract(self, page: Page) -> tuple[dict[str, Any], dict[str, float]]:
+    def read(self, page: Page) -> tuple[dict[str, Any], dict[str, float]]:
         """Values and confidences for a page (it sees the page, never its labels)."""
         view = PageView(page.parsed(), page.url)
         prediction: dict[str, Any] = {}

@@ -11,7 +11,7 @@ from tiny_encoder import TINY
 
 from metatrain.__main__ import main
 from metatrain.evaluate import evaluate, plan_episodes
-from metatrain.methods import MODEL_METHOD_NAMES, MODEL_METHODS, Method, Prediction, WrapperMethod
+from metatrain.methods import MODEL_METHODS, Method, Prediction, WrapperMethod
 from metatrain.synthetic import write_stores
 from metatrain.tasks import AnnotatedPage, Page, group_by_site, read_labels
 
@@ -45,7 +45,7 @@ class Spy:
         assert all(isinstance(a, AnnotatedPage) for a in support)
         return self
 
-    def extract(self, page: Page) -> Prediction:
+    def read(self, page: Page) -> Prediction:
         self.seen.append(page)
         return {"currency": "EUR"}, {"currency": 0.5}
 
@@ -92,12 +92,10 @@ def test_cli_evaluate_baselines(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import metatrain.adapt  # noqa: F401 - registers the model methods before they are replaced
-
     def unavailable(model: Path | None, precision: str, markup: bool) -> Method:
         raise FileNotFoundError("no model in this test (the real encoder is too slow here)")
 
-    for name in MODEL_METHOD_NAMES:
+    for name in list(MODEL_METHODS):
         monkeypatch.setitem(MODEL_METHODS, name, unavailable)
     out = tmp_path / "cli"
     args = ["evaluate", "--labels", str(labels), "--shots", "0,1", "--repeats", "1"]
@@ -171,7 +169,7 @@ def test_no_markup_compares_the_models_alone(tmp_path: Path) -> None:
     import torch
 
     from extractor.neural.model import ExtractorConfig, ExtractorModel, load_tokenizer
-    from metatrain.adapt import meta_method
+    from metatrain.methods import meta_method
 
     torch.manual_seed(0)
     config = ExtractorConfig(encoder="", encoder_config=TINY, upper_layers=1, proto_dim=16)
@@ -186,8 +184,8 @@ def test_no_markup_compares_the_models_alone(tmp_path: Path) -> None:
     path = tmp_path / "lamp.html"
     path.write_text(html, encoding="utf-8")
     page = Page("lamp.test", "lamp.html", path, "https://lamp.test/p/1")
-    fused, confidence = meta_method(model_dir).adapt([]).extract(page)
+    fused, confidence = meta_method(model_dir).adapt([]).read(page)
     assert fused["name"] == "Walnut Desk Lamp" and confidence["name"] == 0.95
-    alone, confidence = meta_method(model_dir, markup=False).adapt([]).extract(page)
+    alone, confidence = meta_method(model_dir, markup=False).adapt([]).read(page)
     assert all(c != 0.95 for c in confidence.values())  # no value came from the markup
     assert alone != fused

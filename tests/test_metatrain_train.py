@@ -10,7 +10,7 @@ import pytest
 import torch
 from tiny_encoder import TINY
 
-from extractor.adapt.learner import QueryF1, UpperLearner, stack_windows, task_loss, token_f1
+from extractor.adapt.learner import UpperLearner, stack_windows, task_loss
 from extractor.neural.model import ExtractorConfig, ExtractorModel, load_tokenizer
 from metatrain.__main__ import main
 from metatrain.config import MetaTrainConfig
@@ -25,6 +25,7 @@ from metatrain.meta_train import (
     train,
 )
 from metatrain.synthetic import write_stores
+from metatrain.token_metrics import QueryF1, token_f1
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

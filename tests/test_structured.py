@@ -7,14 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from extractor.page.dom import text_nodes
-from extractor.page.structured import (
-    cross_check,
-    markup_price,
-    shown_values,
-    structured_candidates,
-    structured_values,
-)
+from extractor.extract import as_page, markup_values
+from extractor.page.structured import markup_price, structured_candidates, structured_values
 
 
 @pytest.mark.parametrize(
@@ -84,23 +78,16 @@ MICRODATA_PAGE = """<html><head>
 </div></div></body></html>"""
 
 
-def test_shown_values_prefer_what_the_page_shows() -> None:
+def test_markup_values_prefer_what_the_page_shows() -> None:
     # JSON-LD says 39.00 (the regular price), the page shows the discount 29,00.
     values = structured_values(MICRODATA_PAGE, "https://shop.example/k")
     assert values["price"] == "39.00"
-    chosen, shown = shown_values(MICRODATA_PAGE, "https://shop.example/k")
+    markup = markup_values(as_page(("https://shop.example/k", MICRODATA_PAGE)))
+    chosen, shown = markup.values, markup.shown
     assert chosen["price"] == "29.00" and shown["price"]
     assert chosen["name"] == "Kanne" and shown["name"]
+    assert chosen["currency"] == "EUR" and shown["currency"]
     assert chosen["availability"] == "OutOfStock" and not shown["availability"]
-
-
-def test_cross_check_uses_the_matcher() -> None:
-    nodes = text_nodes(MICRODATA_PAGE)
-    assert cross_check({"name": "Kanne", "price": "39.00", "currency": "EUR"}, nodes) == {
-        "name": True,
-        "price": False,
-        "currency": True,
-    }
 
 
 def test_pages_without_markup_or_text() -> None:
@@ -143,6 +130,6 @@ def test_real_page_declared_latin_with_utf8_markup(realpages: Path) -> None:
     """A saved page declares ISO-8859-15 but holds UTF-8 bytes: markup and text come out clean."""
     rows = [json.loads(line) for line in (realpages / "labels.jsonl").open(encoding="utf-8")]
     row = next(r for r in rows if r["file"] == "pages/mylemon.at/2.html")
-    chosen, shown = shown_values((realpages / row["file"]).read_bytes(), row["url"])
-    assert "weiß" in chosen["name"] and shown["name"]
-    assert row["labels"]["name"] == chosen["name"]
+    markup = markup_values(as_page((row["url"], (realpages / row["file"]).read_bytes())))
+    assert "weiß" in markup.values["name"] and markup.shown["name"]
+    assert row["labels"]["name"] == markup.values["name"]

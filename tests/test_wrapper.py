@@ -18,7 +18,7 @@ def _accuracy(site_pages: list, k: int, attributes: tuple[str, ...]) -> dict[str
     right = dict.fromkeys(attributes, 0)
     total = dict.fromkeys(attributes, 0)
     for page in site_pages[k:]:
-        prediction, confidence = wrapper.extract(page.page)  # the query page, not its labels
+        prediction, confidence = wrapper.read(page.page)  # the query page, not its labels
         assert set(confidence) == set(prediction)
         for a in attributes:
             if a in page.labels:
@@ -51,7 +51,7 @@ def test_no_support_extracts_nothing(tmp_path: Path) -> None:
     task = next(
         iter(group_by_site(read_labels(write_stores(tmp_path, stores=1, pages=2))).values())
     )
-    assert induce([]).extract(task.pages[0].page) == ({}, {})
+    assert induce([]).read(task.pages[0].page) == ({}, {})
 
 
 def test_candidate_paths_and_literals() -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from extractor.page.dom import Node
+from extractor.values.schema import attribute_type
 
 logger = logging.getLogger(__name__)
 
@@ -551,3 +552,8 @@ def collate(windows: Sequence[Window], pad_token_id: int = 0) -> dict[str, torch
     if all(w.labels is not None for w in windows):
         batch["labels"] = pad([w.labels or [] for w in windows], -100)
     return batch
+
+
+def taggable(attributes: Sequence[str]) -> list[str]:
+    """Attributes the token tagger can mark (URL attributes have no text node)."""
+    return [a for a in attributes if attribute_type(a) != "url"]

@@ -1,8 +1,9 @@
 """Structured data (JSON-LD, microdata, Open Graph via extruct) -> standard attribute values.
 
 A page's own markup is a zero-shot source of values and free annotation. Markup can disagree with
-what the page shows (a regular price in the markup, the discount on the page), so `cross_check`
-asks the matcher which values the page shows, and `shown_values` prefers those.
+what the page shows (a regular price in the markup, the discount on the page): every candidate
+is kept, best source first, and fusion (`extractor.extract.markup_values`) asks the value matcher
+which of them the page shows.
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ import extruct
 import jstyleson
 import lxml.html
 
-from extractor.page.dom import Node, PageError, iter_text_nodes, parse_html, repair_text
-from extractor.values.matching import match_values
+from extractor.page.dom import PageError, parse_html, repair_text
 from extractor.values.normalize import (
     format_price,
     normalize_availability,
@@ -323,43 +323,3 @@ def structured_candidates(html: bytes | str | lxml.html.HtmlElement, url: str = 
 def structured_values(html: bytes | str | lxml.html.HtmlElement, url: str = "") -> dict[str, Any]:
     """One value per standard attribute from the page's markup (JSON-LD first)."""
     return structured_candidates(html, url).values()
-
-
-def cross_check(
-    values: Mapping[str, Any],
-    nodes: Sequence[Node],
-    url: str | None = None,
-    root: lxml.html.HtmlElement | None = None,
-) -> dict[str, bool]:
-    """Per attribute, whether the page visibly shows the value (by the matcher)."""
-    result = match_values(nodes, values, url, root=root)
-    return {name: result.found(name) for name in values}
-
-
-def shown_values(html: bytes | str, url: str = "") -> tuple[dict[str, Any], dict[str, bool]]:
-    """Markup values, preferring per attribute a candidate the page shows; and which are shown.
-
-    Where the sources disagree (markup regular price vs the discount the page shows), the first
-    candidate that the page shows wins; an attribute none of whose candidates is shown keeps the
-    best source's value, marked unshown.
-    """
-    try:
-        root = parse_html(html)
-    except PageError:
-        return {}, {}
-    nodes = list(iter_text_nodes(root))
-    structured = structured_candidates(root, url)
-    chosen: dict[str, Any] = {}
-    shown: dict[str, bool] = {}
-    for name, candidates in structured.candidates.items():
-        found = match_values(nodes, {name: candidates[0].value}, url or None, root=root)
-        if found.found(name) or len(candidates) == 1:
-            chosen[name], shown[name] = candidates[0].value, found.found(name)
-            continue
-        for candidate in candidates[1:]:
-            if match_values(nodes, {name: candidate.value}, url or None, root=root).found(name):
-                chosen[name], shown[name] = candidate.value, True
-                break
-        else:
-            chosen[name], shown[name] = candidates[0].value, False
-    return chosen, shown

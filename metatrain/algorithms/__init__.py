@@ -6,15 +6,8 @@ from typing import Any
 
 from torch import nn
 
-from metatrain.algorithms.base import (
-    Adapted,
-    Episode,
-    Head,
-    LossFn,
-    MetaAlgorithm,
-    MetaStepMetrics,
-    PrototypeLearner,
-)
+from extractor.adapt.inner_loop import Adapted, Head, LossFn, PrototypeLearner
+from metatrain.algorithms.base import Episode, MetaAlgorithm, MetaStepMetrics
 from metatrain.algorithms.generation import Generation
 from metatrain.algorithms.maml import FOMAML, MAML
 from metatrain.algorithms.reptile import Reptile

@@ -7,7 +7,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from metatrain.algorithms.base import Adapted, Episode, LossFn, MetaAlgorithm, PrototypeLearner
+from extractor.adapt.inner_loop import Adapted, LossFn, PrototypeLearner
+from metatrain.algorithms.base import Episode, MetaAlgorithm
 
 
 class Generation(MetaAlgorithm):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import torch
 
+from extractor.adapt.inner_loop import named_fast
 from metatrain.algorithms.base import (
     Episode,
     MetaAlgorithm,
     add_grad,
     backward_into_head,
-    named_fast,
     sdpa_math_kernel,
 )
 
@@ -21,9 +21,9 @@ class MAML(MetaAlgorithm):
 
     def task_gradients(self, episode: Episode, weight: float) -> tuple[float, float]:
         """Backpropagate the query loss through the inner SGD steps into the initial weights."""
-        with sdpa_math_kernel(), self._ctx(track=True) as (fmodel, diffopt):
-            head = self._initial_head(fmodel, episode.support)
-            head, losses = self._inner_loop(
+        with sdpa_math_kernel(), self.context(track=True) as (fmodel, diffopt):
+            head = self.initial_head(fmodel, episode.support)
+            head, losses = self.run_steps(
                 fmodel, diffopt, episode.support, head, self.inner_steps, True, self.head_lr
             )
             query_loss = self.loss_fn(fmodel, episode.query, head)
@@ -38,12 +38,12 @@ class FOMAML(MetaAlgorithm):
 
     def task_gradients(self, episode: Episode, weight: float) -> tuple[float, float]:
         """Query gradient w.r.t. the adapted tensors, added to the matching initial parameters."""
-        with self._ctx(track=False) as (fmodel, diffopt):
-            head0 = self._initial_head(fmodel, episode.support)
+        with self.context(track=False) as (fmodel, diffopt):
+            head0 = self.initial_head(fmodel, episode.support)
             head = None
             if head0 is not None:
                 head = {k: v.detach().requires_grad_() for k, v in head0.items()}
-            head, losses = self._inner_loop(
+            head, losses = self.run_steps(
                 fmodel, diffopt, episode.support, head, self.inner_steps, False, self.head_lr
             )
             query_loss = self.loss_fn(fmodel, episode.query, head)

@@ -7,13 +7,13 @@ from typing import Any
 import torch
 from torch import nn
 
+from extractor.adapt.inner_loop import named_fast
 from metatrain.algorithms.base import (
     Episode,
     LossFn,
     MetaAlgorithm,
     add_grad,
     backward_into_head,
-    named_fast,
 )
 
 
@@ -45,16 +45,16 @@ class Reptile(MetaAlgorithm):
     def task_gradients(self, episode: Episode, weight: float) -> tuple[float, float]:
         """Adapt on the support (and query, when `use_query`) and return theta - phi as gradient."""
         support = episode.support
-        with self._ctx(track=False) as (fmodel, diffopt):
-            head0 = self._initial_head(fmodel, support)
+        with self.context(track=False) as (fmodel, diffopt):
+            head0 = self.initial_head(fmodel, support)
             head = None
             if head0 is not None:
                 head = {k: v.detach().requires_grad_() for k, v in head0.items()}
-            head, losses = self._inner_loop(
+            head, losses = self.run_steps(
                 fmodel, diffopt, support, head, self.inner_steps, False, self.head_lr
             )
             if self.use_query:
-                head, more = self._inner_loop(
+                head, more = self.run_steps(
                     fmodel, diffopt, episode.query, head, self.inner_steps, False, self.head_lr
                 )
                 losses += more

@@ -1,86 +1,38 @@
-"""Few-shot adaptation of an extractor model to a store, and the model-based evaluation methods.
+"""Few-shot adaptation of an extractor model to one store: the product's `shopwright adapt`.
 
-`ModelMethod.adapt(support)` builds the store's head from the support pages' annotated spans
-(prototypes), takes a few SGD steps on the top layers and the head (through `higher`, the same
-inner loop as meta-training), and returns an extractor that decodes query pages.
+adapter = StoreAdapter(ExtractorModel.from_pretrained(model_dir), AdaptSettings.for_model(dir))
+adapted = adapter.adapt(nodes_per_page, spans_per_page)    # k annotated pages
+values = adapted.extract_values(pages)                     # the store's other pages
+save_adapted(adapted, "data/store/model")                  # `from_pretrained` loads it
 """
 
 from __future__ import annotations
 
 import copy
-import dataclasses
-import json
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from extractor.adapt.learner import UpperLearner, WindowBatch, stack_windows, task_loss
-from extractor.extract import DEFAULT_MODEL_DIR, Extractor, PageInput
-from extractor.neural.features import Spans, collate, encode_page, prune_template_nodes
-from extractor.neural.model import (
-    PACKAGED_ENCODER,
-    TRAINING_FILE,
-    ExtractorConfig,
-    ExtractorModel,
-    load_tokenizer,
-    with_precision,
+from extractor.adapt.inner_loop import Adapted, InnerLoop
+from extractor.adapt.learner import (
+    UpperLearner,
+    WindowBatch,
+    adapted_names,
+    remap_labels,
+    stack_windows,
+    task_loss,
 )
+from extractor.adapt.settings import AdaptSettings
+from extractor.extract import Confidence, Extractor, PageInput, Values
+from extractor.neural.features import Spans, collate, encode_page, prune_template_nodes, taggable
+from extractor.neural.model import PACKAGED_ENCODER, ExtractorModel, load_tokenizer, with_precision
 from extractor.neural.precision import resolve_precision
 from extractor.page.dom import Node
-from extractor.page.signals import page_language
-from metatrain.algorithms import Adapted, make_algorithm
-from metatrain.meta_train import adapted_names, remap_labels, taggable
-from metatrain.methods import Prediction, register_model_method
-from metatrain.tasks import AnnotatedPage, Page
 
 logger = logging.getLogger(__name__)
-
-#: Where the shipped meta-trained model lives (package data).
-SHIPPED_MODEL = DEFAULT_MODEL_DIR
-
-
-@dataclass
-class AdaptSettings:
-    """Test-time adaptation: inner steps and rates. A meta-trained model adapts with the inner
-    loop it was meta-trained for (`for_model`); other models are fine-tuned with the defaults."""
-
-    steps: int = 10
-    inner_lr: float = 1e-3
-    head_lr: float = 1e-2
-    max_windows: int = 4  #: labelled windows kept per support page
-    batch_size: int = 16
-    crop_tokens: int = 96  #: tokens per window the upper layers adapt on (0: whole windows)
-
-    @classmethod
-    def for_model(
-        cls, model_dir: str | Path, *, inner_loop: bool = False, **overrides: Any
-    ) -> AdaptSettings:
-        """A model's default adaptation: the steps its export chose (training.json's
-        `adaptation`), else the inner loop (steps and rates) of its meta-training (no step after
-        `generation`, which trains the head generated from the support as it is), else the
-        defaults for a model that was not meta-trained. `inner_loop`: the meta-training's inner
-        loop even where the export chose otherwise. More steps than the meta-training's
-        overshoot: on a real store, 10 steps instead of 3 took the shipped model's confidence in
-        a shown SKU from 0.82 to 0.33."""
-        path = Path(model_dir) / TRAINING_FILE
-        training = json.loads(path.read_text()) if path.is_file() else {}
-        config = training.get("config", {}) if isinstance(training, dict) else {}
-        chosen = training.get("adaptation", {}) if isinstance(training, dict) else {}
-        learned: dict[str, Any] = {}
-        if isinstance(config, dict) and "inner_steps" in config:
-            generated = config.get("algorithm") == "generation"  # trained with no inner loop
-            learned = {
-                "steps": 0 if generated else int(config["inner_steps"]),
-                "inner_lr": float(config["inner_lr"]),
-                "head_lr": float(config["head_lr"]),
-            }
-        if not inner_loop and isinstance(chosen, dict) and "steps" in chosen:
-            learned["steps"] = int(chosen["steps"])
-        return cls(**{**learned, **{k: v for k, v in overrides.items() if v is not None}})
 
 
 def crop_around_labels(
@@ -102,7 +54,7 @@ def crop_around_labels(
     return hidden[start:end], labels[start:end]
 
 
-class ModelExtractor:
+class AdaptedExtractor:
     """An adapted model: extracts a store's attributes through `extractor.extract.Extractor`, the
     code path of `shopwright extract` (model spans fused with the page's structured data).
 
@@ -142,14 +94,9 @@ class ModelExtractor:
             batch_size=batch_size,
         )
 
-    def extract(self, page: Page) -> Prediction:
-        """Values and confidences of one page (its HTML only)."""
-        parsed = page.parsed()
-        if not parsed.nodes:
-            return {}, {}
-        lang = page_language(parsed.root) if parsed.root is not None else None
-        item = PageInput(page.url or "", parsed.nodes, parsed.html, lang or None, parsed.root)
-        return self.extractor.extract_values([item])[0]
+    def extract_values(self, pages: Sequence[PageInput]) -> list[tuple[Values, Confidence]]:
+        """Values and confidences per page (`Extractor.extract_values`)."""
+        return self.extractor.extract_values(pages)
 
     def _logits(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
         """The adapted functional copy's logits on a batch of windows."""
@@ -166,18 +113,21 @@ class ModelExtractor:
         return logits
 
 
-class ModelMethod:
-    """A model adapted per store from k annotated pages (k = 0: its learned default prototypes)."""
+class StoreAdapter:
+    """Adapts one model to stores from k annotated pages (k = 0: its learned default prototypes).
+
+    `adapt(nodes, spans)` builds the store's head from the support spans' prototypes, takes the
+    settings' SGD steps on the top layers and the head (the inner loop of meta-training), and
+    returns an `AdaptedExtractor`.
+    """
 
     def __init__(
         self,
-        name: str,
         model: ExtractorModel,
         settings: AdaptSettings | None = None,
         precision: str = "fp32",
         markup: bool = True,
     ) -> None:
-        self.name = name
         #: whether extraction fuses the model's spans with the page's structured data (False: the
         #: model's spans and the price rules alone, to compare models)
         self.markup = markup
@@ -191,8 +141,7 @@ class ModelMethod:
         self.settings = settings or AdaptSettings()
         self.tokenizer = load_tokenizer(model.config.encoder or PACKAGED_ENCODER)
         self.learner = UpperLearner(self.model)
-        self.algorithm = make_algorithm(
-            "fomaml",  # only its `adapt` is used: plain SGD steps, no graph kept
+        self.inner_loop = InnerLoop(
             self.learner,
             task_loss,
             inner_steps=self.settings.steps,
@@ -242,15 +191,7 @@ class ModelMethod:
             labels = [remap_labels(y, attributes, shown) for y in labels]
         return stack_windows(hidden, labels, shown).to(self.model.device)
 
-    def adapt(self, support: Sequence[AnnotatedPage]) -> ModelExtractor:
-        """Prototypes from the support spans, then SGD steps on the top layers and the head."""
-        nodes = [p.page.parsed().nodes for p in support]
-        spans = [{a: s for a, s in p.match.spans.items() if a in p.attributes} for p in support]
-        return self.adapt_spans(nodes, spans)
-
-    def adapt_spans(
-        self, nodes: Sequence[Sequence[Node]], spans: Sequence[Spans]
-    ) -> ModelExtractor:
+    def adapt(self, nodes: Sequence[Sequence[Node]], spans: Sequence[Spans]) -> AdaptedExtractor:
         """Adapt from annotated pages given as their text nodes and `{attribute: [spans]}`."""
         context = [list(n) for n in nodes]
         batch = self._support_batch(nodes, spans) if nodes else None
@@ -265,7 +206,7 @@ class ModelMethod:
         if batch is None:
             if self.precision != "fp32" and self._zero_shot_fast is None:
                 self._zero_shot_fast = with_precision(self.model, self.precision)
-            return ModelExtractor(
+            return AdaptedExtractor(
                 self.model,
                 self.tokenizer,
                 None,
@@ -277,10 +218,10 @@ class ModelMethod:
         attributes = list(dict.fromkeys([*batch.attributes, *defaults]))
         batch.attributes = attributes  # labels index the first (support) attributes: unchanged
         self.learner.train()
-        adapted = self.algorithm.adapt(batch)
+        adapted = self.inner_loop.adapt(batch)
         self.learner.eval()
         adapted.module.eval()  # the functional copy keeps the mode it was made in: no dropout
-        return ModelExtractor(
+        return AdaptedExtractor(
             self.model,
             self.tokenizer,
             adapted,
@@ -291,7 +232,7 @@ class ModelMethod:
         )
 
 
-def adapted_model(extractor: ModelExtractor) -> ExtractorModel:
+def adapted_model(extractor: AdaptedExtractor) -> ExtractorModel:
     """A standalone model of the adapted store: adapted layers, head rows for its attributes.
 
     Its `forward(batch, extractor.attributes)` gives the adapted extractor's logits; attributes
@@ -317,7 +258,7 @@ def adapted_model(extractor: ModelExtractor) -> ExtractorModel:
 
 
 def save_adapted(
-    extractor: ModelExtractor, directory: str | Path, training: dict[str, Any] | None = None
+    extractor: AdaptedExtractor, directory: str | Path, training: dict[str, Any] | None = None
 ) -> Path:
     """Write the store's model directory (`from_pretrained` loads it)."""
     directory = Path(directory)
@@ -325,86 +266,3 @@ def save_adapted(
     info = {"store_attributes": extractor.attributes, **(training or {})}
     model.save_pretrained(directory, extractor.tokenizer, info)
     return directory
-
-
-def shipped_model_dir(model: Path | None) -> Path:
-    """The model directory to evaluate: the given one, else the shipped one."""
-    path = model or SHIPPED_MODEL
-    if not (path / "config.json").is_file():
-        raise FileNotFoundError(
-            f"no model at {path}: pass --model DIR (a directory written by `python -m metatrain "
-            "train` or extractor training)"
-        )
-    return path
-
-
-def meta_method(model: Path | None, precision: str = "fp32", markup: bool = True) -> ModelMethod:
-    """`meta`: the meta-trained model (the shipped one unless --model is given), adapted the way
-    `shopwright adapt` adapts it by default (`AdaptSettings.for_model`)."""
-    path = shipped_model_dir(model)
-    loaded = ExtractorModel.from_pretrained(path)
-    settings = AdaptSettings.for_model(path)
-    return ModelMethod("meta", loaded, settings, precision=precision, markup=markup)
-
-
-def meta_steps_method(
-    model: Path | None, precision: str = "fp32", markup: bool = True
-) -> ModelMethod:
-    """`meta-steps`: the same model adapted with the inner loop it was meta-trained with (the
-    head from the support prototypes, then its SGD steps), whatever default its export chose."""
-    path = shipped_model_dir(model)
-    loaded = ExtractorModel.from_pretrained(path)
-    settings = AdaptSettings.for_model(path, inner_loop=True)
-    return ModelMethod("meta-steps", loaded, settings, precision=precision, markup=markup)
-
-
-def pretrained_method(
-    model: Path | None, precision: str = "fp32", markup: bool = True
-) -> ModelMethod:
-    """`pretrained`: the same architecture on the plain pretrained encoder, adapted per store.
-
-    The structure embedding and head start untrained (seeded); a random-encoder model (tests)
-    gets a fresh random encoder of the same shape.
-    """
-    config = ExtractorConfig(encoder=PACKAGED_ENCODER)
-    path = model or SHIPPED_MODEL
-    if (path / "config.json").is_file():
-        base = ExtractorModel.from_pretrained(path).config
-        config = dataclasses.replace(
-            base,
-            attributes=list(ExtractorConfig().attributes),
-            encoder_config=None if base.encoder else base.encoder_config,
-        )
-    torch.manual_seed(0)
-    return ModelMethod("pretrained", ExtractorModel(config), precision=precision, markup=markup)
-
-
-def _joint_model(model: Path | None) -> ExtractorModel:
-    path = shipped_model_dir(model) / "joint"
-    if not (path / "config.json").is_file():
-        raise FileNotFoundError(f"no jointly trained model at {path}")
-    return ExtractorModel.from_pretrained(path)
-
-
-def joint_method(model: Path | None, precision: str = "fp32", markup: bool = True) -> ModelMethod:
-    """`joint`: a model trained jointly on all training stores (`<model>/joint`), fine-tuned on
-    the support (the head from its prototypes, then `AdaptSettings` SGD steps)."""
-    joint = _joint_model(model)
-    return ModelMethod("joint", joint, precision=precision, markup=markup)
-
-
-def joint_prototypes_method(
-    model: Path | None, precision: str = "fp32", markup: bool = True
-) -> ModelMethod:
-    """`joint-prototypes`: the joint model with the head from the support prototypes and no
-    fine-tuning step (the adaptation the shipped model defaults to, on the joint weights)."""
-    joint = _joint_model(model)
-    settings = AdaptSettings(steps=0)
-    return ModelMethod("joint-prototypes", joint, settings, precision=precision, markup=markup)
-
-
-register_model_method("meta", meta_method)
-register_model_method("meta-steps", meta_steps_method)
-register_model_method("pretrained", pretrained_method)
-register_model_method("joint", joint_method)
-register_model_method("joint-prototypes", joint_prototypes_method)

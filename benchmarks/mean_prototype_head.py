@@ -23,14 +23,14 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-from tqdm import tqdm  # noqa: E402
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
 
-from extractor.neural.features import attribute_classes  # noqa: E402
-from extractor.neural.model import TRAINING_FILE, load_tokenizer  # noqa: E402
-from metatrain.methods import meta_method  # noqa: E402
-from metatrain.tasks import annotate, group_by_site, read_labels  # noqa: E402
+from extractor.neural.checkpoint import TRAINING_FILE, load_tokenizer
+from extractor.neural.features import attribute_classes
+from metatrain.methods import meta_method
+from metatrain.tasks import annotate, group_by_site, read_labels
 
 
 def main() -> int:

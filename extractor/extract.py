@@ -354,8 +354,9 @@ class Extractor:
         (`extractor.neural.precision.PRECISIONS`: auto = bf16 on a CPU with native bf16, else fp32;
         int8 =
         dynamic quantization, CPU only); an unknown precision fails before the model loads."""
-        from extractor.neural.model import ExtractorModel, load_tokenizer, with_precision
-        from extractor.neural.precision import resolve_precision
+        from extractor.neural.checkpoint import load_tokenizer
+        from extractor.neural.model import ExtractorModel
+        from extractor.neural.precision import resolve_precision, with_precision
 
         path = model_dir_or_default(model_dir)
         target = resolve_device(device)

@@ -20,7 +20,8 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
-from extractor.neural.model import TRAINING_FILE, WEIGHTS_FILE, ExtractorModel, load_tokenizer
+from extractor.neural.checkpoint import TRAINING_FILE, WEIGHTS_FILE, load_tokenizer
+from extractor.neural.model import ExtractorModel
 
 logger = logging.getLogger(__name__)
 

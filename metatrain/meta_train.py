@@ -30,13 +30,11 @@ from extractor.adapt.learner import (
     stack_windows,
     task_logits,
 )
-from extractor.neural.features import (
-    collate,
-    encode_page,
-    prune_template_nodes,
-    taggable,
-)
-from extractor.neural.model import ExtractorConfig, ExtractorModel, load_tokenizer
+from extractor.neural.checkpoint import load_tokenizer
+from extractor.neural.config import ExtractorConfig
+from extractor.neural.features import collate, encode_page, taggable
+from extractor.neural.model import ExtractorModel
+from extractor.page.template import prune_template_nodes
 from metatrain.algorithms import Episode, MetaAlgorithm, make_algorithm
 from metatrain.config import MetaTrainConfig, resolve_device
 from metatrain.tasks import StoreTask, annotate, group_by_site, read_labels, split_stores

@@ -18,11 +18,14 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
+from extractor.neural.checkpoint import load_tokenizer
+from extractor.neural.config import PACKAGED_ENCODER, ExtractorConfig
 from extractor.neural.decode import extract_pages
-from extractor.neural.features import Window, collate, encode_page, prune_template_nodes
-from extractor.neural.model import PACKAGED_ENCODER, ExtractorConfig, ExtractorModel, load_tokenizer
+from extractor.neural.features import Window, collate, encode_page
+from extractor.neural.model import ExtractorModel
 from extractor.page.dom import Node, PageError, parse_html
 from extractor.page.dom import iter_text_nodes as _iter_text_nodes
+from extractor.page.template import prune_template_nodes
 from extractor.values.matching import match_values
 from metatrain.scoring import ScoredPage, score_pages
 

@@ -12,8 +12,10 @@ from tiny_encoder import TINY
 from extractor.adapt.settings import AdaptSettings
 from extractor.adapt.store import AdaptedExtractor, StoreAdapter, save_adapted
 from extractor.extract import DEFAULT_MODEL_DIR
+from extractor.neural.checkpoint import load_tokenizer
+from extractor.neural.config import ExtractorConfig
 from extractor.neural.features import collate, encode_page
-from extractor.neural.model import ExtractorConfig, ExtractorModel, load_tokenizer
+from extractor.neural.model import ExtractorModel
 from metatrain.methods import ModelMethod, Prediction, page_input
 from metatrain.synthetic import write_stores
 from metatrain.tasks import AnnotatedPage, Page, annotate, group_by_site, read_labels

@@ -18,7 +18,9 @@ from extractor.cli import main
 from extractor.data.catalog import read_records
 from extractor.data.pages import PageDatasetWriter, page_row
 from extractor.extract import Extractor
-from extractor.neural.model import ExtractorConfig, ExtractorModel, load_tokenizer
+from extractor.neural.checkpoint import load_tokenizer
+from extractor.neural.config import ExtractorConfig
+from extractor.neural.model import ExtractorModel
 from extractor.neural.precision import cpu_has_bf16
 from extractor.values.records import validate_record
 from fixtures.generator import generate_store

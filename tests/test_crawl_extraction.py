@@ -24,7 +24,9 @@ from tiny_encoder import TINY
 from crawler.extraction import MODEL_ERROR, ExtractionPipeline
 from crawler.spiders.store import StoreSpider
 from extractor.data.pages import load_pages
-from extractor.neural.model import ExtractorConfig, ExtractorModel, load_tokenizer
+from extractor.neural.checkpoint import load_tokenizer
+from extractor.neural.config import ExtractorConfig
+from extractor.neural.model import ExtractorModel
 from extractor.neural.precision import resolve_precision
 from extractor.values.records import validate_record
 from fixtures.generator import Store, generate_store

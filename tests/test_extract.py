@@ -18,7 +18,9 @@ from extractor.extract import (
     model_dir_or_default,
     store_title_segments,
 )
-from extractor.neural.model import ExtractorConfig, ExtractorModel, load_tokenizer
+from extractor.neural.checkpoint import load_tokenizer
+from extractor.neural.config import ExtractorConfig
+from extractor.neural.model import ExtractorModel
 from extractor.values.normalize import usable_span
 from extractor.values.records import validate_record
 

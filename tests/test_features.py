@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from extractor.neural.checkpoint import load_tokenizer
+from extractor.neural.config import PACKAGED_ENCODER
 from extractor.neural.features import (
     FeatureConfig,
     attribute_classes,
@@ -11,12 +13,10 @@ from extractor.neural.features import (
     encode_page,
     hint_ids,
     hint_words,
-    is_boilerplate,
-    prune_template_nodes,
     xpath_features,
 )
-from extractor.neural.model import PACKAGED_ENCODER, load_tokenizer
 from extractor.page.dom import Node
+from extractor.page.template import is_boilerplate, prune_template_nodes
 
 
 def node(xpath: str, text: str, tag: str = "span", cls: str = "", itemprop: str = "") -> Node:

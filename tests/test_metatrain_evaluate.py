@@ -121,7 +121,9 @@ def test_model_methods_with_a_tiny_model(
 ) -> None:
     import torch
 
-    from extractor.neural.model import ExtractorConfig, ExtractorModel, load_tokenizer
+    from extractor.neural.checkpoint import load_tokenizer
+    from extractor.neural.config import ExtractorConfig
+    from extractor.neural.model import ExtractorModel
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -168,7 +170,9 @@ def test_methods_option_selects(labels: Path, tmp_path: Path) -> None:
 def test_no_markup_compares_the_models_alone(tmp_path: Path) -> None:
     import torch
 
-    from extractor.neural.model import ExtractorConfig, ExtractorModel, load_tokenizer
+    from extractor.neural.checkpoint import load_tokenizer
+    from extractor.neural.config import ExtractorConfig
+    from extractor.neural.model import ExtractorModel
     from metatrain.methods import meta_method
 
     torch.manual_seed(0)

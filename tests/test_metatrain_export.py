@@ -9,7 +9,9 @@ import torch
 from safetensors.torch import load_file
 from tiny_encoder import TINY
 
-from extractor.neural.model import ExtractorConfig, ExtractorModel, load_tokenizer
+from extractor.neural.checkpoint import load_tokenizer
+from extractor.neural.config import ExtractorConfig
+from extractor.neural.model import ExtractorModel
 from metatrain.export import JOINT_SUBDIR, export_shipped, main
 
 

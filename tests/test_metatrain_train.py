@@ -11,7 +11,9 @@ import torch
 from tiny_encoder import TINY
 
 from extractor.adapt.learner import UpperLearner, stack_windows, task_loss
-from extractor.neural.model import ExtractorConfig, ExtractorModel, load_tokenizer
+from extractor.neural.checkpoint import load_tokenizer
+from extractor.neural.config import ExtractorConfig
+from extractor.neural.model import ExtractorModel
 from metatrain.__main__ import main
 from metatrain.config import MetaTrainConfig
 from metatrain.meta_train import (

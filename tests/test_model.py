@@ -12,15 +12,11 @@ import torch
 import torch.nn.functional as F
 from tiny_encoder import TINY as TINY_ENCODER
 
+from extractor.neural.checkpoint import load_tokenizer
+from extractor.neural.config import PACKAGED_ENCODER, ExtractorConfig
 from extractor.neural.features import collate, encode_page
-from extractor.neural.model import (
-    PACKAGED_ENCODER,
-    ExtractorConfig,
-    ExtractorModel,
-    load_tokenizer,
-    with_precision,
-)
-from extractor.neural.precision import resolve_precision
+from extractor.neural.model import ExtractorModel
+from extractor.neural.precision import resolve_precision, with_precision
 from extractor.page.dom import Node
 
 #: The shared tiny config without dropout, so that two forward passes give the same logits.

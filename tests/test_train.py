@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 import torch
 
+from extractor.neural.checkpoint import load_tokenizer
+from extractor.neural.config import ExtractorConfig
 from extractor.neural.decode import extract_pages
-from extractor.neural.model import ExtractorConfig, ExtractorModel, load_tokenizer
+from extractor.neural.model import ExtractorModel
 from fixtures.writer import write_dataset
 from metatrain.scoring import ScoredPage, score_pages
 from metatrain.supervised import TrainConfig, load_labelled_pages, split_stores, train

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from extractor.neural.model import TRAINING_FILE
+from extractor.neural.checkpoint import TRAINING_FILE
 
 
 @dataclass

@@ -27,10 +27,13 @@ from extractor.adapt.learner import (
 )
 from extractor.adapt.settings import AdaptSettings
 from extractor.extract import Confidence, Extractor, PageInput, Values
-from extractor.neural.features import Spans, collate, encode_page, prune_template_nodes, taggable
-from extractor.neural.model import PACKAGED_ENCODER, ExtractorModel, load_tokenizer, with_precision
-from extractor.neural.precision import resolve_precision
+from extractor.neural.checkpoint import load_tokenizer
+from extractor.neural.config import PACKAGED_ENCODER
+from extractor.neural.features import Spans, collate, encode_page, taggable
+from extractor.neural.model import ExtractorModel
+from extractor.neural.precision import resolve_precision, with_precision
 from extractor.page.dom import Node
+from extractor.page.template import prune_template_nodes
 
 logger = logging.getLogger(__name__)
 

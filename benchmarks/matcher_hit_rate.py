@@ -17,12 +17,10 @@ from extractor.extract import as_page, markup_values
 from extractor.page.dom import PageError, iter_text_nodes, parse_html
 from extractor.page.structured import structured_values
 from extractor.values.matching import match_values
-from extractor.values.normalize import (
-    normalize_availability,
-    normalize_price,
-    pick_currency,
-    text_key,
-)
+from extractor.values.normalize.availability import normalize_availability
+from extractor.values.normalize.currencies import pick_currency
+from extractor.values.normalize.prices import normalize_price
+from extractor.values.normalize.text import text_key
 
 DEFAULT_REALPAGES = Path(__file__).resolve().parents[1].parent / "shared" / "realpages"
 #: How structured values are compared with gold labels (the scoring rules' normal forms).

@@ -36,14 +36,14 @@ from extractor.page.titles import (
 )
 from extractor.values.equality import values_equal
 from extractor.values.matching import match_values
-from extractor.values.normalize import (
+from extractor.values.normalize import usable_span
+from extractor.values.normalize.currencies import (
     currency_codes,
     currency_hints,
     find_currencies,
-    normalize_price,
     pick_currency,
-    usable_span,
 )
+from extractor.values.normalize.prices import normalize_price
 from extractor.values.price_rules import MIN_CONFIDENCE
 from extractor.values.records import build_record
 

@@ -21,7 +21,8 @@ import lxml.html
 from extractor.page.dom import Node
 from extractor.values.equality import values_equal
 from extractor.values.matching import Span, image_candidates
-from extractor.values.normalize import find_currencies, text_key
+from extractor.values.normalize.currencies import find_currencies
+from extractor.values.normalize.text import text_key
 from extractor.values.schema import attribute_type
 from metatrain.tasks import AnnotatedPage, Page, ParsedPage
 

@@ -11,7 +11,7 @@ import pytest
 
 from extractor.page.dom import iter_text_nodes, parse_html, text_nodes
 from extractor.values.matching import image_candidates, match_values
-from extractor.values.normalize import parse_price
+from extractor.values.normalize.prices import parse_price
 
 
 def _page(realpages: Path, file: str) -> tuple[dict[str, Any], Any, list[Any]]:

@@ -2,16 +2,36 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 
 import pytest
 
-from extractor.values import normalize
+from extractor.values.normalize import normalize_value
+from extractor.values.normalize.availability import find_availability
+from extractor.values.normalize.currencies import currency_hints, find_currencies, pick_currency
+from extractor.values.normalize.identifiers import gtin_is_valid, gtin_type
+from extractor.values.normalize.urls import normalize_url
 from extractor.values.schema import STANDARD_ATTRIBUTES, AttributeSchema, attribute_type
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = json.loads((GOLDEN / "normalize.json").read_text(encoding="utf-8"))
+
+
+#: The module of each golden function.
+MODULE_OF = {
+    "normalize_price": "prices",
+    "normalize_number": "prices",
+    "pick_currency": "currencies",
+    "currency_codes": "currencies",
+    "normalize_availability": "availability",
+    "normalize_gtin": "identifiers",
+    "normalize_identifier": "identifiers",
+    "clean_identifier": "identifiers",
+    "normalize_text": "text",
+    "text_key": "text",
+}
 
 
 def _cases() -> list[tuple[str, object, object]]:
@@ -20,7 +40,8 @@ def _cases() -> list[tuple[str, object, object]]:
 
 @pytest.mark.parametrize(("function", "given", "expected"), _cases())
 def test_golden(function: str, given: object, expected: object) -> None:
-    result = getattr(normalize, function)(given)
+    module = importlib.import_module(f"extractor.values.normalize.{MODULE_OF[function]}")
+    result = getattr(module, function)(given)
     if isinstance(result, tuple):
         result = list(result)
     assert result == expected
@@ -30,7 +51,7 @@ def test_golden(function: str, given: object, expected: object) -> None:
     ("given", "base", "expected"), json.loads((GOLDEN / "urls.json").read_text(encoding="utf-8"))
 )
 def test_urls(given: str, base: str | None, expected: str | None) -> None:
-    assert normalize.normalize_url(given, base) == expected
+    assert normalize_url(given, base) == expected
 
 
 @pytest.mark.parametrize(
@@ -50,34 +71,34 @@ def test_urls(given: str, base: str | None, expected: str | None) -> None:
 def test_currency_default_follows_page_hints(
     symbol: str, lang: str | None, url: str | None, expected: str
 ) -> None:
-    assert normalize.pick_currency(symbol, lang=lang, url=url) == expected
+    assert pick_currency(symbol, lang=lang, url=url) == expected
 
 
 def test_euro_area_domains_and_languages_hint_the_euro() -> None:
-    assert normalize.currency_hints(None, "https://www.shop.at/artikel/1") == ["EUR"]
-    assert normalize.currency_hints("de-DE", None) == ["EUR"]
-    assert normalize.currency_hints("de-CH", "https://shop.ch/") == ["CHF", "CHF"]
+    assert currency_hints(None, "https://www.shop.at/artikel/1") == ["EUR"]
+    assert currency_hints("de-DE", None) == ["EUR"]
+    assert currency_hints("de-CH", "https://shop.ch/") == ["CHF", "CHF"]
 
 
 def test_gtin_check_digit_rejects_every_wrong_digit() -> None:
     code = "4711121603488"
-    assert normalize.gtin_is_valid(code)
+    assert gtin_is_valid(code)
     for wrong in "0123456789":
         if wrong != code[-1]:
-            assert not normalize.gtin_is_valid(code[:-1] + wrong)
-    assert normalize.gtin_type("036000291452") == "upc"
-    assert normalize.gtin_type("96385074") == "gtin8"
+            assert not gtin_is_valid(code[:-1] + wrong)
+    assert gtin_type("036000291452") == "upc"
+    assert gtin_type("96385074") == "gtin8"
 
 
 def test_find_currencies_gives_offsets_and_candidates() -> None:
     text = "Preis: 1.299,00 € (USD 1,400) ttt€88"
-    found = [(text[s:e], codes) for s, e, codes in normalize.find_currencies(text)]
+    found = [(text[s:e], codes) for s, e, codes in find_currencies(text)]
     assert found == [("€", ("EUR",)), ("USD", ("USD",)), ("€", ("EUR",))]
 
 
 def test_find_availability_gives_offsets() -> None:
     text = "Status: nicht auf Lager"
-    token, start, end = normalize.find_availability(text) or ("", 0, 0)
+    token, start, end = find_availability(text) or ("", 0, 0)
     assert token == "OutOfStock" and text[start:end] == "nicht auf Lager"
 
 
@@ -99,9 +120,7 @@ def test_find_availability_gives_offsets() -> None:
 def test_normalize_value_dispatches_by_type(
     attribute: str, value: object, expected: object
 ) -> None:
-    assert (
-        normalize.normalize_value(attribute, value, page_url="https://shop.example/p") == expected
-    )
+    assert normalize_value(attribute, value, page_url="https://shop.example/p") == expected
 
 
 def test_attribute_schema_types() -> None:

@@ -89,7 +89,8 @@ def focus_nodes(nodes: Sequence[Node], counts: Sequence[int], budget: int) -> li
 def node_priors(nodes: Sequence[Node], counts: Sequence[int]) -> list[float]:
     """A cheap score per node of how likely it holds a product value: near the title (first h1),
     price-like, an availability phrase, identifier-like, short, or with a value-like hint."""
-    from extractor.values.normalize import AVAILABILITY_ANY, CURRENCY_PATTERN
+    from extractor.values.normalize.availability import AVAILABILITY_ANY
+    from extractor.values.normalize.currencies import CURRENCY_PATTERN
 
     anchor = _title_index(nodes)
     if anchor is None:  # no h1: a heading or element whose class/id/itemprop says title/name

@@ -13,7 +13,8 @@ import torch
 from extractor.neural.features import Window, collate, encode_page
 from extractor.page.dom import Node
 from extractor.page.template import prune_template_nodes
-from extractor.values.normalize import find_currencies, usable_span
+from extractor.values.normalize import usable_span
+from extractor.values.normalize.currencies import find_currencies
 from extractor.values.price_rules import (
     MIN_CONFIDENCE,
     currency_of_price,

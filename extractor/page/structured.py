@@ -21,16 +21,12 @@ import jstyleson
 import lxml.html
 
 from extractor.page.dom import PageError, parse_html, repair_text
-from extractor.values.normalize import (
-    format_price,
-    normalize_availability,
-    normalize_gtin,
-    normalize_number,
-    normalize_price,
-    normalize_text,
-    normalize_url,
-    pick_currency,
-)
+from extractor.values.normalize.availability import normalize_availability
+from extractor.values.normalize.currencies import pick_currency
+from extractor.values.normalize.identifiers import normalize_gtin
+from extractor.values.normalize.prices import format_price, normalize_number, normalize_price
+from extractor.values.normalize.text import normalize_text
+from extractor.values.normalize.urls import normalize_url
 
 logger = logging.getLogger(__name__)
 

@@ -144,7 +144,8 @@ def _template_runs(pages: Sequence[Sequence[Node]], min_run: int = 6) -> list[se
 
 def _value_like(text: str) -> bool:
     """Short text that reads as a value even inside a template run: "Sofort verfügbar", "€"."""
-    from extractor.values.normalize import AVAILABILITY_ANY, find_currencies
+    from extractor.values.normalize.availability import AVAILABILITY_ANY
+    from extractor.values.normalize.currencies import find_currencies
 
     text = text.strip()
     if len(text) >= 40:

@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from extractor.page.dom import Node
-from extractor.values.normalize import find_currencies, normalize_text
+from extractor.values.normalize.currencies import find_currencies
+from extractor.values.normalize.text import normalize_text
 
 if TYPE_CHECKING:
     import lxml.html

@@ -7,15 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from extractor.values.normalize import (
-    currency_codes,
-    identifier_key,
-    normalize_availability,
-    normalize_url,
-    parse_number,
-    parse_price,
-    text_key,
-)
+from extractor.values.normalize.availability import normalize_availability
+from extractor.values.normalize.currencies import currency_codes
+from extractor.values.normalize.identifiers import identifier_key
+from extractor.values.normalize.prices import parse_number, parse_price
+from extractor.values.normalize.text import text_key
+from extractor.values.normalize.urls import normalize_url
 from extractor.values.schema import AttributeType, attribute_type
 
 

@@ -14,7 +14,8 @@ from typing import NamedTuple
 
 from extractor.page.dom import Node
 from extractor.page.hints import OLD_PRICE_HINT, PRICE_HINT, node_hints
-from extractor.values.normalize import find_currencies, parse_price
+from extractor.values.normalize.currencies import find_currencies
+from extractor.values.normalize.prices import parse_price
 
 #: Values less confident than this are unusable: the record cut (`FusionSettings.min_confidence`)
 #: and the cut under which the model's prices give way to `fallback_price`.

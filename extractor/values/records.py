@@ -26,21 +26,18 @@ from zyte_common_items import (
 )
 from zyte_common_items.adapter import ZyteItemAdapter
 
-from extractor.values.normalize import (
+from extractor.values.normalize import normalize_list
+from extractor.values.normalize.availability import normalize_availability
+from extractor.values.normalize.currencies import currency_codes, pick_currency
+from extractor.values.normalize.identifiers import (
     clean_identifier,
-    currency_codes,
     gtin_type,
-    normalize_availability,
     normalize_gtin,
     normalize_identifier,
-    normalize_list,
-    normalize_number,
-    normalize_price,
-    normalize_text,
-    normalize_url,
-    parse_price,
-    pick_currency,
 )
+from extractor.values.normalize.prices import normalize_number, normalize_price, parse_price
+from extractor.values.normalize.text import normalize_text
+from extractor.values.normalize.urls import normalize_url
 from extractor.values.schema import NOT_PAGE_ATTRIBUTES, STANDARD_ATTRIBUTES
 
 logger = logging.getLogger(__name__)

@@ -1,0 +1,145 @@
+"""Text values on a page: names, short texts, descriptions, and list items in order."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from difflib import SequenceMatcher
+
+from extractor.values.matching.page import (
+    MAX_SCAN,
+    Hit,
+    PageIndex,
+    best_first,
+    word_tokens,
+)
+from extractor.values.matching.result import Span
+from extractor.values.normalize.text import normalize_text
+
+_NAME_HINT = re.compile(r"title|name|heading|headline|product", re.I)
+
+
+def _text_hits(
+    page: PageIndex, value: str, *, min_coverage: float, max_node: int = MAX_SCAN
+) -> list[Hit]:
+    """Nodes showing (most of) a text: the longest run of its words, scored by coverage."""
+    gold = [t for t, _, _ in word_tokens(normalize_text(value).casefold())]
+    if not gold:
+        return []
+    gold_chars = sum(len(t) for t in gold)
+    # Candidate nodes hold one of the value's longest words (sorted fully: deterministic).
+    distinct = {t for t in gold if len(t) >= 2 or t.isdigit()}
+    keys = sorted(distinct, key=lambda t: (-len(t), t))[:4] or gold[:1]
+    hits = []
+    for i in page.containing(keys):
+        if len(page.nodes[i]["text"]) > max_node:
+            continue
+        tokens = word_tokens(page.folded(i))
+        words = [t for t, _, _ in tokens]
+        block = SequenceMatcher(None, gold, words, autojunk=False).find_longest_match(
+            0, len(gold), 0, len(words)
+        )
+        if not block.size:
+            continue
+        run_chars = sum(len(t) for t in gold[block.a : block.a + block.size])
+        coverage = run_chars / gold_chars
+        if coverage < min_coverage:
+            continue
+        node_chars = sum(len(t) for t in words) or 1
+        start = tokens[block.b][1]
+        end = tokens[block.b + block.size - 1][2]
+        score = coverage + 0.2 * (run_chars / node_chars)
+        hits.append(Hit(score, [page.source_span(i, start, end)], i))
+    return hits
+
+
+def match_name(page: PageIndex, value: str) -> list[Hit]:
+    def bonus(hit: Hit) -> float:
+        i = hit.index
+        return (
+            0.4 * (page.nodes[i]["tag"] == "h1")
+            + 0.1 * bool(_NAME_HINT.search(page.hints(i)))
+            - 0.3 * page.chrome(i)
+            - 0.1 * (page.nodes[i]["tag"] == "a")
+            - 0.2 * page.distance(i, page.anchor)
+        )
+
+    return best_first(_text_hits(page, value, min_coverage=0.5), bonus)
+
+
+def match_short_text(page: PageIndex, value: str, hint: re.Pattern[str] | None = None) -> list[Hit]:
+    """Brands, categories, custom text: the whole value, preferably a node of its own."""
+
+    def bonus(hit: Hit) -> float:
+        i = hit.index
+        own = len(hit.spans[0]["text"]) / max(len(page.nodes[i]["text"]), 1)
+        return (
+            0.3 * own
+            + (0.3 * bool(hint.search(page.hints(i))) if hint else 0.0)
+            - 0.2 * page.chrome(i)
+            - 0.2 * page.distance(i, page.anchor)
+        )
+
+    return best_first(_text_hits(page, value, min_coverage=0.999), bonus)
+
+
+def match_description(page: PageIndex, value: str) -> list[Hit]:
+    """Long texts: the node that shows the beginning, then the following nodes that continue it."""
+    text = normalize_text(value)
+    gold_tokens = [t for t, _, _ in word_tokens(text.casefold())]
+    if not gold_tokens:
+        return []
+    head = " ".join(gold_tokens[:40])
+    gold_words = " ".join(gold_tokens)
+    hits = []
+    for hit in _text_hits(
+        page, head, min_coverage=min(0.5, 12 / max(len(head), 1)), max_node=100_000
+    ):
+        i = hit.index
+        spans = [hit.spans[0]]
+        # Continue over following nodes while their words are part of the description.
+        for j in range(i + 1, min(i + 40, len(page.nodes))):
+            words = " ".join(t for t, _, _ in word_tokens(page.folded(j)))
+            if not words or words not in gold_words:
+                break
+            spans.append(page.whole(j))
+        hit.spans = spans
+        hits.append(hit)
+    return best_first(hits, lambda h: -0.3 * page.chrome(h.index))
+
+
+def match_list(
+    page: PageIndex, items: Sequence[str], window: int = 15
+) -> tuple[list[Span], list[int]]:
+    """Each item in order, as the longest chain of nearby nodes; returns spans and missed items."""
+    candidates = [
+        [
+            h
+            for h in _text_hits(page, item, min_coverage=0.999)
+            if len(h.spans[0]["text"]) * 2 >= len(page.nodes[h.index]["text"])
+        ][:60]
+        for item in items
+    ]
+    best: list[tuple[int, Hit]] = []
+    for first, hits in enumerate(candidates):
+        for start in sorted(hits, key=lambda h: h.index):
+            chain = [(first, start)]
+            prev = start.index
+            for k in range(first + 1, len(items)):
+                nxt = next(
+                    (
+                        h
+                        for h in sorted(candidates[k], key=lambda h: h.index)
+                        if prev < h.index <= prev + window
+                    ),
+                    None,
+                )
+                if nxt is not None:
+                    chain.append((k, nxt))
+                    prev = nxt.index
+            if len(chain) > len(best):
+                best = chain
+        if len(best) >= len(items) - first:
+            break
+    found = {k for k, _ in best}
+    return [hit.spans[0] for _, hit in best], [k for k in range(len(items)) if k not in found]

@@ -1,0 +1,41 @@
+"""Text: the display form (NFKC, entities, whitespace) and the comparison key of DESIGN.md."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+_WS = re.compile(r"\s+")
+
+
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
+_ALNUM = re.compile(r"[^\W_]")
+
+
+def normalize_text(value: str) -> str:
+    """Unicode NFKC, HTML entities decoded, whitespace collapsed: the display form of a text."""
+    if "&" in value:
+        value = html.unescape(value)
+    return _WS.sub(" ", unicodedata.normalize("NFKC", value)).strip()
+
+
+def _is_punct(char: str) -> bool:
+    return unicodedata.category(char).startswith("P")
+
+
+def strip_punctuation(value: str) -> str:
+    """Remove punctuation and whitespace around a text (inner punctuation stays)."""
+    start, end = 0, len(value)
+    while start < end and (value[start].isspace() or _is_punct(value[start])):
+        start += 1
+    while end > start and (value[end - 1].isspace() or _is_punct(value[end - 1])):
+        end -= 1
+    return value[start:end]
+
+
+def text_key(value: str) -> str:
+    """Comparison form of a text: NFKC, case-folded, whitespace collapsed, no outer punctuation."""
+    return strip_punctuation(normalize_text(value).casefold())

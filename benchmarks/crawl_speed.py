@@ -153,8 +153,7 @@ def extraction_model(given: Path | None, tmp: Path) -> tuple[Path, str]:
 
 def main() -> None:
     """Run the benchmark and print its table."""
-    from extractor.extract import resolve_device
-    from extractor.neural.precision import PRECISIONS, resolve_precision
+    from extractor.neural.precision import PRECISIONS, resolve_device, resolve_precision
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--products", type=int, default=30, help="products per store")

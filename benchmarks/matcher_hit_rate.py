@@ -13,9 +13,10 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from extractor.extract import as_page, markup_values
 from extractor.page.dom import PageError, iter_text_nodes, parse_html
+from extractor.page.input import as_page
 from extractor.page.structured import structured_values
+from extractor.values.fusion import markup_values
 from extractor.values.matching import match_values
 from extractor.values.normalize.availability import normalize_availability
 from extractor.values.normalize.currencies import pick_currency

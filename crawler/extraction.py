@@ -184,7 +184,8 @@ class ExtractionPipeline:
 
     def _load(self) -> Extractor:
         """Import torch and load the model (worker thread: torch's thread setting sticks to it)."""
-        from extractor.extract import Extractor, model_dir_or_default, resolve_device
+        from extractor.extract import Extractor, model_dir_or_default
+        from extractor.neural.precision import resolve_device
 
         path = model_dir_or_default(self.model_dir())  # a missing model fails before torch loads
         import torch
@@ -247,7 +248,7 @@ class ExtractionPipeline:
         self, batch: list[_Pending], context: list[Nodes]
     ) -> tuple[list[dict[str, Any]], float]:
         """Records of a batch of product pages, and the seconds they took (worker thread)."""
-        from extractor.extract import PageInput
+        from extractor.page.input import PageInput
 
         assert self.extractor is not None
         started = time.monotonic()

@@ -92,8 +92,9 @@ def run_adapt(args: argparse.Namespace) -> int:
     from extractor.adapt.settings import AdaptSettings
     from extractor.adapt.store import StoreAdapter, save_adapted
     from extractor.data.annotations import ANNOTATIONS_FILE, read_annotations
-    from extractor.extract import model_dir_or_default, resolve_device
+    from extractor.extract import model_dir_or_default
     from extractor.neural.model import ExtractorModel
+    from extractor.neural.precision import resolve_device
 
     if args.steps is not None and args.steps < 0:
         raise ValueError("--steps must be >= 0")

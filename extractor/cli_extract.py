@@ -85,8 +85,8 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from extractor.data.catalog import export_format, write_records
-    from extractor.extract import Extractor, model_dir_or_default, resolve_device
-    from extractor.neural.precision import resolve_precision
+    from extractor.extract import Extractor, model_dir_or_default
+    from extractor.neural.precision import resolve_device, resolve_precision
 
     output: Path = args.output or Path(f"{args.store}.json")
     export_format(output)  # an unknown extension fails before any work

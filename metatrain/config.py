@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
+from extractor.neural.precision import resolve_device
 
 ALGORITHM_NAMES = ("maml", "fomaml", "reptile", "generation")
 CONFIG_FILE = "metatrain_config.json"
@@ -159,13 +159,3 @@ class MetaTrainConfig:
             default = f.default_factory() if callable(f.default_factory) else f.default
             lines.append(f"{f.name} (default {json.dumps(default)}): {f.metadata['help']}")
         return "\n".join(lines)
-
-
-def resolve_device(device: str) -> torch.device:
-    """`auto` -> cuda when available, else cpu; anything else as torch understands it."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        return torch.device(device)
-    except RuntimeError as exc:
-        raise ValueError(f"unknown device {device!r}: {exc}") from exc

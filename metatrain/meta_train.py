@@ -34,9 +34,10 @@ from extractor.neural.checkpoint import load_tokenizer
 from extractor.neural.config import ExtractorConfig
 from extractor.neural.features import collate, encode_page, taggable
 from extractor.neural.model import ExtractorModel
+from extractor.neural.precision import resolve_device
 from extractor.page.template import prune_template_nodes
 from metatrain.algorithms import Episode, MetaAlgorithm, make_algorithm
-from metatrain.config import MetaTrainConfig, resolve_device
+from metatrain.config import MetaTrainConfig
 from metatrain.tasks import StoreTask, annotate, group_by_site, read_labels, split_stores
 from metatrain.token_metrics import QueryF1, token_f1
 

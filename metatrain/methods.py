@@ -18,10 +18,12 @@ import torch
 
 from extractor.adapt.settings import AdaptSettings
 from extractor.adapt.store import AdaptedExtractor, StoreAdapter
-from extractor.extract import DEFAULT_MODEL_DIR, PageInput, markup_values, model_dir_or_default
+from extractor.extract import DEFAULT_MODEL_DIR, model_dir_or_default
 from extractor.neural.config import PACKAGED_ENCODER, ExtractorConfig
 from extractor.neural.model import ExtractorModel
+from extractor.page.input import PageInput
 from extractor.page.signals import page_language
+from extractor.values.fusion import markup_values
 from metatrain.tasks import AnnotatedPage, Page
 from metatrain.wrapper import induce
 

@@ -23,11 +23,17 @@ from extractor.neural.config import PACKAGED_ENCODER, ExtractorConfig
 from extractor.neural.decode import extract_pages
 from extractor.neural.features import Window, collate, encode_page
 from extractor.neural.model import ExtractorModel
-from extractor.page.dom import Node, PageError, parse_html
-from extractor.page.dom import iter_text_nodes as _iter_text_nodes
+from extractor.neural.precision import resolve_device
 from extractor.page.template import prune_template_nodes
-from extractor.values.matching import match_values
 from metatrain.scoring import ScoredPage, score_pages
+from metatrain.tasks import (
+    AnnotatedPage,
+    LabelledPage,
+    annotate,
+    group_by_site,
+    read_labels,
+    split_stores,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -98,86 +104,24 @@ class TrainConfig:
         return {i.strip() for i in self.exclude_industries.split(",") if i.strip()}
 
 
-@dataclass
-class LabelledPage:
-    """A page with its text nodes, gold values and matched spans."""
-
-    site: str
-    file: str
-    url: str | None
-    nodes: list[Node]
-    labels: dict[str, Any]
-    spans: dict[str, list[dict[str, Any]]]
-
-
-def resolve_device(device: str) -> torch.device:
-    """'auto' -> cuda when available, else cpu."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
-
-
 def load_labelled_pages(
     directory: str | Path, max_pages: int = 0, exclude_industries: Collection[str] = ()
 ) -> list[LabelledPage]:
-    """Read a labels.jsonl folder; spans come from the value matcher on each page's nodes.
-
-    Lines whose `industry` (written by the fixture generator) is in `exclude_industries` are
-    skipped, so that a held-out industry never reaches training.
-    """
-    root = Path(directory)
-    labels_path = root / "labels.jsonl"
-    if not labels_path.is_file():
-        raise FileNotFoundError(f"{root} has no labels.jsonl")
-    pages: list[LabelledPage] = []
-    for line in labels_path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        entry = json.loads(line)
-        if entry.get("industry") in exclude_industries:
-            continue
-        path = root / entry["file"]
-        if not path.is_file():
-            raise FileNotFoundError(f"{labels_path}: page {entry['file']} is missing")
-        try:
-            html = parse_html(path.read_bytes())
-        except PageError as exc:
-            logger.warning("%s: skipped: %s", path, exc)
-            continue
-        nodes = list(_iter_text_nodes(html))
-        labels = entry.get("labels") or {}
-        result = match_values(nodes, labels, entry.get("url"), root=html)
-        spans = {a: [dict(s) for s in items] for a, items in result.spans.items()}
-        pages.append(
-            LabelledPage(entry["site"], entry["file"], entry.get("url"), nodes, labels, spans)
-        )
-        if max_pages and len(pages) >= max_pages:
-            break
-    return pages
-
-
-def by_store(pages: Sequence[LabelledPage]) -> dict[str, list[LabelledPage]]:
-    """Pages grouped by site, in first-seen order."""
-    groups: dict[str, list[LabelledPage]] = {}
-    for page in pages:
-        groups.setdefault(page.site, []).append(page)
-    return groups
-
-
-def split_stores(
-    stores: Sequence[str], eval_fraction: float, seed: int
-) -> tuple[list[str], list[str]]:
-    """Train and eval store names: a store is in exactly one of them."""
-    names = sorted(stores)
-    random.Random(seed).shuffle(names)
-    n_eval = round(len(names) * eval_fraction) if len(names) > 1 else 0
-    return names[n_eval:], names[:n_eval]
+    """The pages of a labels.jsonl folder (`metatrain.tasks.read_labels`), without those whose
+    `industry` (written by the fixture generator) is in `exclude_industries`, so that a held-out
+    industry never reaches training."""
+    labels = Path(directory) / "labels.jsonl"
+    if not labels.is_file():
+        raise FileNotFoundError(f"{directory} has no labels.jsonl")
+    pages = [p for p in read_labels(labels) if p.industry not in exclude_industries]
+    return pages[:max_pages] if max_pages else pages
 
 
 def store_windows(
-    pages: Sequence[LabelledPage], tokenizer: Any, model_config: ExtractorConfig
+    pages: Sequence[AnnotatedPage], tokenizer: Any, model_config: ExtractorConfig
 ) -> list[Window]:
-    """Training windows of one store's pages (template pruning protects the spans' nodes)."""
+    """Training windows of one store's annotated pages (template pruning protects the spans'
+    nodes)."""
     attributes = model_config.attributes
     protect = [{s["xpath"] for items in p.spans.values() for s in items} for p in pages]
     kept = prune_template_nodes([p.nodes for p in pages], protect)
@@ -188,15 +132,16 @@ def store_windows(
 
 
 def evaluate(
-    model: ExtractorModel, tokenizer: Any, stores: dict[str, list[LabelledPage]]
+    model: ExtractorModel, tokenizer: Any, stores: Sequence[Sequence[AnnotatedPage]]
 ) -> dict[str, Any]:
     """Zero-shot scores (macro F1 and per attribute) of the model on the given stores."""
     scored: list[ScoredPage] = []
-    for pages in stores.values():
+    for pages in stores:
         extractions = extract_pages(model, tokenizer, [p.nodes for p in pages])
         for page, extraction in zip(pages, extractions, strict=True):
             gold = {a: v for a, v in page.labels.items() if a in model.config.attributes}
-            scored.append(ScoredPage(gold, extraction.values, page_url=page.url, partial=True))
+            url = page.page.url
+            scored.append(ScoredPage(gold, extraction.values, page_url=url, partial=True))
     return score_pages(scored, attributes=model.config.attributes).to_dict()
 
 
@@ -276,8 +221,13 @@ def train(
             for d in config.data
             for p in load_labelled_pages(d, config.max_pages, config.excluded)
         ]
-    stores = by_store(pages)
-    train_names, eval_names = split_stores(list(stores), config.eval_fraction, config.seed)
+    splits = split_stores(
+        group_by_site(pages), val_fraction=config.eval_fraction, test_fraction=0.0,
+        seed=config.seed, min_pages=1,
+    )  # fmt: skip
+    train_names, eval_names = [t.site for t in splits.train], [t.site for t in splits.val]
+    stores = {t.site: [annotate(p) for p in t.pages] for t in [*splits.train, *splits.val]}
+    eval_stores = [stores[s] for s in eval_names]
     if config.resume and (checkpoint / STATE_FILE).is_file():
         model = ExtractorModel.from_pretrained(checkpoint)
     else:
@@ -343,7 +293,7 @@ def train(
             and done % config.eval_every == 0
             and done < config.steps
         ):
-            metrics = evaluate(model, tokenizer, {s: stores[s] for s in eval_names})
+            metrics = evaluate(model, tokenizer, eval_stores)
             history.append({"step": done, "loss": running, "macro_f1": metrics["macro_f1"]})
             logger.info(
                 "step %d: loss %.4f, eval macro F1 %.3f", done, running, metrics["macro_f1"]
@@ -351,7 +301,7 @@ def train(
             model.train()
         if config.checkpoint_every and done % config.checkpoint_every == 0 and done < config.steps:
             _save_checkpoint(model, opt, checkpoint, done, tokenizer)
-    final = evaluate(model, tokenizer, {s: stores[s] for s in eval_names}) if eval_names else {}
+    final = evaluate(model, tokenizer, eval_stores) if eval_names else {}
     metrics = {
         "final_loss": running,
         "eval": final,

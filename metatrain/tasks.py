@@ -20,7 +20,7 @@ import lxml.html
 
 from extractor.data.jsonl import read_objects
 from extractor.page.dom import Node, PageError, decode_html, iter_text_nodes, parse_html
-from extractor.values.matching import MatchResult, match_values
+from extractor.values.matching import MatchResult, Span, match_values
 from extractor.values.schema import NOT_PAGE_ATTRIBUTES
 
 logger = logging.getLogger(__name__)
@@ -65,11 +65,22 @@ class LabelledPage:
 
 @dataclass(frozen=True)
 class AnnotatedPage:
-    """A support page: the page, its gold values and where the matcher found them."""
+    """A page annotated from its gold values: its text nodes and where the matcher found them."""
 
     page: Page
     labels: Mapping[str, Any]
     match: MatchResult
+    nodes: list[Node] = field(default_factory=list)
+
+    @property
+    def site(self) -> str:
+        """The store the page belongs to."""
+        return self.page.site
+
+    @property
+    def spans(self) -> dict[str, list[Span]]:
+        """The matched spans per attribute."""
+        return self.match.spans
 
     @property
     def attributes(self) -> list[str]:
@@ -285,4 +296,4 @@ def annotate(page: LabelledPage, labels: Mapping[str, Any] | None = None) -> Ann
     match = match_values(parsed.nodes, labels, page.page.url, root=parsed.root)
     if match.missing:
         logger.debug("%s: not found on the page: %s", page.file, match.missing)
-    return AnnotatedPage(page.page, dict(labels), match)
+    return AnnotatedPage(page.page, dict(labels), match, parsed.nodes)

@@ -8,19 +8,12 @@ import pytest
 import torch
 from tiny_encoder import TINY
 
-from extractor.extract import (
-    Extractor,
-    Markup,
-    ModelNotFoundError,
-    as_page,
-    confirm_title_name,
-    fuse,
-    model_dir_or_default,
-    store_title_segments,
-)
+from extractor.extract import Extractor, ModelNotFoundError, model_dir_or_default
 from extractor.neural.checkpoint import load_tokenizer
 from extractor.neural.config import ExtractorConfig
 from extractor.neural.model import ExtractorModel
+from extractor.page.input import as_page
+from extractor.values.fusion import Markup, confirm_title_name, fuse, store_title_segments
 from extractor.values.normalize import usable_span
 from extractor.values.records import validate_record
 

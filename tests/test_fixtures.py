@@ -11,14 +11,14 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from fixtures.catalog import STANDARD_ATTRIBUTES
+from fixtures.catalog import GENERATED_ATTRIBUTES
 from fixtures.generator import Store, generate_store, generate_stores
 from fixtures.server import StoreServer
 from fixtures.testing import running_server
 from fixtures.truth import normalize
 from fixtures.writer import write_dataset
 
-STANDARD = set(STANDARD_ATTRIBUTES)
+STANDARD = set(GENERATED_ATTRIBUTES)
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
+from extractor.neural.precision import resolve_device
 from metatrain.__main__ import main
-from metatrain.config import CONFIG_FILE, MetaTrainConfig, resolve_device
+from metatrain.config import CONFIG_FILE, MetaTrainConfig
 
 
 def test_defaults_are_valid_and_round_trip(tmp_path: Path) -> None:

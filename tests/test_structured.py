@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from extractor.extract import as_page, markup_values
+from extractor.page.input import as_page
 from extractor.page.structured import markup_price, structured_candidates, structured_values
+from extractor.values.fusion import markup_values
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import lxml.html
 import pytest
 
-from extractor.extract import as_page
+from extractor.page.input import as_page
 from extractor.page.titles import (
     Source,
     TitleSignals,

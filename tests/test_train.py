@@ -14,7 +14,8 @@ from extractor.neural.decode import extract_pages
 from extractor.neural.model import ExtractorModel
 from fixtures.writer import write_dataset
 from metatrain.scoring import ScoredPage, score_pages
-from metatrain.supervised import TrainConfig, load_labelled_pages, split_stores, train
+from metatrain.supervised import TrainConfig, load_labelled_pages, train
+from metatrain.tasks import annotate
 
 TINY = {
     "model_type": "bert",
@@ -36,8 +37,9 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_tiny_model_learns_a_store_layout(store: Path, tmp_path: Path) -> None:
     pages = load_labelled_pages(store)
-    assert len(pages) >= 20 and all(p.spans for p in pages)
-    support, held_out = pages[:16], pages[16:]
+    annotated = [annotate(p) for p in pages]
+    assert len(pages) >= 20 and all(p.spans for p in annotated)
+    support, held_out = pages[:16], annotated[16:]
     model_config = ExtractorConfig(
         encoder="", encoder_config=dict(TINY), window=128, max_node_tokens=32, upper_layers=1
     )
@@ -73,12 +75,6 @@ def test_resume_continues_from_the_checkpoint(store: Path, tmp_path: Path) -> No
     torch.manual_seed(0)
     metrics = train(TrainConfig(steps=6, resume=True, **options), None, pages)  # type: ignore[arg-type]
     assert metrics["final_loss"] is not None
-
-
-def test_stores_split_without_overlap() -> None:
-    train_names, eval_names = split_stores([f"s{i}" for i in range(10)], 0.2, seed=1)
-    assert len(eval_names) == 2 and not set(train_names) & set(eval_names)
-    assert split_stores(["only"], 0.5, 0) == (["only"], [])
 
 
 def test_missing_data_is_a_clear_error(tmp_path: Path) -> None:

@@ -26,14 +26,16 @@ from extractor.adapt.learner import (
     task_loss,
 )
 from extractor.adapt.settings import AdaptSettings
-from extractor.extract import Confidence, Extractor, PageInput, Values
+from extractor.extract import Extractor
 from extractor.neural.checkpoint import load_tokenizer
 from extractor.neural.config import PACKAGED_ENCODER
 from extractor.neural.features import Spans, collate, encode_page, taggable
 from extractor.neural.model import ExtractorModel
 from extractor.neural.precision import resolve_precision, with_precision
 from extractor.page.dom import Node
+from extractor.page.input import PageInput
 from extractor.page.template import prune_template_nodes
+from extractor.values.fusion import Confidence, Values
 
 logger = logging.getLogger(__name__)
 

@@ -76,7 +76,7 @@ def save_model(
         (directory / TRAINING_FILE).write_text(text + "\n", encoding="utf-8")
 
 
-def load_model(directory: Path, device: str = "cpu") -> ExtractorModel:
+def load_model(directory: Path, device: str | torch.device = "cpu") -> ExtractorModel:
     """Load a model directory written by save_model, with a clear error when it is not one."""
     if not directory.is_dir():
         raise FileNotFoundError(f"model directory {directory} does not exist")

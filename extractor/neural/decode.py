@@ -26,17 +26,13 @@ from extractor.values.price_rules import (
     price_blocks,
     snap_to_amount,
 )
-from extractor.values.schema import attribute_type
+from extractor.values.schema import LIST_ATTRIBUTES, PRICE_ATTRIBUTES, attribute_type
 
 if TYPE_CHECKING:
     from extractor.neural.model import ExtractorModel
 
 logger = logging.getLogger(__name__)
 
-#: Attributes whose value is a list of spans (in document order).
-LIST_ATTRIBUTES = frozenset({"breadcrumb"})
-#: Attributes whose best candidate sits near the product name, not in a product carousel.
-PRICE_ATTRIBUTES = frozenset({"price", "regular_price"})
 #: A code as pages print it: anything up to whitespace or punctuation that never sits in a code.
 _CODE_TOKEN = re.compile(r"[^\s,;:|()\[\]{}<>\"']+")
 

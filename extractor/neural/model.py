@@ -302,7 +302,9 @@ class ExtractorModel(nn.Module):
         save_model(self, Path(directory), tokenizer, training)
 
     @classmethod
-    def from_pretrained(cls, directory: str | Path, device: str = "cpu") -> ExtractorModel:
+    def from_pretrained(
+        cls, directory: str | Path, device: str | torch.device = "cpu"
+    ) -> ExtractorModel:
         """Load a saved model directory (safetensors only, never pickle)."""
         from extractor.neural.checkpoint import load_model
 

@@ -29,6 +29,10 @@ STANDARD_ATTRIBUTES: Mapping[str, AttributeType] = {
     "review_count": "number",
 }
 
+#: The standard attributes whose values are prices, and those whose values are lists.
+PRICE_ATTRIBUTES = frozenset(a for a, kind in STANDARD_ATTRIBUTES.items() if kind == "price")
+LIST_ATTRIBUTES = frozenset(a for a, kind in STANDARD_ATTRIBUTES.items() if kind == "list")
+
 #: Attributes that labels may carry but that are never a page attribute (a comparison site's name).
 NOT_PAGE_ATTRIBUTES = frozenset({"catalog_name"})
 

@@ -25,8 +25,8 @@ Settings (all optional except the model, which switches the pipeline on):
 - `SHOPWRIGHT_PAGE_TOKENS` (default unset: the model's own `page_tokens`): tokens encoded per
   page, its most promising nodes first (0: all). The model's cost per page is about linear in it.
 - `SHOPWRIGHT_PRECISION` (default `auto`): inference precision, one of
-  `extractor.neural.model.PRECISIONS`: `auto` = `bf16` on a CPU with native bf16 instructions (about
-  40 % less CPU per page), else `fp32`; `int8` = dynamic quantization (CPU only, values may
+  `extractor.neural.precision.PRECISIONS`: `auto` = `bf16` on a CPU with native bf16
+  instructions (less CPU per page), else `fp32`; `int8` = dynamic quantization (CPU only, values may
   differ slightly). An unknown value closes the spider like a bad model.
 - `SHOPWRIGHT_TORCH_THREADS` (default 0: half the CPUs, at least 1): torch intra-op threads of
   the extraction worker; the other cores stay with the crawl (parsing, the page dataset). On a

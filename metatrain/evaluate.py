@@ -34,7 +34,7 @@ PLOT_FILE = "f1_vs_shots.png"
 
 
 @dataclass(frozen=True)
-class Episode:
+class EpisodePlan:
     """One evaluation episode: a site, k, a repeat, and which pages are support."""
 
     site: str
@@ -45,7 +45,7 @@ class Episode:
 
 def plan_episodes(
     tasks: Mapping[str, StoreTask], shots: Sequence[int], repeats: int, seed: int
-) -> Iterator[Episode]:
+) -> Iterator[EpisodePlan]:
     """Every (site, k, repeat) episode with seeded support choices; k = 0 runs once."""
     for site in sorted(tasks):
         n = len(tasks[site])
@@ -54,7 +54,7 @@ def plan_episodes(
                 continue
             for repeat in range(repeats if k > 0 else 1):
                 rng = random.Random(f"{seed}/{site}/{k}/{repeat}")
-                yield Episode(site, k, repeat, tuple(sorted(rng.sample(range(n), k))))
+                yield EpisodePlan(site, k, repeat, tuple(sorted(rng.sample(range(n), k))))
 
 
 @dataclass
@@ -84,7 +84,7 @@ def _jsonable(value: Any) -> Any:
     return value if value is None or isinstance(value, str | int | float | bool) else str(value)
 
 
-def seed_episode(seed: int, episode: Episode, method: str) -> None:
+def seed_episode(seed: int, episode: EpisodePlan, method: str) -> None:
     """Seed torch for one method's adaptation in one episode (dropout in the inner loop), so that
     a rerun gives the same predictions whatever the order or subset of methods and episodes."""
     import torch

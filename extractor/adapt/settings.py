@@ -30,9 +30,8 @@ class AdaptSettings:
         `adaptation`), else the inner loop (steps and rates) of its meta-training (no step after
         `generation`, which trains the head generated from the support as it is), else the
         defaults for a model that was not meta-trained. `inner_loop`: the meta-training's inner
-        loop even where the export chose otherwise. More steps than the meta-training's
-        overshoot: on a real store, 10 steps instead of 3 took the shipped model's confidence in
-        a shown SKU from 0.82 to 0.33."""
+        loop even where the export chose otherwise (more steps than the meta-training's
+        overshoot)."""
         path = Path(model_dir) / TRAINING_FILE
         training = json.loads(path.read_text()) if path.is_file() else {}
         config = training.get("config", {}) if isinstance(training, dict) else {}

@@ -1,7 +1,7 @@
 """Inference precisions of the extractor model, importable without torch (command-line help).
 
-`auto` runs the encoder layers in bfloat16 on a CPU with native bf16 instructions (about 40 %
-less CPU per page, the same F1 on real pages) and in fp32 elsewhere; `int8` quantizes the linear
+`auto` runs the encoder layers in bfloat16 on a CPU with native bf16 instructions (less CPU per
+page; the README has the figures) and in fp32 elsewhere; `int8` quantizes the linear
 layers dynamically (CPU only, faster still, a little less accurate). Training is always fp32.
 """
 

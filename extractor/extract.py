@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from extractor.neural.relations import SUPPORT_FILE, SupportIndex, load_support
 from extractor.page.dom import Node
 from extractor.page.input import PageInput, PageLike, as_page
 from extractor.values.fusion import (
@@ -72,6 +73,7 @@ class Extractor:
         batch_size: int = 16,
         page_tokens: int | None = None,
         fusion: FusionSettings | None = None,
+        support: SupportIndex | None = None,
     ) -> None:
         self.model = model.eval()
         self.tokenizer = tokenizer
@@ -82,6 +84,8 @@ class Extractor:
         self.batch_size = batch_size
         self.page_tokens = page_tokens
         self.fusion = fusion or FusionSettings()
+        #: the store's annotated values (a store-adapted model's support.json)
+        self.support = support
 
     @classmethod
     def load(
@@ -104,6 +108,8 @@ class Extractor:
         chosen = resolve_precision(precision, target)
         model = ExtractorModel.from_pretrained(path, device=target)
         model.set_attention("sdpa")  # eager attention is only needed for second-order MAML
+        if "support" not in kwargs and (path / SUPPORT_FILE).is_file():
+            kwargs["support"] = load_support(path)
         return cls(with_precision(model, chosen, copy=False), load_tokenizer(path), **kwargs)
 
     def predict(self, pages: Sequence[PageInput]) -> list[Extraction]:
@@ -119,6 +125,7 @@ class Extractor:
             page_tokens=self.page_tokens,
             context=self.context,
             forward=self.forward,
+            support=self.support,
         )
 
     def extract_values(

@@ -131,7 +131,7 @@ def run_predictions(
                 timing = timings[(method.name, episode.shots)]
                 seed_episode(seed, episode, method.name)
                 start = time.perf_counter()
-                reader = method.adapt(annotated)
+                reader = method.adapt(annotated, [p.page for p in task.pages])
                 timing.adapt_seconds.append(time.perf_counter() - start)
                 for page in query:
                     start = time.perf_counter()

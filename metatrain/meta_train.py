@@ -13,7 +13,7 @@ import random
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +32,11 @@ from extractor.adapt.learner import (
 )
 from extractor.neural.checkpoint import load_tokenizer
 from extractor.neural.config import ExtractorConfig
-from extractor.neural.features import collate, encode_page, taggable
+from extractor.neural.features import Spans, collate, encode_page, taggable
 from extractor.neural.model import ExtractorModel
 from extractor.neural.precision import resolve_device
+from extractor.neural.relations import StoreProfile, SupportIndex, node_contexts
+from extractor.page.dom import Node
 from extractor.page.template import prune_template_nodes
 from metatrain.algorithms import Episode, MetaAlgorithm, make_algorithm
 from metatrain.config import MetaTrainConfig
@@ -58,11 +60,21 @@ class CachedPage:
     file: str
     hidden: list[torch.Tensor]
     labels: list[torch.Tensor]
+    #: what relations to a support need: the page's nodes (all, and those kept after pruning),
+    #: its spans, and per window the node and character offset of each token
+    raw: list[Node] = field(default_factory=list, repr=False)
+    kept: list[Node] = field(default_factory=list, repr=False)
+    spans: Spans = field(default_factory=dict, repr=False)
+    token_nodes: list[list[int]] = field(default_factory=list, repr=False)
+    token_starts: list[list[int]] = field(default_factory=list, repr=False)
+
+    def window_ids(self, labelled_only: bool = False) -> list[int]:
+        """The windows (indices); with `labelled_only`, those that show a value."""
+        return [i for i, y in enumerate(self.labels) if not labelled_only or bool((y > 0).any())]
 
     def windows(self, labelled_only: bool = False) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """(hidden, labels) pairs; with `labelled_only`, the windows that show a value."""
-        pairs = zip(self.hidden, self.labels, strict=True)
-        return [(h, y) for h, y in pairs if not labelled_only or bool((y > 0).any())]
+        return [(self.hidden[i], self.labels[i]) for i in self.window_ids(labelled_only)]
 
 
 @dataclass
@@ -72,6 +84,7 @@ class CachedStore:
     site: str
     attributes: list[str]
     pages: list[CachedPage]
+    profile: StoreProfile = field(default_factory=StoreProfile, repr=False)
 
 
 @torch.no_grad()
@@ -116,25 +129,38 @@ def prepare_store(
                 states[i, : len(w.input_ids)] for i, w in enumerate(chosen[b : b + batch_size])
             ]
         labels = [torch.tensor(w.labels or [], dtype=torch.long) for w in chosen]
-        pages.append(CachedPage(labelled.file, hidden, labels))
-    return CachedStore(task.site, attributes, pages)
+        raw = labelled.page.parsed().nodes
+        pages.append(
+            CachedPage(
+                labelled.file, hidden, labels, raw, page_nodes, page_spans,
+                [w.token_node for w in chosen], [w.token_start for w in chosen],
+            )
+        )  # fmt: skip
+    profile = StoreProfile.build(p.raw for p in pages)
+    return CachedStore(task.site, attributes, pages, profile)
 
 
-def crop(
-    hidden: torch.Tensor, labels: torch.Tensor, length: int, rng: random.Random
-) -> tuple[torch.Tensor, torch.Tensor]:
+def crop_range(labels: torch.Tensor, length: int, rng: random.Random) -> slice:
     """A run of `length` tokens of a window around a random labelled token (else anywhere).
 
     The upper layers then attend over the run only; the lower states already carry the whole
     window's context. This is the main lever on the cost of a meta-step on a CPU.
     """
-    n = hidden.shape[0]
+    n = labels.shape[0]
     if length <= 0 or n <= length:
-        return hidden, labels
+        return slice(0, n)
     marked = (labels > 0).nonzero().flatten().tolist()
     centre = rng.choice(marked) if marked else rng.randrange(n)
     start = min(max(0, centre - rng.randrange(length)), n - length)
-    return hidden[start : start + length], labels[start : start + length]
+    return slice(start, start + length)
+
+
+def crop(
+    hidden: torch.Tensor, labels: torch.Tensor, length: int, rng: random.Random
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`crop_range` applied to a window's states and labels."""
+    cut = crop_range(labels, length, rng)
+    return hidden[cut], labels[cut]
 
 
 def make_episode(
@@ -144,35 +170,63 @@ def make_episode(
     rng: random.Random,
     defaults: Sequence[str],
     crop_tokens: int = 0,
+    relations: bool = False,
 ) -> Episode | None:
-    """A support/query episode of a store; None when the support shows no usable attribute."""
+    """A support/query episode of a store; None when the support shows no usable attribute.
+
+    With `relations`, every query token carries its relations to the support values
+    (`extractor.neural.relations`), as extraction gives them to a store-adapted model.
+    """
     n = len(store.pages)
     if n < 2:
         return None
     k = min(k, n - 1)
     order = rng.sample(range(n), n)
-
-    def windows(
-        pages: Sequence[CachedPage], labelled_only: bool
-    ) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        return [crop(h, y, crop_tokens, rng) for p in pages for h, y in p.windows(labelled_only)]
-
+    support_pages = [store.pages[i] for i in order[:k]]
+    query_pages = [store.pages[i] for i in order[k : k + query_size]]
     # The support adapts on windows that show values, as `adapt` does; the query is scored on
     # every cached window, value-free ones included, as extraction reads whole pages.
-    support = windows([store.pages[i] for i in order[:k]], labelled_only=True)
-    query = windows([store.pages[i] for i in order[k : k + query_size]], labelled_only=False)
+    support = [
+        crop(h, y, crop_tokens, rng)
+        for p in support_pages
+        for h, y in p.windows(labelled_only=True)
+    ]
     present: set[int] = set()
     for _, y in support:  # attributes the (cropped) support shows
         present |= {(int(c) - 1) // 2 for c in y.unique() if int(c) > 0}
     if not present:
         return None
     attributes = [a for j, a in enumerate(store.attributes) if j in present or a in defaults]
+    index = None
+    if relations:
+        shown = {store.attributes[j] for j in present}
+        spans = [{a: s for a, s in p.spans.items() if a in shown} for p in support_pages]
+        index = SupportIndex.build([p.raw for p in support_pages], spans, profile=store.profile)
+    query: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]] = []
+    for page in query_pages:
+        contexts = node_contexts(page.raw) if index is not None else {}
+        for w in page.window_ids():
+            cut = crop_range(page.labels[w], crop_tokens, rng)
+            rel = None
+            if index is not None:
+                nodes, starts = page.token_nodes[w][cut], page.token_starts[w][cut]
+                rel = index.relations(page.kept, contexts, nodes, starts, attributes)
+            query.append((page.hidden[w][cut], page.labels[w][cut], rel))
 
-    def batch(pairs: list[tuple[torch.Tensor, torch.Tensor]]) -> WindowBatch:
-        labels = [remap_labels(y, store.attributes, attributes) for _, y in pairs]
-        return stack_windows([h for h, _ in pairs], labels, attributes)
+    def remapped(labels: list[torch.Tensor]) -> list[torch.Tensor]:
+        return [remap_labels(y, store.attributes, attributes) for y in labels]
 
-    return Episode(support=batch(support), query=batch(query))
+    support_batch = stack_windows(
+        [h for h, _ in support], remapped([y for _, y in support]), attributes
+    )
+    related = [r for _, _, r in query if r is not None]
+    query_batch = stack_windows(
+        [h for h, _, _ in query],
+        remapped([y for _, y, _ in query]),
+        attributes,
+        related if len(related) == len(query) else None,
+    )
+    return Episode(support=support_batch, query=query_batch)
 
 
 def episode_metrics(algorithm: MetaAlgorithm, episode: Episode) -> tuple[float, float]:
@@ -290,6 +344,7 @@ def train(config: MetaTrainConfig, stores: Sequence[StoreTask] | None = None) ->
     if not train_cache:
         raise ValueError("no training store with at least 2 pages and a taggable attribute")
     defaults = list(model.config.attributes)
+    relate = model.head.relate is not None  # query tokens carry relations to the support
     rng = random.Random(config.seed * 1_000_003 + start)  # a resumed run draws new episodes
 
     def draw(pool: list[CachedStore], r: random.Random) -> Episode:
@@ -301,6 +356,7 @@ def train(config: MetaTrainConfig, stores: Sequence[StoreTask] | None = None) ->
                 r,
                 defaults,
                 config.crop_tokens,
+                relations=relate,
             )
             if episode is not None:
                 return episode
@@ -383,7 +439,12 @@ def validate_fn(
         if len(scores) >= config.val_tasks:
             break
         episode = make_episode(
-            r.choice(pool), r.choice(config.k_support), config.query_size, r, defaults
+            r.choice(pool),
+            r.choice(config.k_support),
+            config.query_size,
+            r,
+            defaults,
+            relations=algorithm.model.model.head.relate is not None,  # type: ignore[union-attr]
         )
         if episode is not None:
             scores.append(episode_metrics(algorithm, _to(episode, device)))

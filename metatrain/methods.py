@@ -45,8 +45,9 @@ class Method(Protocol):
 
     name: str
 
-    def adapt(self, support: Sequence[AnnotatedPage]) -> Reader:
-        """A reader for the store of the support pages (no support: zero-shot)."""
+    def adapt(self, support: Sequence[AnnotatedPage], store: Sequence[Page] = ()) -> Reader:
+        """A reader for the store of the support pages (no support: zero-shot); `store` holds
+        the store's pages, unlabelled, as a crawl would (transductive methods read them)."""
         ...
 
 
@@ -65,7 +66,7 @@ class WrapperMethod:
 
     name = "wrapper"
 
-    def adapt(self, support: Sequence[AnnotatedPage]) -> Reader:
+    def adapt(self, support: Sequence[AnnotatedPage], store: Sequence[Page] = ()) -> Reader:
         """Learn rules from the annotated spans of the support pages."""
         return induce(support)
 
@@ -85,7 +86,7 @@ class StructuredMethod:
 
     name = "structured"
 
-    def adapt(self, support: Sequence[AnnotatedPage]) -> Reader:
+    def adapt(self, support: Sequence[AnnotatedPage], store: Sequence[Page] = ()) -> Reader:
         """The same reader for every store."""
         return StructuredReader()
 
@@ -114,11 +115,13 @@ class ModelMethod:
         self.name = name
         self.adapter = adapter
 
-    def adapt(self, support: Sequence[AnnotatedPage]) -> ModelReader:
-        """Prototypes from the support spans, then the adapter's SGD steps."""
+    def adapt(self, support: Sequence[AnnotatedPage], store: Sequence[Page] = ()) -> ModelReader:
+        """Prototypes from the support spans, then the adapter's SGD steps; the store's pages
+        tell its template from its data."""
         nodes = [p.page.parsed().nodes for p in support]
         spans = [{a: s for a, s in p.match.spans.items() if a in p.attributes} for p in support]
-        return ModelReader(self.adapter.adapt(nodes, spans))
+        others = [p.parsed().nodes for p in store]
+        return ModelReader(self.adapter.adapt(nodes, spans, others))
 
 
 def _joint_model(model: Path | None) -> ExtractorModel:

@@ -20,6 +20,7 @@ import lxml.html
 
 from extractor.data.jsonl import read_objects
 from extractor.page.dom import Node, PageError, decode_html, iter_text_nodes, parse_html
+from extractor.page.strip import strip_root
 from extractor.values.matching import MatchResult, Span, match_values
 from extractor.values.schema import NOT_PAGE_ATTRIBUTES
 
@@ -38,10 +39,12 @@ class Page:
     file: str
     path: Path
     url: str | None = None
+    #: read without its structured data (`extractor.page.strip`): a store without markup
+    stripped: bool = False
 
     def parsed(self) -> ParsedPage:
         """The page's HTML, lxml root and text nodes (cached)."""
-        return PAGE_CACHE.get(self.path)
+        return PAGE_CACHE.get(self.path, self.stripped)
 
 
 @dataclass(frozen=True)
@@ -102,26 +105,31 @@ class PageCache:
 
     def __init__(self, maxsize: int = 256) -> None:
         self.maxsize = maxsize
-        self._items: OrderedDict[Path, ParsedPage] = OrderedDict()
+        self._items: OrderedDict[tuple[Path, bool], ParsedPage] = OrderedDict()
         self.hits = 0
         self.misses = 0
 
-    def get(self, path: Path) -> ParsedPage:
-        """The parsed page at `path` (a page without text yields no nodes, with a warning)."""
-        if path in self._items:
+    def get(self, path: Path, stripped: bool = False) -> ParsedPage:
+        """The parsed page at `path`, its structured data removed when `stripped` (a page
+        without text yields no nodes, with a warning)."""
+        key = (path, stripped)
+        if key in self._items:
             self.hits += 1
-            self._items.move_to_end(path)
-            return self._items[path]
+            self._items.move_to_end(key)
+            return self._items[key]
         self.misses += 1
         html = decode_html(path.read_bytes())
         try:
             root = parse_html(html)
+            if stripped:
+                root = strip_root(root)
+                html = lxml.html.tostring(root, encoding="unicode", method="html")
             nodes = list(iter_text_nodes(root))
         except PageError as exc:
             logger.warning("%s: no text nodes: %s", path, exc)
             root, nodes = None, []
         parsed = ParsedPage(html=html, root=root, nodes=nodes)
-        self._items[path] = parsed
+        self._items[key] = parsed
         while len(self._items) > self.maxsize:
             self._items.popitem(last=False)
         return parsed
@@ -135,8 +143,11 @@ class PageCache:
 PAGE_CACHE = PageCache()
 
 
-def read_labels(path: str | Path, *, check_files: bool = True) -> list[LabelledPage]:
-    """Read a labels file; a line without `site`/`file`/`labels` or a missing page is an error."""
+def read_labels(
+    path: str | Path, *, check_files: bool = True, strip_markup: bool = False
+) -> list[LabelledPage]:
+    """Read a labels file; a line without `site`/`file`/`labels` or a missing page is an error.
+    With `strip_markup`, every page is read without its structured data (`extractor.page.strip`)."""
     path = Path(path)
     if not path.is_file():
         raise LabelsError(f"labels file {path} does not exist")
@@ -150,7 +161,8 @@ def read_labels(path: str | Path, *, check_files: bool = True) -> list[LabelledP
         page_path = base / str(data["file"])
         if check_files and not page_path.is_file():
             missing.append(str(data["file"]))
-        page = Page(str(data["site"]), str(data["file"]), page_path, data.get("url") or None)
+        url = data.get("url") or None
+        page = Page(str(data["site"]), str(data["file"]), page_path, url, strip_markup)
         pages.append(LabelledPage(page, dict(data["labels"]), data.get("industry")))
     if missing:
         shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")

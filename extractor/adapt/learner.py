@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from extractor.adapt.inner_loop import Head
-from extractor.neural.features import attribute_classes
+from extractor.neural.features import attribute_classes, pad_relations
 from extractor.neural.model import ExtractorModel, stack_prototypes
 
 
@@ -22,18 +22,28 @@ class WindowBatch:
     mask: Tensor  #: [B, T] attention mask
     labels: Tensor  #: [B, T] class ids over `attribute_classes(attributes)`, -100 ignored
     attributes: list[str]
+    #: [B, T, len(attributes), N_RELATIONS] relations to the task's support values (query only)
+    relations: Tensor | None = None
 
     def to(self, device: torch.device) -> WindowBatch:
         """The batch on a device."""
+        relations = self.relations.to(device) if self.relations is not None else None
         return WindowBatch(
-            self.hidden.to(device), self.mask.to(device), self.labels.to(device), self.attributes
+            self.hidden.to(device),
+            self.mask.to(device),
+            self.labels.to(device),
+            self.attributes,
+            relations,
         )
 
 
 def stack_windows(
-    hidden: Sequence[Tensor], labels: Sequence[Tensor], attributes: Sequence[str]
+    hidden: Sequence[Tensor],
+    labels: Sequence[Tensor],
+    attributes: Sequence[str],
+    relations: Sequence[Tensor] | None = None,
 ) -> WindowBatch:
-    """Pad per-window [T_i, H] states and [T_i] labels into a batch."""
+    """Pad per-window [T_i, H] states, [T_i] labels (and [T_i, A, K] relations) into a batch."""
     if not hidden:
         raise ValueError("a batch needs at least one window")
     t = max(h.shape[0] for h in hidden)
@@ -45,7 +55,8 @@ def stack_windows(
         out[i, : h.shape[0]] = h.float()
         mask[i, : h.shape[0]] = 1
         lab[i, : y.shape[0]] = y
-    return WindowBatch(out, mask, lab, list(attributes))
+    stacked = pad_relations(relations, t) if relations else None
+    return WindowBatch(out, mask, lab, list(attributes), stacked)
 
 
 class UpperLearner(nn.Module):
@@ -79,13 +90,14 @@ class UpperLearner(nn.Module):
         prototypes: Tensor | None = None,
         bias: Tensor | None = None,
         project: bool = False,
+        relations: Tensor | None = None,
     ) -> Tensor:
         """Logits [B, T, C] (or unit projections [B, T, P] with `project`)."""
         top = self.encode_upper(hidden, mask)
         if project:
             return self.model.head.project(top)
         attrs = self.model.config.attributes if attributes is None else attributes
-        return self.model.head(top, attrs, prototypes, bias)
+        return self.model.head(top, attrs, prototypes, bias, relations)
 
     def prototypes_from_support(self, support: WindowBatch) -> dict[str, Tensor]:
         """Prototypes and biases of the support's classes (learned defaults where it has none)."""
@@ -110,9 +122,10 @@ class UpperLearner(nn.Module):
 
 def task_logits(learner: nn.Module, batch: WindowBatch, head: Head) -> Tensor:
     """BIO logits of the task's attributes on a batch (with the task's head when given)."""
-    if head:
-        return learner(batch.hidden, batch.mask, batch.attributes, head["prototypes"], head["bias"])
-    return learner(batch.hidden, batch.mask, batch.attributes)
+    protos, bias = (head["prototypes"], head["bias"]) if head else (None, None)
+    return learner(
+        batch.hidden, batch.mask, batch.attributes, protos, bias, relations=batch.relations
+    )
 
 
 def logits_loss(logits: Tensor, batch: WindowBatch) -> Tensor:
@@ -143,5 +156,7 @@ def adapted_names(learner: UpperLearner) -> list[str]:
     model = learner.model
     upper = {id(p) for layer in model.layers[model.n_lower :] for p in layer.parameters()}
     return [
-        n for n, p in learner.named_parameters() if id(p) in upper or n.startswith("model.head.")
+        n
+        for n, p in learner.named_parameters()
+        if id(p) in upper or (n.startswith("model.head.") and ".relate." not in n)
     ]

@@ -32,6 +32,7 @@ from extractor.neural.config import PACKAGED_ENCODER
 from extractor.neural.features import Spans, collate, encode_page, taggable
 from extractor.neural.model import ExtractorModel
 from extractor.neural.precision import resolve_precision, with_precision
+from extractor.neural.relations import SupportIndex, save_support
 from extractor.page.dom import Node
 from extractor.page.input import PageInput
 from extractor.page.template import prune_template_nodes
@@ -79,9 +80,11 @@ class AdaptedExtractor:
         fast: ExtractorModel | None = None,
         precision: str = "fp32",
         markup: bool = True,
+        support: SupportIndex | None = None,
     ) -> None:
         self.model = model
         self.tokenizer = tokenizer
+        self.support = support  #: the store's annotated values, for a model with a relation head
         self.adapted = adapted
         self.attributes = attributes
         self.context = context  #: support pages' nodes: template pruning looks across pages
@@ -97,6 +100,7 @@ class AdaptedExtractor:
             context=context,
             structured=markup,
             batch_size=batch_size,
+            support=support,
         )
 
     def extract_values(self, pages: Sequence[PageInput]) -> list[tuple[Values, Confidence]]:
@@ -114,6 +118,7 @@ class AdaptedExtractor:
             self.attributes,
             head.get("prototypes"),
             head.get("bias"),
+            relations=batch.get("relations"),
         )
         return logits
 
@@ -196,9 +201,18 @@ class StoreAdapter:
             labels = [remap_labels(y, attributes, shown) for y in labels]
         return stack_windows(hidden, labels, shown).to(self.model.device)
 
-    def adapt(self, nodes: Sequence[Sequence[Node]], spans: Sequence[Spans]) -> AdaptedExtractor:
-        """Adapt from annotated pages given as their text nodes and `{attribute: [spans]}`."""
+    def adapt(
+        self,
+        nodes: Sequence[Sequence[Node]],
+        spans: Sequence[Spans],
+        store_pages: Sequence[Sequence[Node]] = (),
+    ) -> AdaptedExtractor:
+        """Adapt from annotated pages given as their text nodes and `{attribute: [spans]}`;
+        `store_pages` (the store's other pages, unlabelled) tell its template from its data."""
         context = [list(n) for n in nodes]
+        support = None
+        if nodes and self.model.head.relate is not None:
+            support = SupportIndex.build(nodes, spans, store_pages)
         batch = self._support_batch(nodes, spans) if nodes else None
         if batch is not None:
             logger.info(
@@ -234,6 +248,7 @@ class StoreAdapter:
             context,
             precision=self.precision,
             markup=self.markup,
+            support=support,
         )
 
 
@@ -270,4 +285,6 @@ def save_adapted(
     model = adapted_model(extractor)
     info = {"store_attributes": extractor.attributes, **(training or {})}
     model.save_pretrained(directory, extractor.tokenizer, info)
+    if extractor.support is not None:
+        save_support(extractor.support, directory)
     return directory

@@ -139,15 +139,34 @@ def node_priors(nodes: Sequence[Node], counts: Sequence[int]) -> list[float]:
 
 
 def budget_nodes(
-    nodes: Sequence[Node], counts: Sequence[int], budget: int, strategy: str = "priors"
+    nodes: Sequence[Node],
+    counts: Sequence[int],
+    budget: int,
+    strategy: str = "priors",
+    keep: Sequence[int] = (),
 ) -> list[int]:
-    """Indices (in document order) of the nodes kept under a page token budget."""
-    if strategy == "title":
-        return focus_nodes(nodes, counts, budget)
-    scores = node_priors(nodes, counts)
+    """Indices (in document order) of the nodes kept under a page token budget.
+
+    `keep` lists nodes that stand where the store's support values stand (in order of
+    preference): they come first, and the budget grows by what they take, up to twice its size,
+    so that a recipe's ingredients or a book's publisher are read on every page.
+    """
     chosen: list[int] = []
     used = 0
+    for i in keep:
+        if used + counts[i] > budget:
+            break
+        chosen.append(i)
+        used += counts[i]
+    budget += used
+    if strategy == "title":
+        rest = focus_nodes(nodes, counts, budget - used)
+        return sorted(set(chosen) | set(rest))
+    scores = node_priors(nodes, counts)
+    taken = set(chosen)
     for i in sorted(range(len(nodes)), key=lambda i: (-scores[i], i)):
+        if i in taken:
+            continue
         if used + counts[i] <= budget:
             chosen.append(i)
             used += counts[i]

@@ -63,6 +63,13 @@ class ExtractorConfig:
     proto_dim: int = field(default=128, metadata={"help": "prototype space size"})
     upper_layers: int = field(default=2, metadata={"help": "top encoder layers adapted per store"})
     dropout: float = field(default=0.1, metadata={"help": "dropout of the head"})
+    relation_hidden: int = field(
+        default=0,
+        metadata={
+            "help": "hidden size of the relation head, which reads where a token stands relative "
+            "to the store's support values (extractor.neural.relations; 0: no relation head)"
+        },
+    )
     hint_dropout: float = field(
         default=0.0,
         metadata={"help": "in training, share of class/id hint words dropped per token (0: none)"},
@@ -82,6 +89,8 @@ class ExtractorConfig:
             raise ValueError("page_tokens must be >= 0")
         if self.upper_layers < 0 or self.proto_dim < 1 or not 0 <= self.dropout < 1:
             raise ValueError("upper_layers >= 0, proto_dim >= 1 and 0 <= dropout < 1 required")
+        if self.relation_hidden < 0:
+            raise ValueError("relation_hidden must be >= 0")
         if not 0 <= self.hint_dropout < 1:
             raise ValueError("hint_dropout must be in [0, 1)")
         if not self.encoder and self.encoder_config is None:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from extractor.neural.features import Window, collate, encode_page
+from extractor.neural.relations import SupportIndex, node_contexts
 from extractor.page.dom import Node
 from extractor.page.template import prune_template_nodes
 from extractor.values.normalize import usable_span
@@ -359,12 +360,15 @@ def extract_pages(
     page_tokens: int | None = None,
     context: Sequence[Sequence[Node]] = (),
     forward: Callable[[Mapping[str, torch.Tensor]], torch.Tensor] | None = None,
+    support: SupportIndex | None = None,
 ) -> list[Extraction]:
     """Extract the pages of one store (template pruning looks across them when >= 3).
 
     `page_tokens` (default: the model config's) limits each page to its most promising nodes.
     `context` holds other pages of the store that only help template pruning (support pages);
-    `forward` replaces the model's logits (an adapted functional copy).
+    `forward` replaces the model's logits (an adapted functional copy); `support` (the store's
+    annotated values) makes the budget read the nodes where they stand and, for a model with a
+    relation head, gives every token its relations to them.
     """
     attrs = list(model.config.attributes if attributes is None else attributes)
     if prune:
@@ -373,9 +377,17 @@ def extract_pages(
         kept = [list(p) for p in pages]
     features = model.config.features
     budget = model.config.page_tokens if page_tokens is None else page_tokens
-    page_windows = [
-        encode_page(nodes, tokenizer, features, page_tokens=budget)[:max_windows] for nodes in kept
-    ]
+    page_windows = []
+    relate = support is not None and model.head.relate is not None
+    for raw, nodes in zip(pages, kept, strict=True):
+        keep = support.support_like(nodes) if support is not None else []
+        windows = encode_page(nodes, tokenizer, features, page_tokens=budget, keep=keep)
+        windows = windows[:max_windows]
+        if relate and support is not None:
+            contexts = node_contexts(raw)
+            for w in windows:
+                w.relations = support.relations(nodes, contexts, w.token_node, w.token_start, attrs)
+        page_windows.append(windows)
     flat = [(p, i) for p, ws in enumerate(page_windows) for i in range(len(ws))]
     flat.sort(key=lambda pi: len(page_windows[pi[0]][pi[1]].input_ids))  # little padding
     probs: dict[tuple[int, int], torch.Tensor] = {}

@@ -90,6 +90,8 @@ class Window:
     xpath_subs: list[list[int]]  #: per token, sibling subscript per depth
     hints: list[list[int]]  #: per token, hashed hint bucket ids (0 = padding)
     labels: list[int] | None = field(default=None)  #: BIO class ids, -100 where ignored
+    #: [tokens, attributes, N_RELATIONS] relations to the store's support values, when known
+    relations: torch.Tensor | None = field(default=None, repr=False)
 
 
 def attribute_classes(attributes: Sequence[str]) -> list[str]:
@@ -157,12 +159,13 @@ def encode_page(
     spans: Spans | None = None,
     attributes: Sequence[str] = (),
     page_tokens: int = 0,
+    keep: Sequence[int] = (),
 ) -> list[Window]:
     """Tokenise a page's nodes into windows of whole nodes; BIO labels when spans are given.
 
     With `page_tokens` > 0 only the most promising nodes that fit that many tokens are encoded,
-    each cut to `budget_node_tokens` (fast zero-shot extraction, `budget_nodes`); otherwise every
-    node is in exactly one window.
+    each cut to `budget_node_tokens` (fast extraction, `budget_nodes`; `keep`: nodes where the
+    support values stand, read first); otherwise every node is in exactly one window.
     """
     texts = [node["text"] for node in nodes]
     encoded = tokenizer(
@@ -185,7 +188,7 @@ def encode_page(
             "offset_mapping": [offsets[:cap] for offsets in encoded["offset_mapping"]],
         }
         counts = [len(ids) for ids in encoded["input_ids"]]
-        selected = budget_nodes(nodes, counts, page_tokens, config.page_budget)
+        selected = budget_nodes(nodes, counts, page_tokens, config.page_budget, keep)
     for i in selected:
         n_tokens = len(encoded["input_ids"][i])
         if current and used + n_tokens > budget:
@@ -280,7 +283,18 @@ def collate(windows: Sequence[Window], pad_token_id: int = 0) -> dict[str, torch
     }
     if all(w.labels is not None for w in windows):
         batch["labels"] = pad([w.labels or [] for w in windows], -100)
+    if all(w.relations is not None for w in windows):
+        batch["relations"] = pad_relations([w.relations for w in windows], length)  # type: ignore[misc]
     return batch
+
+
+def pad_relations(relations: Sequence[torch.Tensor], length: int) -> torch.Tensor:
+    """Stack per-window [T_i, A, K] relations into [B, length, A, K] (zeros where padded)."""
+    first = relations[0]
+    out = first.new_zeros(len(relations), length, *first.shape[1:])
+    for i, r in enumerate(relations):
+        out[i, : r.shape[0]] = r
+    return out
 
 
 def taggable(attributes: Sequence[str]) -> list[str]:

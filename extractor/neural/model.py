@@ -18,6 +18,7 @@ from extractor.neural.config import (
     resolve_encoder,
 )
 from extractor.neural.features import HTML_TAGS, MAX_SUBSCRIPT, attribute_classes
+from extractor.neural.relations import N_RELATIONS
 
 _POOLED = frozenset({"bert", "roberta", "xlm-roberta", "camembert"})
 
@@ -72,6 +73,23 @@ class StructureEmbedding(nn.Module):
         return self.out(torch.cat([path, bag], -1))
 
 
+class RelationHead(nn.Module):
+    """Evidence for each attribute's B and I tags from where a token stands relative to the
+    support values ([..., attributes, N_RELATIONS] -> [..., attributes, 2]); zero for attributes
+    without support, and zero everywhere until trained (its output layer starts at zero)."""
+
+    def __init__(self, hidden: int) -> None:
+        super().__init__()
+        self.inner = nn.Linear(N_RELATIONS, hidden)
+        self.out = nn.Linear(hidden, 2)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, relations: torch.Tensor) -> torch.Tensor:
+        """B/I evidence per attribute, masked by the `has_support` feature."""
+        return self.out(F.gelu(self.inner(relations))) * relations[..., :1]
+
+
 class PrototypeHead(nn.Module):
     """Logits = scale * cos(projection, prototype_c) + bias_c over the BIO classes of attributes."""
 
@@ -83,6 +101,7 @@ class PrototypeHead(nn.Module):
         self.prototypes = nn.Parameter(torch.randn(len(self.class_names), config.proto_dim) * 0.1)
         self.bias = nn.Parameter(torch.zeros(len(self.class_names)))
         self.log_scale = nn.Parameter(torch.tensor(2.3))  # e^2.3 ~ 10
+        self.relate = RelationHead(config.relation_hidden) if config.relation_hidden else None
 
     def class_index(self, attributes: Sequence[str]) -> torch.Tensor:
         """Rows of the known classes for the BIO classes of `attributes`."""
@@ -103,15 +122,21 @@ class PrototypeHead(nn.Module):
         attributes: Sequence[str],
         prototypes: torch.Tensor | None = None,
         bias: torch.Tensor | None = None,
+        relations: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """[B, T, hidden] -> [B, T, 1 + 2 * len(attributes)] logits."""
+        """[B, T, hidden] -> [B, T, 1 + 2 * len(attributes)] logits; `relations`
+        [B, T, len(attributes), N_RELATIONS] adds the relation head's evidence."""
         rows = None
         if prototypes is None or bias is None:
             rows = self.class_index(attributes)
         protos = self.prototypes[rows] if prototypes is None else prototypes
         bias = self.bias[rows] if bias is None else bias
         cos = self.project(hidden) @ F.normalize(protos, dim=-1).T
-        return self.log_scale.exp() * cos + bias
+        logits = self.log_scale.exp() * cos + bias
+        if relations is not None and self.relate is not None:
+            evidence = self.relate(relations.to(logits.dtype)).flatten(-2)  # B-a, I-a, B-b, ...
+            logits = logits + F.pad(evidence, (1, 0))
+        return logits
 
 
 def stack_prototypes(protos: list[torch.Tensor | None], classes: Sequence[str]) -> torch.Tensor:
@@ -217,11 +242,12 @@ class ExtractorModel(nn.Module):
         attributes: Sequence[str] | None = None,
         prototypes: torch.Tensor | None = None,
         bias: torch.Tensor | None = None,
+        relations: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Upper layers and head on cached lower hidden states -> logits [B, T, C]."""
         attrs = self.config.attributes if attributes is None else attributes
         top = self.encode_upper(hidden, attention_mask)
-        return self.head(top, attrs, prototypes, bias)
+        return self.head(top, attrs, prototypes, bias, relations)
 
     def forward(
         self,
@@ -241,7 +267,8 @@ class ExtractorModel(nn.Module):
             attention_mask = batch["attention_mask"]
         if attention_mask is None:
             raise ValueError("forward with hidden states needs attention_mask")
-        return self.forward_upper(hidden, attention_mask, attributes, prototypes, bias)
+        relations = batch.get("relations") if batch is not None else None
+        return self.forward_upper(hidden, attention_mask, attributes, prototypes, bias, relations)
 
     def token_projections(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
         """Unit-length projected token embeddings [B, T, P] (the prototype space)."""

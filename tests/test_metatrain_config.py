@@ -1,4 +1,4 @@
-"""MetaTrainConfig: validation, JSON round trip, device auto, the train CLI's config checks."""
+"""MetaTrainConfig: validation, JSON round trip, device auto, meta-train's config checks."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from extractor.cli import main
 from extractor.neural.precision import resolve_device
-from metatrain.__main__ import main
 from metatrain.config import CONFIG_FILE, MetaTrainConfig
 
 
@@ -65,11 +65,11 @@ def test_describe_lists_every_field() -> None:
     assert "inner_steps (default 3)" in text and "holdout_attributes" in text
 
 
-def test_train_cli_checks_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_meta_train_checks_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "c.json"
     path.write_text(json.dumps({"algorithm": "maml", "steps": 5}), encoding="utf-8")
-    assert main(["train", "--config", str(path), "--check"]) == 0
+    assert main(["meta-train", "--config", str(path), "--check"]) == 0
     assert "valid" in capsys.readouterr().out
     path.write_text(json.dumps({"algorithm": "nope"}), encoding="utf-8")
-    assert main(["train", "--config", str(path), "--check"]) == 2
-    assert main(["train", "--help-config"]) == 0
+    assert main(["meta-train", "--config", str(path), "--check"]) == 2
+    assert main(["meta-train", "--help-config"]) == 0

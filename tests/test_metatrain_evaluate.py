@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from tiny_encoder import TINY
 
-from metatrain.__main__ import main
+from extractor.cli import main
 from metatrain.evaluate import evaluate, plan_episodes
 from metatrain.methods import MODEL_METHODS, Method, Prediction, WrapperMethod
 from metatrain.synthetic import write_stores

@@ -148,7 +148,7 @@ def test_query_f1_counts_only_the_watched_query_batches(setup: tuple[Path, Path]
 def test_train_cli_runs(setup: tuple[Path, Path], tmp_path: Path) -> None:
     config = _config(setup, tmp_path / "cli", steps=1)
     path = config.save(tmp_path)
-    assert main(["train", "--config", str(path)]) == 0
+    assert main(["meta-train", "--config", str(path)]) == 0
     assert (tmp_path / "cli" / "training.json").is_file()
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 from pathlib import Path
-from typing import Any
 
+from extractor.cli.command import Subparsers, add_command
+from extractor.data.store import StoreDir
 from extractor.neural.precision import PRECISIONS
 
 logger = logging.getLogger(__name__)
@@ -17,14 +17,19 @@ logger = logging.getLogger(__name__)
 CHUNK = 32
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add the extract subcommand."""
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "extract",
-        help="extract product records from a store's pages",
+        summary="extract product records from a store's pages",
         description="Extract product records from data/STORE/pages (product pages unless "
         "--all-pages) with the store's adapted model (data/STORE/model) when there is one, else "
         "the shipped model; the format follows the output's extension (.json, .jsonl, .csv).",
+        examples=[
+            "shopwright extract example -o example.json          # -> example.json",
+            "shopwright extract example -o example.csv --precision int8 --all-pages",
+        ],
     )
     parser.add_argument("store", help="store name (its folder under --data-dir)")
     parser.add_argument("-o", "--output", type=Path, help="default: STORE.json")
@@ -51,35 +56,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def store_dir(data_dir: Path, store: str) -> Path:
-    """The store's folder, with a clear error when it has no page dataset."""
-    path = data_dir / store
-    if not (path / "pages").is_dir():
-        raise FileNotFoundError(
-            f"no page dataset for store {store!r} at {path / 'pages'}: crawl it "
-            "(`scrapy crawl store -a store=...`) or `shopwright import-pages` first"
-        )
-    return path
-
-
-def load_store_pages(store: Path) -> Any:
-    """The store's page dataset, with a clear error when it holds no pages."""
-    from extractor.data.pages import STATE_FILE, load_pages
-
-    state = store / "pages" / STATE_FILE
-    if state.is_file() and not json.loads(state.read_text(encoding="utf-8")).get("_data_files"):
-        raise ValueError(f"store {store.name!r} has no pages yet ({store / 'pages'} is empty)")
-    return load_pages(store / "pages")
-
-
-def store_model(store: Path, model: Path | None) -> Path | None:
-    """The model to use: --model, else the store's adapted model, else None (the shipped one)."""
-    if model is not None:
-        return model
-    adapted = store / "model"
-    return adapted if (adapted / "config.json").is_file() else None
-
-
 def run(args: argparse.Namespace) -> int:
     """Extract and write the records."""
     from tqdm import tqdm
@@ -90,9 +66,9 @@ def run(args: argparse.Namespace) -> int:
 
     output: Path = args.output or Path(f"{args.store}.json")
     export_format(output)  # an unknown extension fails before any work
-    store = store_dir(args.data_dir, args.store)
-    model_dir = model_dir_or_default(store_model(store, args.model))
-    pages = load_store_pages(store)
+    store = StoreDir(args.data_dir, args.store).require_pages()
+    model_dir = model_dir_or_default(store.model(args.model))
+    pages = store.load_pages()
     if args.all_pages:
         chosen = list(range(len(pages)))
     else:  # no `filter`: it would write cache files into the dataset folder

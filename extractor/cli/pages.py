@@ -6,15 +6,23 @@ import argparse
 import json
 from pathlib import Path
 
+from extractor.cli.command import Subparsers, add_command
+from extractor.data.store import StoreDir
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+
+def register(subparsers: Subparsers) -> None:
     """Add the import-pages subcommand."""
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "import-pages",
-        help="build a page dataset from saved HTML files",
-        description="Build data/<store>/pages from a folder of .html files, or from a labels.jsonl "
-        "file in the realpages format (its `file` and `url` keys; one store per site, or all under "
-        "--store).",
+        summary="build a page dataset from saved HTML files",
+        description="Build data/STORE/pages from a folder of .html files, or from a labels.jsonl "
+        "file in the realpages format (its `file` and `url` keys; one store per site, or all "
+        "under --store), the same dataset a crawl writes.",
+        examples=[
+            "shopwright import-pages saved/example --store example   # -> data/example/pages",
+            "shopwright import-pages ../shared/realpages/labels.jsonl  # one store per site",
+        ],
     )
     parser.add_argument("source", type=Path, help="a folder of .html files, or a labels.jsonl")
     parser.add_argument("--store", help="store name (default: the folder name / each site)")
@@ -47,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
         store = args.store or source.name
         groups[store] = [(path.relative_to(source).as_posix(), path) for path in files]
     for store, pages in groups.items():
-        added = import_html_files(pages, store, args.data_dir / store / "pages")
-        print(f"{store}: {added} pages -> {args.data_dir / store / 'pages'}")
+        target = StoreDir(args.data_dir, store).pages_dir
+        added = import_html_files(pages, store, target)
+        print(f"{store}: {added} pages -> {target}")
     return 0

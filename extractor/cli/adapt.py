@@ -10,32 +10,42 @@ import time
 from pathlib import Path
 from typing import Any
 
-from extractor.cli_extract import load_store_pages, store_dir
+from extractor.cli.command import Subparsers, add_command
+from extractor.data.store import StoreDir
 
 logger = logging.getLogger(__name__)
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add the annotate and adapt subcommands."""
-    annotate = subparsers.add_parser(
+    annotate = add_command(
+        subparsers,
         "annotate",
-        help="annotate a store's pages from a values file",
+        summary="annotate a store's pages from a values file",
         description='Turn a values file (JSON Lines of {"file" or "url", "labels": '
         "{attribute: value}}) into data/STORE/annotations.jsonl with the value matcher; "
         "reports per attribute what it could not find.",
+        examples=[
+            "shopwright annotate example --values values.jsonl  # -> data/example/annotations.jsonl"
+        ],
     )
     annotate.add_argument("store", help="store name (its folder under --data-dir)")
     annotate.add_argument("--values", type=Path, required=True, help="values file (JSON Lines)")
     annotate.add_argument("--data-dir", type=Path, default=Path("data"), help="default: data/")
     annotate.set_defaults(func=run_annotate)
 
-    adapt = subparsers.add_parser(
+    adapt = add_command(
+        subparsers,
         "adapt",
-        help="adapt the model to a store from a few annotated pages",
+        summary="adapt the model to a store from a few annotated pages",
         description="Adapt the shipped (or --model) extractor to a store from "
         "data/STORE/annotations.jsonl, or from a values file (which is also saved as the "
         "store's annotations), and write data/STORE/model. Attributes the model does not know "
         "are learnt from the annotated spans.",
+        examples=[
+            "shopwright adapt example                        # -> data/example/model",
+            "shopwright adapt example --values values.jsonl --steps 3",
+        ],
     )
     adapt.add_argument("store", help="store name (its folder under --data-dir)")
     source = adapt.add_mutually_exclusive_group()
@@ -56,22 +66,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     adapt.set_defaults(func=run_adapt)
 
 
-def _store_rows(store: Path) -> list[dict[str, Any]]:
-    pages = load_store_pages(store)
+def _store_rows(store: StoreDir) -> list[dict[str, Any]]:
+    pages = store.load_pages()
     if len(pages) == 0:
-        raise ValueError(f"{store / 'pages'} holds no pages")
+        raise ValueError(f"{store.pages_dir} holds no pages")
     return [dict(row) for row in pages]
 
 
-def _annotate(store: Path, values: Path, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    from extractor.data.annotations import (
-        ANNOTATIONS_FILE,
-        annotations_from_values,
-        write_annotations,
-    )
+def _annotate(store: StoreDir, values: Path, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    from extractor.data.annotations import annotations_from_values, write_annotations
 
     annotations, report = annotations_from_values(values, rows)
-    target = write_annotations(store / ANNOTATIONS_FILE, annotations)
+    target = write_annotations(store.annotations_file, annotations)
     for line in report.lines():
         print(f"  {line}")
     print(f"{len(annotations)} annotated pages -> {target}")
@@ -80,7 +86,7 @@ def _annotate(store: Path, values: Path, rows: list[dict[str, Any]]) -> list[dic
 
 def run_annotate(args: argparse.Namespace) -> int:
     """Write the store's annotations from a values file."""
-    store = store_dir(args.data_dir, args.store)
+    store = StoreDir(args.data_dir, args.store).require_pages()
     _annotate(store, args.values, _store_rows(store))
     return 0
 
@@ -91,7 +97,7 @@ def run_adapt(args: argparse.Namespace) -> int:
 
     from extractor.adapt.settings import AdaptSettings
     from extractor.adapt.store import StoreAdapter, save_adapted
-    from extractor.data.annotations import ANNOTATIONS_FILE, read_annotations
+    from extractor.data.annotations import read_annotations
     from extractor.extract import model_dir_or_default
     from extractor.neural.model import ExtractorModel
     from extractor.neural.precision import resolve_device
@@ -99,13 +105,13 @@ def run_adapt(args: argparse.Namespace) -> int:
     if args.steps is not None and args.steps < 0:
         raise ValueError("--steps must be >= 0")
     start = time.perf_counter()
-    store = store_dir(args.data_dir, args.store)
+    store = StoreDir(args.data_dir, args.store).require_pages()
     model_dir = model_dir_or_default(args.model)
     rows = _store_rows(store)
     if args.values is not None:
         annotations = _annotate(store, args.values, rows)
     else:
-        path = args.annotations or store / ANNOTATIONS_FILE
+        path = args.annotations or store.annotations_file
         if not path.is_file():
             raise FileNotFoundError(
                 f"no annotations at {path}: run `shopwright annotate {args.store} --values FILE` "
@@ -124,7 +130,7 @@ def run_adapt(args: argparse.Namespace) -> int:
     nodes = [list(by_url[a["url"]]["nodes"]) for a in annotations]
     extractor = adapter.adapt(nodes, [a["spans"] for a in annotations])
     adapted = time.perf_counter()
-    target = store / "model"
+    target = store.model_dir
     info = {
         "adapted_from": str(model_dir),
         "annotated_pages": [a["url"] for a in annotations],
@@ -133,7 +139,7 @@ def run_adapt(args: argparse.Namespace) -> int:
         "command": f"shopwright adapt {args.store}",
     }
     # Write next to the target, then swap: a failed run leaves the old model in place.
-    tmp = Path(tempfile.mkdtemp(prefix=".model.", dir=store))
+    tmp = Path(tempfile.mkdtemp(prefix=".model.", dir=store.path))
     try:
         save_adapted(extractor, tmp, info)
         if target.exists():

@@ -37,7 +37,7 @@ stage joint "$PY" -m extractor.cli train data/fixtures-train --out "$WORK/joint"
     --steps 400 --batch-size 8 --window 128 --lr 2e-4 --head-lr 2e-3 --train-layers 2 \
     --eval-fraction 0.05 --eval-every 0 --checkpoint-every 100 --exclude-industries books \
     --hint-dropout "$HINT_DROPOUT" --threads "$THREADS" --seed 0 --no-progress
-stage meta "$PY" -m metatrain train --config configs/meta.json
+stage meta "$PY" -m extractor.cli meta-train --config configs/meta.json
 cat >"$WORK/build.json" <<JSON
 {"command": "scripts/build_model.sh", "machine": "$(nproc) CPUs, $(uname -m)",
  "torch_threads": $THREADS,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The user's day on a fixture store, end to end and offline:
-#   fixture server -> scrapy crawl (JavaScript store, real Chromium) -> annotate 5 pages from the
+#   fixture server -> shopwright crawl (JavaScript store, real Chromium) -> annotate 5 pages from the
 #   store's ground truth -> adapt the shipped meta-trained model -> JSON catalog.
 # Output lands in out/demo/ (override with DEMO_DIR). Run through `make demo`.
 set -euo pipefail
@@ -26,9 +26,8 @@ PY
 )
 echo "   store $SLUG (JavaScript-rendered): $START"
 
-echo "== 2. crawl it: scrapy crawl store -a start_url=$START -a store=demo"
-.venv/bin/scrapy crawl store -a start_url="$START" -a store=demo \
-    -s SHOPWRIGHT_DATA_DIR="$OUT/data" -s LOG_LEVEL=WARNING
+echo "== 2. crawl it: shopwright crawl $START --store demo"
+.venv/bin/shopwright crawl "$START" --store demo --data-dir "$OUT/data" -s LOG_LEVEL=WARNING
 
 echo "== 3. annotate 5 pages from the store's ground truth (a values file)"
 $PY - "$BASE" "$SLUG" "$OUT/values.jsonl" <<'PY'

@@ -22,19 +22,14 @@ fold() {  # fold A|B: train joint and meta on the other fold's stores, evaluate 
         --steps 400 --batch-size 8 --window 128 --lr 2e-4 --head-lr 2e-3 --train-layers 2 \
         --eval-fraction 0.05 --eval-every 0 --checkpoint-every 100 --exclude-industries books \
         --threads 1 --seed 0 --no-progress >"out/build/fold-$F-joint.log" 2>&1
-    "$PY" - "$F" <<'PY'
-import json, sys
-fold = sys.argv[1]
-config = json.load(open("configs/meta.json"))
-config["data"] = ["data/fixtures-train/labels.jsonl", f"data/real-folds/{fold}-train/labels.jsonl"]
-config["init_model"], config["out"] = f"out/build/fold-{fold}-joint", f"out/build/fold-{fold}-meta"
-open(f"out/build/fold-{fold}-meta.json", "w").write(json.dumps(config, indent=2) + "\n")
-PY
-    "$PY" -m metatrain train --config "out/build/fold-$F-meta.json" >"out/build/fold-$F-meta.log" 2>&1
+    # configs/meta.json with this fold's stores, start model and output folder
+    "$PY" -m extractor.cli meta-train --config configs/meta.json \
+        --data data/fixtures-train/labels.jsonl "data/real-folds/$F-train/labels.jsonl" \
+        --init-model "$joint" --out "$meta" >"out/build/fold-$F-meta.log" 2>&1
     ln -sfn "$(realpath "$joint")" "$meta/joint"  # `joint` baseline = this fold's joint model
     for mode in markup no-markup; do
         local flag=""; [ "$mode" = no-markup ] && flag=--no-markup
-        "$PY" -m metatrain evaluate --labels "data/real-folds/$F-eval/labels.jsonl" \
+        "$PY" -m extractor.cli evaluate --labels "data/real-folds/$F-eval/labels.jsonl" \
             --shots 0,1,3,5 --repeats 3 --seed 0 --model "$meta" --methods meta,joint $flag \
             --no-progress --out "out/eval/fold-$F-$mode" >"out/eval/fold-$F-$mode.log" 2>&1
     done

@@ -41,7 +41,7 @@ class Spy:
     def __init__(self) -> None:
         self.seen: list[object] = []
 
-    def adapt(self, support: Sequence[AnnotatedPage]) -> Spy:
+    def adapt(self, support: Sequence[AnnotatedPage], store: Sequence[Page] = ()) -> Spy:
         assert all(isinstance(a, AnnotatedPage) for a in support)
         return self
 

@@ -111,6 +111,8 @@ def main() -> None:
     print("structured data vs gold: pages with a value / correct (share of gold pages)")
     print("  markup: the best source's value; shown: only values the page shows (matcher)")
     for attribute in CHECKS:
+        if not gold[attribute]:
+            continue
         right, right_shown = markup_right[attribute], checked_right[attribute]
         print(
             f"  {attribute:<13} gold {gold[attribute]:>4}"

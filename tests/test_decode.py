@@ -238,3 +238,18 @@ def test_an_unusable_argmax_span_gives_way_to_a_usable_one() -> None:
     w = window([0], [(0, 0, 19), (0, 19, 22), (0, 22, 24), (0, 24, 29)])
     p = torch.tensor([[1, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 0, 0], [1, 0, 0]]).float()
     assert decode_page(url, [w], [p], attrs).values == {"availability": "OutOfStock"}
+
+
+def test_a_value_that_continues_over_nodes_is_joined() -> None:
+    nodes = [
+        node("/html/body/h1", "Lamp"),
+        node("/html/body/div/p[1]", "Warm light."),
+        node("/html/body/div/p[2]", "Walnut base."),
+        node("/html/body/footer/p", "Contact"),
+    ]
+    b_name, i_name = 1, 2
+    windows = [window([0, 1, 2, 3], [(0, 0, 4), (1, 0, 11), (2, 0, 12), (3, 0, 7)])]
+    # name opens on node 1 and continues (I) on node 2; node 3 opens a new one (B)
+    rows = [(0, 0.9), (0, 0.9), (b_name, 0.9), (i_name, 0.8), (b_name, 0.3), (0, 0.9)]
+    found = decode_page(nodes, windows, [probs(rows)], ATTRS)
+    assert found.values["name"] == "Warm light. Walnut base."

@@ -235,3 +235,35 @@ def test_cookie_notices_in_several_phrasings_are_boilerplate() -> None:
         assert is_boilerplate(node("/html/body/div[3]/p", text, "p")), text
     for text in ("Cookie cutter set, 12 pieces", "Ausstechformen für Cookies, Edelstahl"):
         assert not is_boilerplate(node("/html/body/main/h2", text, "h2")), text
+
+
+def test_a_value_over_several_nodes_continues_with_i_and_list_items_open_with_b(
+    tokenizer,  # noqa: ANN001
+) -> None:
+    nodes = [
+        node("/html/body/div/p[1]", "First paragraph."),
+        node("/html/body/div/p[2]", "Second one."),
+        node("/html/body/ul/li[1]/span[1]", "2"),
+        node("/html/body/ul/li[1]/span[2]", "eggs"),
+        node("/html/body/ul/li[2]", "salt"),
+    ]
+
+    def span(i: int, **extra: int) -> dict[str, object]:
+        text = nodes[i]["text"]
+        return {"xpath": nodes[i]["xpath"], "start": 0, "end": len(text), "text": text, **extra}
+
+    spans = {
+        "description": [span(0), span(1)],
+        "ingredients": [span(2, item=0), span(3, item=0), span(4, item=1)],
+    }
+    attributes = ["description", "ingredients"]
+    (w,) = encode_page(nodes, tokenizer, FeatureConfig(), spans, attributes)
+    classes = attribute_classes(attributes)
+    first = {}
+    for n, label in zip(w.token_node, w.labels or [], strict=True):
+        if n >= 0 and n not in first:
+            first[n] = classes[label]
+    assert first == {
+        0: "B-description", 1: "I-description",
+        2: "B-ingredients", 3: "I-ingredients", 4: "B-ingredients",
+    }  # fmt: skip

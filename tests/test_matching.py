@@ -180,3 +180,18 @@ def test_far_away_phrases_are_not_guessed() -> None:
     )
     assert result.found("price") and "availability" in result.missing
     assert result.not_shown() == {"availability"}
+
+
+def test_a_list_item_over_several_nodes_is_one_item() -> None:
+    nodes = text_nodes(
+        "<html><body><h1>Pancakes</h1><ul>"
+        "<li><span>2</span> <span>cups</span> <span>flour</span></li>"
+        "<li><span>1</span> <span>egg</span></li><li>a pinch of salt</li></ul></body></html>"
+    )
+    labels = {"ingredients": ["2 cups flour", "1 egg", "a pinch of salt"]}
+    result = match_values(nodes, labels)
+    spans = result.spans["ingredients"]
+    assert not result.partial and not result.missing
+    assert [(s["text"], s["item"]) for s in spans] == [
+        ("2", 0), ("cups", 0), ("flour", 0), ("1", 1), ("egg", 1), ("a pinch of salt", 2),
+    ]  # fmt: skip

@@ -58,6 +58,10 @@ class Candidate:
     confidence: float  #: mean over its tokens of P(B or I of the attribute)
     max_prob: float
     score: float = 0.0  #: confidence after the layout preferences
+    #: whether the span opens a value (its first token is B, or it starts inside its node);
+    #: one that does not continues the value of the nodes before it
+    opens: bool = True
+    last_node: int = -1  #: the last node the value covers (-1: `node`)
 
 
 @dataclass
@@ -90,7 +94,11 @@ def merge_windows(
 
 
 def node_candidates(
-    node: int, text: str, scores: NodeScores, attributes: Sequence[str]
+    node: int,
+    text: str,
+    scores: NodeScores,
+    attributes: Sequence[str],
+    list_attributes: frozenset[str] = LIST_ATTRIBUTES,
 ) -> list[Candidate]:
     """Runs of tokens whose argmax class belongs to one attribute, within one node.
 
@@ -110,11 +118,42 @@ def node_candidates(
         end = t + 1
         while end < len(labels) and labels[end] in (1 + 2 * k, 2 + 2 * k):
             inside_word = scores.offsets[end][0] == scores.offsets[end - 1][1]
-            if labels[end] == 1 + 2 * k and attributes[k] in LIST_ATTRIBUTES and not inside_word:
+            if labels[end] == 1 + 2 * k and attributes[k] in list_attributes and not inside_word:
                 break
             end += 1
-        result.append(_candidate(attributes[k], k, node, text, scores, t, end))
+        candidate = _candidate(attributes[k], k, node, text, scores, t, end)
+        candidate.opens = label == 1 + 2 * k or t > 0
+        result.append(candidate)
         t = end
+    return result
+
+
+def join_continuations(
+    candidates: Sequence[Candidate], texts: Sequence[str], max_gap: int = 3
+) -> list[Candidate]:
+    """Join a span that continues a value (it does not open one) to that value's span in the
+    nodes just before it, when that span reaches its node's end: a description over several
+    paragraphs, a list item over several nodes (`1` `cup` `flour`) become one value. Prices
+    are joined by the price rules instead."""
+    result: list[Candidate] = []
+    last: dict[str, Candidate] = {}
+    for c in sorted(candidates, key=lambda c: (c.node, c.start)):
+        before = last.get(c.attribute)
+        if (
+            not c.opens
+            and before is not None
+            and c.attribute not in PRICE_ATTRIBUTES
+            and 0 < c.node - max(before.node, before.last_node) <= max_gap
+            and before.end >= len(texts[max(before.node, before.last_node)].rstrip())
+        ):
+            n_before = max(1, before.last_node - before.node + 1)
+            before.text = f"{before.text} {c.text}"
+            before.confidence = (before.confidence * n_before + c.confidence) / (n_before + 1)
+            before.max_prob = max(before.max_prob, c.max_prob)
+            before.last_node = c.node
+            continue
+        result.append(c)
+        last[c.attribute] = c
     return result
 
 
@@ -327,14 +366,15 @@ def decode_page(
     attributes: Sequence[str],
     fallback_threshold: float = 0.25,
     min_confidence: float = 0.0,
+    list_attributes: frozenset[str] = LIST_ATTRIBUTES,
 ) -> Extraction:
     """Values of one page from the class probabilities [tokens, classes] of its windows."""
     merged = merge_windows(windows, probs)
     texts = [node["text"] for node in nodes]
     candidates: list[Candidate] = []
     for node, scores in sorted(merged.items()):
-        candidates.extend(node_candidates(node, texts[node], scores, attributes))
-    candidates = checked_spans(candidates, nodes)
+        candidates.extend(node_candidates(node, texts[node], scores, attributes, list_attributes))
+    candidates = join_continuations(checked_spans(candidates, nodes), texts)
     found = {c.attribute for c in candidates}
     for k, attribute in enumerate(attributes):
         if attribute not in found:
@@ -343,7 +383,7 @@ def decode_page(
                 candidates.append(extra)
     if "price" in attributes:
         candidates = with_fallback_price(candidates, nodes)
-    return choose_values(candidates, nodes, min_confidence)
+    return choose_values(candidates, nodes, min_confidence, list_attributes)
 
 
 @torch.inference_mode()
@@ -402,7 +442,10 @@ def extract_pages(
         for row, key in enumerate(keys):
             probs[key] = out[row, : len(windows[row].input_ids)]
     model.train(was_training)
+    lists = LIST_ATTRIBUTES | (support.lists if support is not None else frozenset())
     return [
-        decode_page(nodes, ws, [probs[(p, i)] for i in range(len(ws))], attrs)
+        decode_page(
+            nodes, ws, [probs[(p, i)] for i in range(len(ws))], attrs, list_attributes=lists
+        )
         for p, (nodes, ws) in enumerate(zip(kept, page_windows, strict=True))
     ]

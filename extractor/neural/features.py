@@ -135,20 +135,28 @@ def _span_labels(
     nodes: Sequence[Node],
     spans: Spans,
     attributes: Sequence[str],
-) -> dict[int, list[tuple[int, int, int]]]:
-    """Per node index, its spans as (start, end, B class id); unknown attributes are skipped."""
+) -> dict[int, list[tuple[int, int, int, bool]]]:
+    """Per node index, its spans as (start, end, B class id, opens); unknown attributes are
+    skipped. A span opens a value (its first token is B) when it is the first span of the
+    value: the spans of an attribute make one value, or one per `item` in a list, so that a
+    description over three paragraphs or an ingredient line over three nodes is tagged as one
+    value that continues (I) from node to node."""
     index = {node["xpath"]: i for i, node in enumerate(nodes)}
-    by_node: dict[int, list[tuple[int, int, int]]] = {}
+    by_node: dict[int, list[tuple[int, int, int, bool]]] = {}
     for attribute, items in spans.items():
         if attribute not in attributes:
             continue
         b_id = 1 + 2 * list(attributes).index(attribute)
+        opened: set[object] = set()
         for span in items:
+            value = span.get("item")
+            opens = value not in opened
+            opened.add(value)
             i = index.get(span["xpath"])
             if i is None:
                 logger.debug("span of %s at %s: node not in the page", attribute, span["xpath"])
                 continue
-            by_node.setdefault(i, []).append((int(span["start"]), int(span["end"]), b_id))
+            by_node.setdefault(i, []).append((int(span["start"]), int(span["end"]), b_id, opens))
     return by_node
 
 
@@ -207,7 +215,7 @@ def _build_window(
     node_ids: list[int],
     nodes: Sequence[Node],
     encoded: Any,
-    by_node: dict[int, list[tuple[int, int, int]]],
+    by_node: dict[int, list[tuple[int, int, int, bool]]],
     tokenizer: Any,
     config: FeatureConfig,
     spans: Spans | None,
@@ -230,7 +238,7 @@ def _build_window(
         tags, subs = xpath_features(node["xpath"], config.max_depth)
         hints = hint_ids(node.get("attrs") or {}, config.hint_buckets, config.hints_per_node)  # type: ignore[arg-type]
         node_spans = by_node.get(i, [])
-        seen: set[tuple[int, int, int]] = set()
+        seen: set[tuple[int, int, int, bool]] = set()
         for token_id, (start, end) in zip(
             encoded["input_ids"][i], encoded["offset_mapping"][i], strict=True
         ):
@@ -244,9 +252,9 @@ def _build_window(
             if w.labels is not None:
                 label = 0
                 for span in node_spans:  # the first span covering the token wins
-                    s, e, b_id = span
+                    s, e, b_id, opens = span
                     if start < e and end > s:
-                        label = b_id + 1 if span in seen else b_id
+                        label = b_id + 1 if span in seen or not opens else b_id
                         seen.add(span)
                         break
                 w.labels.append(label)

@@ -173,6 +173,8 @@ class SupportIndex:
     values: dict[str, list[SupportValue]] = field(default_factory=dict)
     profile: StoreProfile = field(default_factory=StoreProfile)
     support_pages: int = 0
+    #: attributes whose values are lists (their support spans number their items)
+    lists: frozenset[str] = frozenset()
 
     @classmethod
     def build(
@@ -187,7 +189,10 @@ class SupportIndex:
         it is given."""
         if profile is None:
             profile = StoreProfile.build([*pages, *store_pages])
-        index = cls(profile=profile, support_pages=len(pages))
+        lists = {
+            a for marked in spans for a, items in marked.items() if any("item" in s for s in items)
+        }
+        index = cls(profile=profile, support_pages=len(pages), lists=frozenset(lists))
         for p, (nodes, marked) in enumerate(zip(pages, spans, strict=True)):
             by_xpath = {node["xpath"]: node for node in nodes}
             contexts = node_contexts(nodes)
@@ -345,6 +350,7 @@ class SupportIndex:
         """A JSON-ready dict (the adapted model's support.json)."""
         return {
             "support_pages": self.support_pages,
+            "lists": sorted(self.lists),
             "values": {a: [asdict(v) for v in vs] for a, vs in self.values.items()},
             "profile": {
                 "pages": self.profile.pages,
@@ -366,7 +372,12 @@ class SupportIndex:
             a: [SupportValue(**{**v, "hints": tuple(v["hints"])}) for v in vs]
             for a, vs in data["values"].items()
         }
-        return cls(values=values, profile=profile, support_pages=int(data["support_pages"]))
+        return cls(
+            values=values,
+            profile=profile,
+            support_pages=int(data["support_pages"]),
+            lists=frozenset(data.get("lists", ())),
+        )
 
 
 def load_support(directory: str | Path) -> SupportIndex:

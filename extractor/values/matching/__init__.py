@@ -77,6 +77,8 @@ def match_values(
             result.missing[attribute] = "not a page attribute (a comparison site's product name)"
             continue
         kind = (types or {}).get(attribute) or attribute_type(attribute)
+        if kind == "text" and isinstance(labels[attribute], list | tuple) and len(values) > 1:
+            kind = "list"  # a custom attribute given as a list of values (ingredients)
         if kind == "url":
             _match_url_attribute(result, attribute, values[0], root, page_url)
             continue

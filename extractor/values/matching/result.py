@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 
 class Span(TypedDict):
-    """A marked piece of a text node: `node["text"][start:end] == text`."""
+    """A marked piece of a text node: `node["text"][start:end] == text`.
+
+    The spans of one attribute make one value (a price split over two nodes, a description over
+    several paragraphs), except in a list, where `item` numbers the value each span belongs to
+    (an ingredient line whose amount, unit and name stand in three nodes is one item).
+    """
 
     xpath: str
     start: int
     end: int
     text: str
+    item: NotRequired[int]
 
 
 class ImageMatch(TypedDict):

@@ -108,23 +108,51 @@ def match_description(page: PageIndex, value: str) -> list[Hit]:
     return best_first(hits, lambda h: -0.3 * page.chrome(h.index))
 
 
+def _node_words(page: PageIndex, i: int) -> list[str]:
+    return [t for t, _, _ in word_tokens(page.folded(i))]
+
+
+def _runs_of_nodes(page: PageIndex, item: str, longest: int = 6) -> list[Hit]:
+    """An item that stands in several consecutive nodes (`1` `cup` `flour`): runs of whole nodes
+    whose words, joined, are the item's words."""
+    words = [t for t, _, _ in word_tokens(normalize_text(item).casefold())]
+    if len(words) < 2:
+        return []
+    hits = []
+    for i in page.containing([words[0]]):
+        got = _node_words(page, i)
+        if len(page.nodes[i]["text"]) > MAX_SCAN or not got or words[: len(got)] != got:
+            continue
+        j = i
+        while len(got) < len(words) and j + 1 < min(len(page.nodes), i + longest):
+            j += 1
+            more = _node_words(page, j)
+            if words[len(got) : len(got) + len(more)] != more:
+                break
+            got += more
+        if got == words and j > i:
+            hits.append(Hit(1.0, [page.whole(k) for k in range(i, j + 1)], i))
+    return hits
+
+
 def match_list(
     page: PageIndex, items: Sequence[str], window: int = 15
 ) -> tuple[list[Span], list[int]]:
-    """Each item in order, as the longest chain of nearby nodes; returns spans and missed items."""
-    candidates = [
-        [
+    """Each item in order, as the longest chain of nearby nodes (an item in one node, or in a run
+    of consecutive ones); returns spans, each with its item's number, and missed items."""
+    candidates = []
+    for item in items:
+        single = [
             h
             for h in _text_hits(page, item, min_coverage=0.999)
             if len(h.spans[0]["text"]) * 2 >= len(page.nodes[h.index]["text"])
-        ][:60]
-        for item in items
-    ]
+        ]
+        candidates.append((single or _runs_of_nodes(page, item))[:60])
     best: list[tuple[int, Hit]] = []
     for first, hits in enumerate(candidates):
         for start in sorted(hits, key=lambda h: h.index):
             chain = [(first, start)]
-            prev = start.index
+            prev = _last_node(start)
             for k in range(first + 1, len(items)):
                 nxt = next(
                     (
@@ -136,10 +164,16 @@ def match_list(
                 )
                 if nxt is not None:
                     chain.append((k, nxt))
-                    prev = nxt.index
+                    prev = _last_node(nxt)
             if len(chain) > len(best):
                 best = chain
         if len(best) >= len(items) - first:
             break
     found = {k for k, _ in best}
-    return [hit.spans[0] for _, hit in best], [k for k in range(len(items)) if k not in found]
+    spans = [Span(**span, item=k) for k, hit in best for span in hit.spans]
+    return spans, [k for k in range(len(items)) if k not in found]
+
+
+def _last_node(hit: Hit) -> int:
+    """The index of the last node a hit covers (its first plus the nodes it runs over)."""
+    return hit.index + len(hit.spans) - 1

@@ -266,6 +266,13 @@ def _register_evaluate(subparsers: Subparsers) -> None:
         help="model-based methods extract without the page's structured data (JSON-LD, "
         "microdata, Open Graph): their spans and the price rules alone, to compare the models",
     )
+    ev.add_argument(
+        "--strip-markup",
+        action="store_true",
+        help="remove JSON-LD, microdata, RDFa, Open Graph and product meta tags from every page "
+        "before anything runs (what a store without markup looks like): every method, fusion "
+        "and rules included, and the scoring see the stripped pages",
+    )
     ev.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -278,7 +285,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     if args.repeats < 1:
         raise ValueError("--repeats must be >= 1")
-    pages = read_labels(args.labels)
+    pages = read_labels(args.labels, strip_markup=args.strip_markup)
     if not pages:
         raise ValueError(f"{args.labels} lists no pages")
     only = [m.strip() for m in args.methods.split(",") if m.strip()] if args.methods else None
@@ -303,6 +310,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         labels_path=str(args.labels),
         complete_labels=args.complete_labels,
         markup=not args.no_markup,
+        strip_markup=args.strip_markup,
         progress=not args.no_progress,
     )
     plot_f1(report, args.out / PLOT_FILE)

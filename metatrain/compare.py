@@ -209,7 +209,7 @@ def evaluation_counts(
     labels = labels or Path(report["labels"])
     if not labels.is_file():
         raise FileNotFoundError(f"labels file {labels} not found: pass --labels")
-    pages = read_labels(labels)
+    pages = read_labels(labels, strip_markup=bool(report.get("strip_markup")))
     predictions = read_predictions(folder / PREDICTIONS_FILE)
     return store_counts(predictions, pages, bool(report.get("complete_labels"))), pages
 

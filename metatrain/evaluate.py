@@ -228,10 +228,13 @@ def evaluate(
     labels_path: str = "",
     complete_labels: bool = False,
     markup: bool = True,
+    strip_markup: bool = False,
     progress: bool = True,
 ) -> dict[str, Any]:
     """Run, score and write report.json (+ predictions.jsonl); returns the report. `markup` only
-    records whether the model-based methods fused the page's structured data."""
+    records whether the model-based methods fused the page's structured data, `strip_markup`
+    whether the pages were read without it (`read_labels(strip_markup=True)`), so that
+    `compare` and `choose` score them the same way."""
     if repeats < 1:
         raise ValueError(f"repeats must be >= 1, got {repeats}")
     if not methods:
@@ -255,6 +258,7 @@ def evaluate(
         "methods": [m.name for m in methods],
         "complete_labels": complete_labels,
         "markup": markup,
+        "strip_markup": strip_markup,
         "sites": len(tasks),
         "pages": len(pages),
         "sites_per_shots": {

@@ -18,6 +18,7 @@ import torch
 
 from extractor.adapt.settings import AdaptSettings
 from extractor.adapt.store import AdaptedExtractor, StoreAdapter
+from extractor.adapt.wrapper import Example, Wrapper, WrapperPage, induce
 from extractor.extract import DEFAULT_MODEL_DIR, model_dir_or_default
 from extractor.neural.config import PACKAGED_ENCODER, ExtractorConfig
 from extractor.neural.model import ExtractorModel
@@ -25,7 +26,6 @@ from extractor.page.input import PageInput
 from extractor.page.signals import page_language
 from extractor.values.fusion import markup_values
 from metatrain.tasks import AnnotatedPage, Page
-from metatrain.wrapper import induce
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,29 @@ def page_input(page: Page) -> PageInput:
     return PageInput(page.url or "", parsed.nodes, parsed.html, lang or None, parsed.root)
 
 
+def wrapper_page(page: Page) -> WrapperPage:
+    """What the wrapper reads of an evaluation page: its nodes, root and URL."""
+    parsed = page.parsed()
+    return WrapperPage(parsed.nodes, parsed.root, page.url)
+
+
+def example(annotated: AnnotatedPage) -> Example:
+    """An annotated evaluation page as a wrapper example."""
+    return Example(wrapper_page(annotated.page), annotated.labels, annotated.match)
+
+
 # --- baselines ----------------------------------------------------------------------------------
+
+
+class WrapperReader:
+    """A store's induced wrapper reading evaluation pages."""
+
+    def __init__(self, wrapper: Wrapper) -> None:
+        self.wrapper = wrapper
+
+    def read(self, page: Page) -> Prediction:
+        """The rules' values and their support accuracy as confidence."""
+        return self.wrapper.read(wrapper_page(page))
 
 
 class WrapperMethod:
@@ -68,7 +90,7 @@ class WrapperMethod:
 
     def adapt(self, support: Sequence[AnnotatedPage], store: Sequence[Page] = ()) -> Reader:
         """Learn rules from the annotated spans of the support pages."""
-        return induce(support)
+        return WrapperReader(induce([example(a) for a in support]))
 
 
 class StructuredReader:

@@ -6,19 +6,21 @@ from pathlib import Path
 
 import pytest
 
+from extractor.adapt.wrapper import candidate_paths, induce, literal
 from extractor.values.equality import values_equal
+from metatrain.methods import example, wrapper_page
 from metatrain.synthetic import write_stores
 from metatrain.tasks import annotate, group_by_site, read_labels
-from metatrain.wrapper import candidate_paths, induce, literal
 
 
 def _accuracy(site_pages: list, k: int, attributes: tuple[str, ...]) -> dict[str, float]:
     support = [annotate(p) for p in site_pages[:k]]
-    wrapper = induce(support)
+    wrapper = induce([example(a) for a in support])
     right = dict.fromkeys(attributes, 0)
     total = dict.fromkeys(attributes, 0)
     for page in site_pages[k:]:
-        prediction, confidence = wrapper.read(page.page)  # the query page, not its labels
+        # the query page, not its labels
+        prediction, confidence = wrapper.read(wrapper_page(page.page))
         assert set(confidence) == set(prediction)
         for a in attributes:
             if a in page.labels:
@@ -51,7 +53,7 @@ def test_no_support_extracts_nothing(tmp_path: Path) -> None:
     task = next(
         iter(group_by_site(read_labels(write_stores(tmp_path, stores=1, pages=2))).values())
     )
-    assert induce([]).read(task.pages[0].page) == ({}, {})
+    assert induce([]).read(wrapper_page(task.pages[0].page)) == ({}, {})
 
 
 def test_candidate_paths_and_literals() -> None:

@@ -1,4 +1,8 @@
-"""Wrapper induction: XPath rules per attribute learnt from annotated support pages (a baseline).
+"""Wrapper induction: XPath rules per attribute learnt from annotated support pages.
+
+The evaluation's `wrapper` baseline, and an input of the adapted model: where the store's rules
+read a value on a query page is one of the relations the model weighs (`extractor.neural.
+relations`), and images, which have no text node to tag, come from the rules.
 
 For every annotated span, candidate rules generalise the XPath of its element: the exact path,
 the path with sibling indices relaxed, paths anchored on an ancestor's id, itemprop or class, and
@@ -20,11 +24,10 @@ import lxml.html
 
 from extractor.page.dom import Node
 from extractor.values.equality import values_equal
-from extractor.values.matching import Span, image_candidates
+from extractor.values.matching import MatchResult, Span, image_candidates
 from extractor.values.normalize.currencies import find_currencies
 from extractor.values.normalize.text import text_key
 from extractor.values.schema import attribute_type
-from metatrain.tasks import AnnotatedPage, Page, ParsedPage
 
 logger = logging.getLogger(__name__)
 
@@ -57,30 +60,52 @@ class Rule:
     constant: Any = None
 
 
+@dataclass(frozen=True)
+class WrapperPage:
+    """A page as the wrapper reads it: its text nodes, its lxml root and its URL."""
+
+    nodes: Sequence[Node]
+    root: lxml.html.HtmlElement | None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Example:
+    """An annotated support page: the page, its values and where the matcher found them."""
+
+    page: WrapperPage
+    labels: Mapping[str, Any]
+    match: MatchResult
+
+
 @dataclass
 class PageView:
     """A parsed page with lookups from element paths to text nodes and image URLs."""
 
-    parsed: ParsedPage
-    url: str | None
+    page: WrapperPage
     own: dict[str, list[int]] = field(default_factory=dict)
     images: dict[str, list[str]] | None = None
 
     def __post_init__(self) -> None:
-        for i, node in enumerate(self.parsed.nodes):
+        for i, node in enumerate(self.page.nodes):
             self.own.setdefault(element_path(node["xpath"]), []).append(i)
 
     @property
-    def nodes(self) -> list[Node]:
+    def nodes(self) -> Sequence[Node]:
         """The page's text nodes."""
-        return self.parsed.nodes
+        return self.page.nodes
+
+    @property
+    def url(self) -> str | None:
+        """The page's URL."""
+        return self.page.url
 
     def select(self, xpath: lxml.etree.XPath) -> list[Any]:
         """Elements an XPath selects (none on a page without a tree)."""
-        if self.parsed.root is None:
+        if self.page.root is None:
             return []
         try:
-            found = xpath(self.parsed.root)
+            found = xpath(self.page.root)
         except lxml.etree.XPathError:
             return []
         return [e for e in found if isinstance(e, lxml.html.HtmlElement)] if found else []
@@ -115,8 +140,8 @@ class PageView:
         """Image URLs an element shows."""
         if self.images is None:
             self.images = {}
-            if self.parsed.root is not None:
-                for match in image_candidates(self.parsed.root, self.url):
+            if self.page.root is not None:
+                for match in image_candidates(self.page.root, self.url):
                     self.images.setdefault(match["xpath"], []).append(match["url"])
         return self.images.get(path, [])
 
@@ -256,9 +281,9 @@ class Wrapper:
     rules: dict[str, list[tuple[Rule, float]]]
     compiled: dict[str, lxml.etree.XPath] = field(default_factory=dict)
 
-    def read(self, page: Page) -> tuple[dict[str, Any], dict[str, float]]:
+    def read(self, page: WrapperPage) -> tuple[dict[str, Any], dict[str, float]]:
         """Values and confidences for a page (it sees the page, never its labels)."""
-        view = PageView(page.parsed(), page.url)
+        view = PageView(page)
         prediction: dict[str, Any] = {}
         confidence: dict[str, float] = {}
         for attribute, ranked in self.rules.items():
@@ -271,14 +296,14 @@ class Wrapper:
         return prediction, confidence
 
 
-def _views(support: Sequence[AnnotatedPage]) -> list[PageView]:
-    return [PageView(a.page.parsed(), a.page.url) for a in support]
+def _views(support: Sequence[Example]) -> list[PageView]:
+    return [PageView(a.page) for a in support]
 
 
 def _element_of(view: PageView, xpath: str) -> Any:
-    if view.parsed.root is None:
+    if view.page.root is None:
         return None
-    found = view.parsed.root.getroottree().xpath(xpath)
+    found = view.page.root.getroottree().xpath(xpath)
     return found[0] if found and isinstance(found[0], lxml.html.HtmlElement) else None
 
 
@@ -294,7 +319,7 @@ def _lowest_common(elements: Sequence[Any]) -> Any:
 
 
 def _candidates(
-    attribute: str, support: Sequence[AnnotatedPage], views: Sequence[PageView]
+    attribute: str, support: Sequence[Example], views: Sequence[PageView]
 ) -> Iterator[Rule]:
     """Every candidate rule for an attribute from every support page that shows it."""
     kind = attribute_type(attribute)
@@ -349,7 +374,7 @@ def _candidates(
         yield Rule(attribute, "constant", "constant", constant=constant)
 
 
-def induce(support: Sequence[AnnotatedPage]) -> Wrapper:
+def induce(support: Sequence[Example]) -> Wrapper:
     """Learn rules for every attribute the support pages show, ranked by support accuracy."""
     views = _views(support)
     compiled: dict[str, lxml.etree.XPath] = {}
@@ -381,7 +406,7 @@ def induce(support: Sequence[AnnotatedPage]) -> Wrapper:
     return Wrapper(rules=rules, compiled=compiled)
 
 
-def annotated_value(page: AnnotatedPage, attribute: str) -> Any:
+def annotated_value(page: Example, attribute: str) -> Any:
     """What the annotation marks for an attribute: span text(s) or the image URL."""
     images = page.match.images.get(attribute)
     if images:
@@ -396,7 +421,7 @@ def annotated_value(page: AnnotatedPage, attribute: str) -> Any:
 
 def _check(
     rule: Rule,
-    support: Sequence[AnnotatedPage],
+    support: Sequence[Example],
     views: Sequence[PageView],
     compiled: Mapping[str, lxml.etree.XPath],
 ) -> tuple[int, int, int]:

@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from extractor.neural.relations import SUPPORT_FILE, SupportIndex, load_support
+from extractor.adapt.support import SUPPORT_FILE, SupportIndex, load_support
+from extractor.adapt.wrapper import WrapperPage
 from extractor.page.dom import Node
 from extractor.page.input import PageInput, PageLike, as_page
 from extractor.values.fusion import (
@@ -32,6 +33,7 @@ from extractor.values.fusion import (
     store_title_segments,
 )
 from extractor.values.records import build_record
+from extractor.values.schema import attribute_type
 
 if TYPE_CHECKING:
     import torch
@@ -112,8 +114,11 @@ class Extractor:
             kwargs["support"] = load_support(path)
         return cls(with_precision(model, chosen, copy=False), load_tokenizer(path), **kwargs)
 
-    def predict(self, pages: Sequence[PageInput]) -> list[Extraction]:
-        """The model's spans per page (template pruning looks across the pages and the context)."""
+    def predict(
+        self, pages: Sequence[PageInput], rule_values: Sequence[Mapping[str, Any]] | None = None
+    ) -> list[Extraction]:
+        """The model's spans per page (template pruning looks across the pages and the context);
+        `rule_values`: what the store's wrapper rules read on each page."""
         from extractor.neural.decode import extract_pages
 
         return extract_pages(
@@ -126,23 +131,37 @@ class Extractor:
             context=self.context,
             forward=self.forward,
             support=self.support,
+            rule_values=rule_values,
         )
+
+    def rule_values(self, page: PageInput) -> dict[str, Any]:
+        """What the store's wrapper rules (induced from its support) read on a page."""
+        if self.support is None or self.support.wrapper is None:
+            return {}
+        return self.support.rule_values(WrapperPage(page.nodes, page.parsed_root(), page.url))
 
     def extract_values(
         self, pages: Sequence[PageLike | PageInput]
     ) -> list[tuple[Values, Confidence]]:
-        """Per page, `({attribute: value or [values]}, {attribute: confidence})` after fusion."""
+        """Per page, `({attribute: value or [values]}, {attribute: confidence})` after fusion.
+
+        Attributes the model cannot tag (images: no text node) come from the store's wrapper
+        rules when its support shows them."""
         inputs = [as_page(p) for p in pages]
         with_nodes = [i for i, p in enumerate(inputs) if p.nodes]
-        predictions = dict(
-            zip(with_nodes, self.predict([inputs[i] for i in with_nodes]), strict=True)
-        )
+        rules = [self.rule_values(inputs[i]) for i in with_nodes]
+        found_pages = self.predict([inputs[i] for i in with_nodes], rules)
+        predictions = dict(zip(with_nodes, found_pages, strict=True))
+        rules_of = dict(zip(with_nodes, rules, strict=True))
         shared = store_title_segments(inputs) if self.structured else frozenset()
         result: list[tuple[Values, Confidence]] = []
         for i, page in enumerate(inputs):
             found = predictions.get(i)
             values = dict(found.values) if found else {}
             confidence = dict(found.confidence) if found else {}
+            for name, value in rules_of.get(i, {}).items():
+                if name not in values and attribute_type(name) == "url":
+                    values[name], confidence[name] = value, self.fusion.shown_markup
             markup = markup_values(page) if self.structured else Markup()
             fused: tuple[Values, Confidence] = (
                 fuse(values, confidence, markup, page.url, page.lang, self.fusion)

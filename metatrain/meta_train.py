@@ -30,17 +30,25 @@ from extractor.adapt.learner import (
     stack_windows,
     task_logits,
 )
+from extractor.adapt.support import StoreProfile, SupportIndex, node_contexts
 from extractor.neural.checkpoint import load_tokenizer
 from extractor.neural.config import ExtractorConfig
 from extractor.neural.features import Spans, collate, encode_page, taggable
 from extractor.neural.model import ExtractorModel
 from extractor.neural.precision import resolve_device
-from extractor.neural.relations import StoreProfile, SupportIndex, node_contexts
 from extractor.page.dom import Node
 from extractor.page.template import prune_template_nodes
 from metatrain.algorithms import Episode, MetaAlgorithm, make_algorithm
 from metatrain.config import MetaTrainConfig
-from metatrain.tasks import StoreTask, annotate, group_by_site, read_labels, split_stores
+from metatrain.methods import example, wrapper_page
+from metatrain.tasks import (
+    AnnotatedPage,
+    StoreTask,
+    annotate,
+    group_by_site,
+    read_labels,
+    split_stores,
+)
 from metatrain.token_metrics import QueryF1, token_f1
 
 logger = logging.getLogger(__name__)
@@ -67,6 +75,8 @@ class CachedPage:
     spans: Spans = field(default_factory=dict, repr=False)
     token_nodes: list[list[int]] = field(default_factory=list, repr=False)
     token_starts: list[list[int]] = field(default_factory=list, repr=False)
+    token_ends: list[list[int]] = field(default_factory=list, repr=False)
+    annotated: AnnotatedPage | None = field(default=None, repr=False)  #: for wrapper rules
 
     def window_ids(self, labelled_only: bool = False) -> list[int]:
         """The windows (indices); with `labelled_only`, those that show a value."""
@@ -113,7 +123,9 @@ def prepare_store(
     kept = prune_template_nodes(nodes, protect)
     features = model.config.features
     pages: list[CachedPage] = []
-    for labelled, page_nodes, page_spans in zip(task.pages, kept, spans, strict=True):
+    for labelled, annotated_page, page_nodes, page_spans in zip(
+        task.pages, annotated, kept, spans, strict=True
+    ):
         windows = encode_page(page_nodes, tokenizer, features, page_spans, attributes)
         shows = [any(y > 0 for y in w.labels or []) for w in windows]
         with_spans = [w for w, s in zip(windows, shows, strict=True) if s]
@@ -134,6 +146,7 @@ def prepare_store(
             CachedPage(
                 labelled.file, hidden, labels, raw, page_nodes, page_spans,
                 [w.token_node for w in chosen], [w.token_start for w in chosen],
+                [w.token_end for w in chosen], annotated_page,
             )
         )  # fmt: skip
     profile = StoreProfile.build(p.raw for p in pages)
@@ -175,7 +188,7 @@ def make_episode(
     """A support/query episode of a store; None when the support shows no usable attribute.
 
     With `relations`, every query token carries its relations to the support values
-    (`extractor.neural.relations`), as extraction gives them to a store-adapted model.
+    (`extractor.adapt.support`), as extraction gives them to a store-adapted model.
     """
     n = len(store.pages)
     if n < 2:
@@ -201,16 +214,23 @@ def make_episode(
     if relations:
         shown = {store.attributes[j] for j in present}
         spans = [{a: s for a, s in p.spans.items() if a in shown} for p in support_pages]
-        index = SupportIndex.build([p.raw for p in support_pages], spans, profile=store.profile)
+        examples = [example(p.annotated) for p in support_pages if p.annotated is not None]
+        index = SupportIndex.build(
+            [p.raw for p in support_pages], spans, profile=store.profile, examples=examples
+        )
     query: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]] = []
     for page in query_pages:
         contexts = node_contexts(page.raw) if index is not None else {}
+        rules = {}
+        if index is not None and page.annotated is not None:
+            rules = index.rule_values(wrapper_page(page.annotated.page))
         for w in page.window_ids():
             cut = crop_range(page.labels[w], crop_tokens, rng)
             rel = None
             if index is not None:
                 nodes, starts = page.token_nodes[w][cut], page.token_starts[w][cut]
-                rel = index.relations(page.kept, contexts, nodes, starts, attributes)
+                ends = page.token_ends[w][cut] if page.token_ends else None
+                rel = index.relations(page.kept, contexts, nodes, starts, attributes, rules, ends)
             query.append((page.hidden[w][cut], page.labels[w][cut], rel))
 
     def remapped(labels: list[torch.Tensor]) -> list[torch.Tensor]:

@@ -143,7 +143,8 @@ class ModelMethod:
         nodes = [p.page.parsed().nodes for p in support]
         spans = [{a: s for a, s in p.match.spans.items() if a in p.attributes} for p in support]
         others = [p.parsed().nodes for p in store]
-        return ModelReader(self.adapter.adapt(nodes, spans, others))
+        examples = [example(a) for a in support]
+        return ModelReader(self.adapter.adapt(nodes, spans, others, examples))
 
 
 def _joint_model(model: Path | None) -> ExtractorModel:

@@ -26,17 +26,19 @@ from extractor.adapt.learner import (
     task_loss,
 )
 from extractor.adapt.settings import AdaptSettings
+from extractor.adapt.support import SupportIndex, save_support
+from extractor.adapt.wrapper import Example, WrapperPage
 from extractor.extract import Extractor
 from extractor.neural.checkpoint import load_tokenizer
 from extractor.neural.config import PACKAGED_ENCODER
 from extractor.neural.features import Spans, collate, encode_page, taggable
 from extractor.neural.model import ExtractorModel
 from extractor.neural.precision import resolve_precision, with_precision
-from extractor.neural.relations import SupportIndex, save_support
-from extractor.page.dom import Node
+from extractor.page.dom import Node, PageError, parse_html
 from extractor.page.input import PageInput
 from extractor.page.template import prune_template_nodes
 from extractor.values.fusion import Confidence, Values
+from extractor.values.matching import MatchResult
 
 logger = logging.getLogger(__name__)
 
@@ -206,13 +208,16 @@ class StoreAdapter:
         nodes: Sequence[Sequence[Node]],
         spans: Sequence[Spans],
         store_pages: Sequence[Sequence[Node]] = (),
+        examples: Sequence[Example] = (),
     ) -> AdaptedExtractor:
         """Adapt from annotated pages given as their text nodes and `{attribute: [spans]}`;
-        `store_pages` (the store's other pages, unlabelled) tell its template from its data."""
+        `store_pages` (the store's other pages, unlabelled) tell its template from its data;
+        `examples` (the same pages with their HTML roots and values) give the store's wrapper
+        rules, which the model reads beside the support values."""
         context = [list(n) for n in nodes]
         support = None
         if nodes and self.model.head.relate is not None:
-            support = SupportIndex.build(nodes, spans, store_pages)
+            support = SupportIndex.build(nodes, spans, store_pages, examples=examples)
         batch = self._support_batch(nodes, spans) if nodes else None
         if batch is not None:
             logger.info(
@@ -288,3 +293,21 @@ def save_adapted(
     if extractor.support is not None:
         save_support(extractor.support, directory)
     return directory
+
+
+def annotation_example(
+    nodes: Sequence[Node], html: str | bytes | None, url: str, annotation: Mapping[str, Any]
+) -> Example:
+    """A wrapper example from a stored page and its annotation (`{url, spans, values?,
+    images?}`): the values default to the marked texts."""
+    spans = annotation.get("spans") or {}
+    images = annotation.get("images") or {}
+    values = annotation.get("values") or {
+        name: " ".join(str(span["text"]) for span in marked) for name, marked in spans.items()
+    }
+    try:
+        root = parse_html(html) if html else None
+    except PageError:
+        root = None
+    match = MatchResult(spans=dict(spans), images=dict(images))
+    return Example(WrapperPage(nodes, root, url), values, match)

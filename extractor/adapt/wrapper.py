@@ -13,6 +13,7 @@ the first one that yields a value on a query page extracts it.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -294,6 +295,32 @@ class Wrapper:
                     confidence[attribute] = round(score, 4)
                     break
         return prediction, confidence
+
+    def to_dict(self) -> dict[str, Any]:
+        """The rules as JSON-ready data."""
+        return {
+            attribute: [[dataclasses.asdict(rule), score] for rule, score in ranked]
+            for attribute, ranked in self.rules.items()
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Wrapper:
+        """Rebuild from `to_dict`'s output (XPaths compiled again)."""
+        rules: dict[str, list[tuple[Rule, float]]] = {}
+        compiled: dict[str, lxml.etree.XPath] = {}
+        for attribute, ranked in data.items():
+            for fields, score in ranked:
+                constant = fields.get("constant")
+                rule = Rule(**{**fields, "constant": _frozen(constant)})
+                if rule.xpath and rule.xpath not in compiled:
+                    compiled[rule.xpath] = lxml.etree.XPath(rule.xpath)
+                rules.setdefault(attribute, []).append((rule, float(score)))
+        return cls(rules=rules, compiled=compiled)
+
+
+def _frozen(value: Any) -> Any:
+    """Lists as tuples, so that a rule stays hashable after JSON."""
+    return tuple(value) if isinstance(value, list) else value
 
 
 def _views(support: Sequence[Example]) -> list[PageView]:

@@ -66,6 +66,10 @@ def register(subparsers: Subparsers) -> None:
     adapt.set_defaults(func=run_adapt)
 
 
+#: Pages of the store read to tell its template from its data at adaptation.
+STORE_PAGES = 50
+
+
 def _store_rows(store: StoreDir) -> list[dict[str, Any]]:
     pages = store.load_pages()
     if len(pages) == 0:
@@ -96,7 +100,7 @@ def run_adapt(args: argparse.Namespace) -> int:
     import torch
 
     from extractor.adapt.settings import AdaptSettings
-    from extractor.adapt.store import StoreAdapter, save_adapted
+    from extractor.adapt.store import StoreAdapter, annotation_example, save_adapted
     from extractor.data.annotations import read_annotations
     from extractor.extract import model_dir_or_default
     from extractor.neural.model import ExtractorModel
@@ -128,7 +132,13 @@ def run_adapt(args: argparse.Namespace) -> int:
     adapter = StoreAdapter(model, settings)
     loaded = time.perf_counter()
     nodes = [list(by_url[a["url"]]["nodes"]) for a in annotations]
-    extractor = adapter.adapt(nodes, [a["spans"] for a in annotations])
+    examples = [
+        annotation_example(n, by_url[a["url"]].get("html"), a["url"], a)
+        for n, a in zip(nodes, annotations, strict=True)
+    ]
+    # the store's other pages tell its template from its data (a sample is enough)
+    others = [list(row["nodes"]) for row in rows[:STORE_PAGES]]
+    extractor = adapter.adapt(nodes, [a["spans"] for a in annotations], others, examples)
     adapted = time.perf_counter()
     target = store.model_dir
     info = {

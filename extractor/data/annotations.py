@@ -98,21 +98,30 @@ def annotations_from_values(
                 why = result.missing.get(name, "not shown as text")
                 report.missing.setdefault(name, []).append(f"{urls[index]}: {why}")
         spans = {name: list(items) for name, items in result.spans.items() if items}
-        annotations.append({"url": urls[index], "spans": spans})
+        images = {name: list(items) for name, items in result.images.items() if items}
+        annotation: Annotation = {"url": urls[index], "spans": spans, "values": dict(labels)}
+        if images:
+            annotation["images"] = images
+        annotations.append(annotation)
     if not annotations:
         raise AnnotationError(f"{values_file} names no pages")
     return annotations, report
 
 
 def read_annotations(path: Path) -> list[Annotation]:
-    """The annotations of a store (`{"url", "spans"}` per page)."""
+    """The annotations of a store: per page `url`, `spans` (`{attribute: [span]}`), and, when
+    they were made from values, `values` and `images` (`{attribute: [{xpath, url}]}`)."""
     entries = _read_jsonl(path, "annotations")
     result = []
     for entry in entries:
         spans = entry.get("spans")
         if not entry.get("url") or not isinstance(spans, dict):
             raise AnnotationError(f"{path}:{entry['_line']}: needs `url` and a `spans` object")
-        result.append({"url": entry["url"], "spans": spans})
+        annotation: Annotation = {"url": entry["url"], "spans": spans}
+        for key in ("values", "images"):
+            if isinstance(entry.get(key), dict):
+                annotation[key] = entry[key]
+        result.append(annotation)
     if not result:
         raise AnnotationError(f"{path} holds no annotated pages")
     return result

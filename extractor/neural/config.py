@@ -67,7 +67,7 @@ class ExtractorConfig:
         default=0,
         metadata={
             "help": "hidden size of the relation head, which reads where a token stands relative "
-            "to the store's support values (extractor.neural.relations; 0: no relation head)"
+            "to the store's support values (extractor.adapt.support; 0: no relation head)"
         },
     )
     hint_dropout: float = field(

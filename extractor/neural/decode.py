@@ -6,12 +6,11 @@ import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import torch
 
 from extractor.neural.features import Window, collate, encode_page
-from extractor.neural.relations import SupportIndex, node_contexts
 from extractor.page.dom import Node
 from extractor.page.template import prune_template_nodes
 from extractor.values.normalize import usable_span
@@ -36,6 +35,27 @@ logger = logging.getLogger(__name__)
 
 #: A code as pages print it: anything up to whitespace or punctuation that never sits in a code.
 _CODE_TOKEN = re.compile(r"[^\s,;:|()\[\]{}<>\"']+")
+
+
+class StoreSupport(Protocol):
+    """What extraction reads of a store's support (`extractor.adapt.support.SupportIndex`)."""
+
+    lists: frozenset[str]
+
+    def support_like(self, nodes: Sequence[Node]) -> list[int]:
+        """Nodes where support values stand, the page budget reads them first."""
+        ...
+
+    def page_relations(
+        self,
+        raw: Sequence[Node],
+        kept: Sequence[Node],
+        windows: Sequence[Window],
+        attributes: Sequence[str],
+        rule_values: Mapping[str, Any] | None = None,
+    ) -> list[torch.Tensor]:
+        """Per window, its tokens' relations to the support values."""
+        ...
 
 
 @dataclass
@@ -400,7 +420,8 @@ def extract_pages(
     page_tokens: int | None = None,
     context: Sequence[Sequence[Node]] = (),
     forward: Callable[[Mapping[str, torch.Tensor]], torch.Tensor] | None = None,
-    support: SupportIndex | None = None,
+    support: StoreSupport | None = None,
+    rule_values: Sequence[Mapping[str, Any]] | None = None,
 ) -> list[Extraction]:
     """Extract the pages of one store (template pruning looks across them when >= 3).
 
@@ -419,14 +440,16 @@ def extract_pages(
     budget = model.config.page_tokens if page_tokens is None else page_tokens
     page_windows = []
     relate = support is not None and model.head.relate is not None
-    for raw, nodes in zip(pages, kept, strict=True):
+    for p, (raw, nodes) in enumerate(zip(pages, kept, strict=True)):
         keep = support.support_like(nodes) if support is not None else []
         windows = encode_page(nodes, tokenizer, features, page_tokens=budget, keep=keep)
         windows = windows[:max_windows]
         if relate and support is not None:
-            contexts = node_contexts(raw)
-            for w in windows:
-                w.relations = support.relations(nodes, contexts, w.token_node, w.token_start, attrs)
+            rules = rule_values[p] if rule_values is not None else None
+            for w, related in zip(
+                windows, support.page_relations(raw, nodes, windows, attrs, rules), strict=True
+            ):
+                w.relations = related
         page_windows.append(windows)
     flat = [(p, i) for p, ws in enumerate(page_windows) for i in range(len(ws))]
     flat.sort(key=lambda pi: len(page_windows[pi[0]][pi[1]].input_ids))  # little padding

@@ -50,6 +50,30 @@ _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 
 Spans = Mapping[str, Sequence[Mapping[str, Any]]]
 
+#: The relations of a token to a store's support values, in order: the relation head's input
+#: (`extractor.adapt.support` computes them; index 0 marks an attribute with support values).
+RELATION_FEATURES = (
+    "has_support",  # 1 for every token when the attribute has support values
+    "xpath",  # the node's XPath is a support node's
+    "shape",  # its XPath without positions is a support node's
+    "path",  # shared tail of the tag path with the closest support node (0..1)
+    "classes",  # the node's class and id equal a support node's
+    "hint_overlap",  # shared class/id words with the closest support node (Jaccard)
+    "label",  # the short text just before the node equals the one before a support value
+    "follow",  # the short text just after the node equals the one after a support value
+    "same_text",  # the node's text equals a support value node's text
+    "title_offset",  # distance to the title as the support value's (1 = the same offset)
+    "agreement",  # share of support pages with a value at this node's XPath shape
+    "template",  # the node's text stands at its place on most of the store's pages
+    "slot",  # the node's place holds other texts on the store's other pages
+    "first_token",  # the token opens its node
+    "value_start",  # the node's text before the token is the text before a support value
+    "value_inside",  # the token follows that text (inside where a value would be)
+    "rule_node",  # the store's wrapper rule reads the attribute's value from this node
+    "rule_token",  # the token is inside the value the rule reads
+)
+N_RELATIONS = len(RELATION_FEATURES)
+
 
 @dataclass(frozen=True)
 class FeatureConfig:

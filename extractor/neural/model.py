@@ -17,8 +17,7 @@ from extractor.neural.config import (
     ExtractorConfig,
     resolve_encoder,
 )
-from extractor.neural.features import HTML_TAGS, MAX_SUBSCRIPT, attribute_classes
-from extractor.neural.relations import N_RELATIONS
+from extractor.neural.features import HTML_TAGS, MAX_SUBSCRIPT, N_RELATIONS, attribute_classes
 
 _POOLED = frozenset({"bert", "roberta", "xlm-roberta", "camembert"})
 

@@ -1,4 +1,4 @@
-"""extractor.neural.relations: where query tokens stand relative to a store's support values,
+"""extractor.adapt.support: where query tokens stand relative to a store's support values,
 the relation head that reads them, and the page budget that follows the support."""
 
 from __future__ import annotations
@@ -7,15 +7,11 @@ import json
 
 import torch
 
+from extractor.adapt.support import SupportIndex, node_contexts
 from extractor.neural.budget import budget_nodes
 from extractor.neural.config import ExtractorConfig
+from extractor.neural.features import N_RELATIONS, RELATION_FEATURES
 from extractor.neural.model import ExtractorModel
-from extractor.neural.relations import (
-    N_RELATIONS,
-    RELATION_FEATURES,
-    SupportIndex,
-    node_contexts,
-)
 from extractor.page.dom import Node, text_nodes
 
 F = {name: i for i, name in enumerate(RELATION_FEATURES)}

@@ -1,11 +1,13 @@
-"""Where a query token stands relative to the support values of its store: the model's layout input.
+"""A store's support: where a query token stands relative to its annotated values.
 
 Within one store, layout is the strongest evidence: the support pages show where each attribute's
 value sits (its XPath, its XPath shape, its class, the label text before it, its place after the
 title, the text before the value inside its node), and the store's other pages show which slots
 are template (the same text everywhere) and which carry data (text that varies). For every token
 of a query page and every attribute the support shows, `SupportIndex.relations` gives a vector of
-these relations; the model's head turns it into evidence for the attribute's B and I tags
+these relations (`extractor.neural.features.RELATION_FEATURES`), among them where the store's
+wrapper rules (`extractor.adapt.wrapper`, induced from the same support) read the value; the
+model's head turns them into evidence for the attribute's B and I tags
 (`extractor.neural.model.RelationHead`), so that meta-training learns when layout wins and when
 the text does. Without support (zero-shot) the vectors are zero and the head adds nothing.
 
@@ -23,35 +25,18 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-
+from extractor.adapt.wrapper import Example, Wrapper, WrapperPage, induce
+from extractor.neural.features import N_RELATIONS, RELATION_FEATURES, Window
 from extractor.page.dom import Node
+
+if TYPE_CHECKING:
+    import torch
 from extractor.page.hints import node_hints
 
 #: The file of a store-adapted model directory that holds its support index.
 SUPPORT_FILE = "support.json"
-#: The relation features, in order (index 0 marks an attribute that has support values).
-RELATION_FEATURES = (
-    "has_support",  # 1 for every token when the attribute has support values
-    "xpath",  # the node's XPath is a support node's
-    "shape",  # its XPath without positions is a support node's
-    "path",  # shared tail of the tag path with the closest support node (0..1)
-    "classes",  # the node's class and id equal a support node's
-    "hint_overlap",  # shared class/id words with the closest support node (Jaccard)
-    "label",  # the short text just before the node equals the one before a support value
-    "follow",  # the short text just after the node equals the one after a support value
-    "same_text",  # the node's text equals a support value node's text
-    "title_offset",  # distance to the title as the support value's (1 = the same offset)
-    "agreement",  # share of support pages with a value at this node's XPath shape
-    "template",  # the node's text stands at its place on most of the store's pages
-    "slot",  # the node's place holds other texts on the store's other pages
-    "first_token",  # the token opens its node
-    "value_start",  # the node's text before the token is the text before a support value
-    "value_inside",  # the token follows that text (inside where a value would be)
-)
-N_RELATIONS = len(RELATION_FEATURES)
 _INDEX = re.compile(r"\[\d+\]")
 _WORDS = re.compile(r"[^\W\d_]+|\d+")
 _MAX_LABEL = 40
@@ -89,6 +74,31 @@ def title_index(nodes: Sequence[Node]) -> int | None:
         if node["tag"] == "h1" or "/h1" in shape_of(node["xpath"]):
             return i
     return None
+
+
+F_FIRST, F_START, F_INSIDE, F_RULE_NODE, F_RULE_TOKEN = (
+    RELATION_FEATURES.index(name)
+    for name in ("first_token", "value_start", "value_inside", "rule_node", "rule_token")
+)
+
+
+def _items(value: Any) -> list[str]:
+    """A rule's value as its non-empty items."""
+    values = value if isinstance(value, list | tuple) else [value]
+    return [str(v).strip() for v in values if v is not None and str(v).strip()]
+
+
+def _rule_ranges(text: str, items: Sequence[str]) -> list[tuple[int, int]]:
+    """Where a rule's value stands in a node's text: each occurrence of an item, or the whole
+    node when the node is a part of a value joined from several nodes."""
+    ranges = []
+    for item in items:
+        at = text.find(item)
+        if at >= 0:
+            ranges.append((at, at + len(item)))
+        elif len(text.strip()) >= 8 and text.strip() in item:
+            ranges.append((0, len(text)))
+    return ranges
 
 
 @dataclass(frozen=True)
@@ -175,6 +185,8 @@ class SupportIndex:
     support_pages: int = 0
     #: attributes whose values are lists (their support spans number their items)
     lists: frozenset[str] = frozenset()
+    #: XPath rules induced from the same support pages (`extractor.adapt.wrapper`)
+    wrapper: Wrapper | None = None
 
     @classmethod
     def build(
@@ -183,16 +195,21 @@ class SupportIndex:
         spans: Sequence[Mapping[str, Sequence[Mapping[str, Any]]]],
         store_pages: Sequence[Sequence[Node]] = (),
         profile: StoreProfile | None = None,
+        examples: Sequence[Example] = (),
     ) -> SupportIndex:
         """The index of annotated pages (their full node lists and `{attribute: [spans]}`);
         `store_pages` are the store's other pages (the crawl holds them) for the profile, unless
-        it is given."""
+        it is given; `examples` (the same pages with their roots and values) give the wrapper
+        rules."""
         if profile is None:
             profile = StoreProfile.build([*pages, *store_pages])
         lists = {
             a for marked in spans for a, items in marked.items() if any("item" in s for s in items)
         }
-        index = cls(profile=profile, support_pages=len(pages), lists=frozenset(lists))
+        wrapper = induce(examples) if examples else None
+        index = cls(
+            profile=profile, support_pages=len(pages), lists=frozenset(lists), wrapper=wrapper
+        )
         for p, (nodes, marked) in enumerate(zip(pages, spans, strict=True)):
             by_xpath = {node["xpath"]: node for node in nodes}
             contexts = node_contexts(nodes)
@@ -289,14 +306,23 @@ class SupportIndex:
         token_node: Sequence[int],
         token_start: Sequence[int],
         attributes: Sequence[str],
+        rule_values: Mapping[str, Any] | None = None,
+        token_end: Sequence[int] | None = None,
     ) -> torch.Tensor:
         """[tokens, len(attributes), N_RELATIONS] relations of one window's tokens (zeros for
-        special tokens and for attributes without support)."""
+        special tokens and for attributes without support); `rule_values` are what the store's
+        wrapper reads on this page (`rule_values`)."""
+        import torch
+
         out = torch.zeros(len(token_node), len(attributes), N_RELATIONS)
         supported = [(a, name) for a, name in enumerate(attributes) if self.values.get(name)]
         if not supported:
             return out
+        ends = token_end if token_end is not None else token_start
         prefixes = {name: self.prefixes(name) for _, name in supported}
+        rules = {
+            name: _items(rule_values.get(name)) if rule_values else [] for _, name in supported
+        }
         by_node: dict[int, list[int]] = {}
         for t, i in enumerate(token_node):
             if i >= 0:
@@ -314,13 +340,45 @@ class SupportIndex:
                 if row is None:
                     continue
                 block = torch.tensor(row).repeat(len(tokens), 1)
-                block[:, 13] = torch.tensor(first)
-                block[:, 14] = torch.tensor([float(b in prefixes[name]) for b in befores])
-                block[:, 15] = torch.tensor(
+                block[:, F_FIRST] = torch.tensor(first)
+                block[:, F_START] = torch.tensor([float(b in prefixes[name]) for b in befores])
+                block[:, F_INSIDE] = torch.tensor(
                     [float(any(b.startswith(p) for p in prefixes[name])) for b in befores]
                 )
+                if rules[name]:
+                    where = _rule_ranges(node["text"], rules[name])
+                    if where:
+                        block[:, F_RULE_NODE] = 1.0
+                        block[:, F_RULE_TOKEN] = torch.tensor(
+                            [
+                                float(any(s <= token_start[t] and ends[t] <= e for s, e in where))
+                                for t in tokens
+                            ]
+                        )
                 out[rows, a] = block
         return out
+
+    def page_relations(
+        self,
+        raw: Sequence[Node],
+        kept: Sequence[Node],
+        windows: Sequence[Window],
+        attributes: Sequence[str],
+        rule_values: Mapping[str, Any] | None = None,
+    ) -> list[torch.Tensor]:
+        """The relations of every window of a page (`kept`: its nodes after pruning, which the
+        windows index; `raw`: all of them, for each node's neighbours)."""
+        contexts = node_contexts(raw)
+        return [
+            self.relations(
+                kept, contexts, w.token_node, w.token_start, attributes, rule_values, w.token_end
+            )
+            for w in windows
+        ]
+
+    def rule_values(self, page: WrapperPage) -> dict[str, Any]:
+        """What the store's wrapper rules read on a page (nothing without rules)."""
+        return self.wrapper.read(page)[0] if self.wrapper is not None else {}
 
     def support_like(self, nodes: Sequence[Node]) -> list[int]:
         """Indices of the nodes that stand where a support value stands: its XPath first, then
@@ -351,6 +409,7 @@ class SupportIndex:
         return {
             "support_pages": self.support_pages,
             "lists": sorted(self.lists),
+            "rules": self.wrapper.to_dict() if self.wrapper is not None else None,
             "values": {a: [asdict(v) for v in vs] for a, vs in self.values.items()},
             "profile": {
                 "pages": self.profile.pages,
@@ -377,6 +436,7 @@ class SupportIndex:
             profile=profile,
             support_pages=int(data["support_pages"]),
             lists=frozenset(data.get("lists", ())),
+            wrapper=Wrapper.from_dict(data["rules"]) if data.get("rules") else None,
         )
 
 

@@ -39,7 +39,8 @@ class MetaTrainConfig:
     )
     meta_batch: int = _help("tasks (stores) per outer step", default=4)
     k_support: list[int] = _help(
-        "support sizes drawn uniformly per task (pages annotated per store)",
+        "support sizes drawn uniformly per task (pages annotated per store; 0: a zero-shot "
+        "episode that trains the default head)",
         default_factory=lambda: [1, 3, 5],
     )
     query_size: int = _help("query pages per task", default=4)
@@ -87,6 +88,26 @@ class MetaTrainConfig:
         "attributes removed from training stores (new attributes at evaluation)",
         default_factory=lambda: ["author", "publisher", "isbn"],
     )
+    data_weights: list[float] = _help(
+        "sampling weight of each `data` file's stores (one per file; empty: every store alike); "
+        "a few real stores weigh as much as many generated ones",
+        default_factory=list,
+    )
+    strip_markup: bool = _help(
+        "read every page without its structured data (extractor.page.strip), as a store "
+        "without markup serves it",
+        default=False,
+    )
+    relation_hidden: int = _help(
+        "give the model a relation head of this hidden size if it has none (0: keep the "
+        "model's): query tokens then carry their relations to the support values",
+        default=0,
+    )
+    trained: list[str] = _help(
+        "prefixes of the parameters meta-training learns (e.g. 'model.head.'); empty: all "
+        "that are not frozen",
+        default_factory=list,
+    )
 
     def __post_init__(self) -> None:
         """Reject settings that cannot run."""
@@ -109,8 +130,12 @@ class MetaTrainConfig:
             raise ValueError("crop_tokens, negative_windows and threads must be >= 0")
         if self.max_grad_norm < 0:
             raise ValueError("max_grad_norm must be >= 0")
-        if not self.k_support or any(k < 1 for k in self.k_support):
-            raise ValueError(f"k_support must list support sizes >= 1, got {self.k_support}")
+        if not self.k_support or any(k < 0 for k in self.k_support):
+            raise ValueError(f"k_support must list support sizes >= 0, got {self.k_support}")
+        if self.data_weights and len(self.data_weights) != len(self.data):
+            raise ValueError("data_weights needs one weight per data file")
+        if any(w < 0 for w in self.data_weights) or self.relation_hidden < 0:
+            raise ValueError("data_weights and relation_hidden must be >= 0")
         if not 0 <= self.val_fraction < 1 or not 0 <= self.test_fraction < 1:
             raise ValueError("val_fraction and test_fraction must be in [0, 1)")
         if self.val_fraction + self.test_fraction >= 1:

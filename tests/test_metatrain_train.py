@@ -175,3 +175,50 @@ def test_the_query_shows_value_free_windows_and_the_support_does_not() -> None:
     assert bool((episode.support.labels > 0).any(-1).all())
     assert episode.query.labels.shape[0] == 4
     assert (episode.query.labels > 0).any(-1).tolist().count(False) == 2
+
+
+def test_relations_zero_shot_episodes_weights_and_trained_prefixes(
+    setup: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A relation head added to the starting model learns from query tokens that carry their
+    relations to the support (and the wrapper rules); k = 0 episodes train the default head;
+    `trained` leaves every other parameter as it was."""
+    labels = str(setup[0])
+    other = tmp_path / "other.jsonl"  # the same pages as another source of stores
+    rows = [json.loads(line) for line in setup[0].read_text().splitlines()]
+    lines = [
+        json.dumps({**r, "site": "x-" + r["site"], "file": str(setup[0].parent / r["file"])})
+        for r in rows
+    ]
+    other.write_text("\n".join(lines) + "\n")
+    config = _config(
+        setup,
+        tmp_path / "rel",
+        algorithm="generation",
+        inner_steps=0,
+        k_support=[0, 1],
+        relation_hidden=8,
+        trained=["model.head."],
+        data=[labels, str(other)],
+        data_weights=[1.0, 0.0],
+        steps=3,
+    )
+    train(config)
+    before = ExtractorModel.from_pretrained(setup[1])
+    after = ExtractorModel.from_pretrained(tmp_path / "rel")
+    assert after.config.relation_hidden == 8 and after.head.relate is not None
+    assert after.head.relate.out.weight.abs().sum() > 0  # it learnt (it starts at zero)
+    top = before.layers[-1].attention.self.query.weight
+    torch.testing.assert_close(after.layers[-1].attention.self.query.weight, top)
+    with pytest.raises(ValueError, match="data_weights"):
+        _config(setup, tmp_path / "x", data_weights=[1.0, 2.0])
+
+
+def test_a_zero_shot_episode_has_no_support_and_scores_the_defaults() -> None:
+    labelled = torch.tensor([0, 1, 2, 0, 3, 0])
+    pages = [CachedPage(f"{i}.html", [torch.randn(6, 8)], [labelled]) for i in range(3)]
+    store = CachedStore("shop", ["name", "author"], pages)
+    episode = make_episode(store, 0, 2, random.Random(0), ["name", "price"])
+    assert episode is not None and episode.support is None
+    assert episode.query.attributes == ["name"]  # author has no default prototype
+    assert episode.query.labels.max() <= 2  # author's tokens count as O

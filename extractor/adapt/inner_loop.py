@@ -167,6 +167,8 @@ class InnerLoop:
         steps = self.inner_steps if steps is None else steps
         if not self.uses_inner_loop:
             steps = 0
+        if support is None:  # zero-shot: the learned default head, no step
+            return Adapted(module=self.model)
         with self.context(track=False, lr_scale=lr_scale, copy_initial=True) as (fmodel, diffopt):
             training = fmodel.training
             fmodel.eval()  # prototypes without dropout: a store's head does not depend on a seed

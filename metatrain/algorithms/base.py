@@ -104,10 +104,20 @@ class MetaAlgorithm(InnerLoop, ABC):
         weight = 1.0 / len(episodes)
         query, support = 0.0, 0.0
         for episode in episodes:
-            q, s = self.task_gradients(episode, weight)
+            if episode.support is None:
+                q, s = self.zero_shot_gradients(episode, weight)
+            else:
+                q, s = self.task_gradients(episode, weight)
             query += q * weight
             support += s * weight
         return query, support
+
+    def zero_shot_gradients(self, episode: Episode, weight: float) -> tuple[float, float]:
+        """A zero-shot episode (no support): the query loss of the learned default head at the
+        initial weights, the same for every algorithm."""
+        query_loss = self.loss_fn(self.model, episode.query, None)
+        (query_loss * weight).backward()
+        return float(query_loss.detach()), float("nan")
 
     def meta_step(self, episodes: Sequence[Episode]) -> MetaStepMetrics:
         """One outer step: meta-gradients over the episodes, clipping, the outer optimiser step."""

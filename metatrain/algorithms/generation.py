@@ -36,6 +36,8 @@ class Generation(MetaAlgorithm):
 
     def adapt(self, support: Any, steps: int | None = None, lr_scale: float = 1.0) -> Adapted:
         """Generate the head from the support set; the module itself is not changed."""
+        if support is None:  # zero-shot: the learned default head
+            return Adapted(module=self.model)
         with torch.no_grad():
             head = dict(self.model.prototypes_from_support(support))  # type: ignore[operator]
         return Adapted(module=self.model, head=head)

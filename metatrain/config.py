@@ -103,6 +103,11 @@ class MetaTrainConfig:
         "model's): query tokens then carry their relations to the support values",
         default=0,
     )
+    relation_lr: float = _help(
+        "outer learning rate of the relation head (0: outer_lr); it starts from zero and has "
+        "far to go where the pretrained layers have not",
+        default=0.0,
+    )
     trained: list[str] = _help(
         "prefixes of the parameters meta-training learns (e.g. 'model.head.'); empty: all "
         "that are not frozen",
@@ -134,7 +139,11 @@ class MetaTrainConfig:
             raise ValueError(f"k_support must list support sizes >= 0, got {self.k_support}")
         if self.data_weights and len(self.data_weights) != len(self.data):
             raise ValueError("data_weights needs one weight per data file")
-        if any(w < 0 for w in self.data_weights) or self.relation_hidden < 0:
+        if (
+            any(w < 0 for w in self.data_weights)
+            or self.relation_hidden < 0
+            or self.relation_lr < 0
+        ):
             raise ValueError("data_weights and relation_hidden must be >= 0")
         if not 0 <= self.val_fraction < 1 or not 0 <= self.test_fraction < 1:
             raise ValueError("val_fraction and test_fraction must be in [0, 1)")

@@ -302,6 +302,19 @@ def _build_model(config: MetaTrainConfig, checkpoint: Path) -> tuple[ExtractorMo
     ), False
 
 
+def _outer_optimizer(learner: UpperLearner, config: MetaTrainConfig) -> torch.optim.Optimizer:
+    """Adam over the meta-learned parameters, the relation head at its own rate (reptile: SGD,
+    its outer rate being the interpolation step)."""
+    relate = [p for n, p in learner.named_parameters() if ".relate." in n and p.requires_grad]
+    rest = [p for n, p in learner.named_parameters() if ".relate." not in n and p.requires_grad]
+    groups = [{"params": rest, "lr": config.outer_lr}]
+    if relate:
+        groups.append({"params": relate, "lr": config.relation_lr or config.outer_lr})
+    if config.algorithm == "reptile":
+        return torch.optim.SGD(groups, lr=config.outer_lr)
+    return torch.optim.Adam(groups, lr=config.outer_lr)
+
+
 def train(config: MetaTrainConfig, stores: Sequence[StoreTask] | None = None) -> dict[str, Any]:
     """Meta-train, validate periodically, checkpoint, and write the model directory."""
     random.seed(config.seed)
@@ -353,6 +366,7 @@ def train(config: MetaTrainConfig, stores: Sequence[StoreTask] | None = None) ->
         head_lr=config.head_lr,
         adapt_prefixes=adapted_names(learner),
         outer_lr=config.outer_lr,
+        outer_optimizer=_outer_optimizer(learner, config),
         max_grad_norm=config.max_grad_norm or None,
     )
     start = 0

@@ -433,7 +433,13 @@ def extract_pages(
     """
     attrs = list(model.config.attributes if attributes is None else attributes)
     if prune:
-        kept = prune_template_nodes([*context, *pages])[len(context) :]
+        # Where the support shows values stays: a breadcrumb recurs on every page, yet it is
+        # the store's breadcrumb slot, not its template.
+        protect: list[set[str]] = [set() for _ in context] + [
+            {p[i]["xpath"] for i in support.support_like(p)} if support is not None else set()
+            for p in pages
+        ]
+        kept = prune_template_nodes([*context, *pages], protect)[len(context) :]
     else:
         kept = [list(p) for p in pages]
     features = model.config.features

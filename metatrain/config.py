@@ -238,6 +238,17 @@ class TrainConfig:
         default=0.0,
         metadata={"help": "share of class/id hint words dropped per token in training (0: none)"},
     )
+    init_model: str = field(
+        default="", metadata={"help": "model directory to continue training (default: new)"}
+    )
+    strip_markup: bool = field(
+        default=False,
+        metadata={"help": "read pages without their structured data (extractor.page.strip)"},
+    )
+    data_weights: list[float] = field(
+        default_factory=list,
+        metadata={"help": "sampling weight of each data folder's windows (empty: all alike)"},
+    )
     seed: int = field(default=0, metadata={"help": "random seed"})
     device: str = field(default="auto", metadata={"help": "auto (cuda if available), cpu, cuda"})
     resume: bool = field(default=False, metadata={"help": "continue from out/checkpoint"})
@@ -253,6 +264,8 @@ class TrainConfig:
             raise ValueError("learning rates must be > 0 and warmup in [0, 1)")
         if self.threads < 0 or self.train_layers < 0:
             raise ValueError("threads and train_layers must be >= 0")
+        if self.data_weights and len(self.data_weights) != len(self.data):
+            raise ValueError("data_weights needs one weight per data folder")
 
     @property
     def excluded(self) -> set[str]:

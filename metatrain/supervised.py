@@ -8,6 +8,7 @@ import math
 import random
 import sys
 import time
+from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -44,7 +45,10 @@ OPTIMIZER_FILE = "optimizer.safetensors"
 
 
 def load_labelled_pages(
-    directory: str | Path, max_pages: int = 0, exclude_industries: Collection[str] = ()
+    directory: str | Path,
+    max_pages: int = 0,
+    exclude_industries: Collection[str] = (),
+    strip_markup: bool = False,
 ) -> list[LabelledPage]:
     """The pages of a labels.jsonl folder (`metatrain.tasks.read_labels`), without those whose
     `industry` (written by the fixture generator) is in `exclude_industries`, so that a held-out
@@ -52,7 +56,8 @@ def load_labelled_pages(
     labels = Path(directory) / "labels.jsonl"
     if not labels.is_file():
         raise FileNotFoundError(f"{directory} has no labels.jsonl")
-    pages = [p for p in read_labels(labels) if p.industry not in exclude_industries]
+    read = read_labels(labels, strip_markup=strip_markup)
+    pages = [p for p in read if p.industry not in exclude_industries]
     return pages[:max_pages] if max_pages else pages
 
 
@@ -98,7 +103,12 @@ def freeze_encoder_below(model: ExtractorModel, train_layers: int) -> None:
         layers[i].requires_grad_(True)
 
 
-def _batches(windows: list[Window], size: int, rng: random.Random) -> Iterator[list[Window]]:
+def _batches(
+    windows: list[Window], size: int, rng: random.Random, weights: list[float] | None = None
+) -> Iterator[list[Window]]:
+    if weights is not None:  # drawn with replacement by weight
+        while True:
+            yield rng.choices(windows, weights, k=size)
     while True:
         order = list(range(len(windows)))
         rng.shuffle(order)
@@ -152,14 +162,18 @@ def train(
     device = resolve_device(config.device)
     out = Path(config.out)
     checkpoint = out / CHECKPOINT_DIR
+    source_of: dict[str, int] = {}  # store -> data folder, for data_weights
     if pages is None:
         if not config.data:
             raise ValueError("no training data: give at least one labels.jsonl folder")
-        pages = [
-            p
-            for d in config.data
-            for p in load_labelled_pages(d, config.max_pages, config.excluded)
-        ]
+        pages = []
+        for i, folder in enumerate(config.data):
+            found = load_labelled_pages(
+                folder, config.max_pages, config.excluded, config.strip_markup
+            )
+            pages += found
+            if config.data_weights:
+                source_of.update({p.site: i for p in found})
     splits = split_stores(
         group_by_site(pages), val_fraction=config.eval_fraction, test_fraction=0.0,
         seed=config.seed, min_pages=1,
@@ -169,6 +183,8 @@ def train(
     eval_stores = [stores[s] for s in eval_names]
     if config.resume and (checkpoint / STATE_FILE).is_file():
         model = ExtractorModel.from_pretrained(checkpoint)
+    elif config.init_model:
+        model = ExtractorModel.from_pretrained(config.init_model)
     else:
         model_config = model_config or ExtractorConfig(
             encoder=config.encoder, window=config.window, hint_dropout=config.hint_dropout
@@ -178,15 +194,25 @@ def train(
     if config.train_layers:
         freeze_encoder_below(model, config.train_layers)
     model.to(device).train()
-    windows = [w for s in train_names for w in store_windows(stores[s], tokenizer, model.config)]
-    has_span = [any(label > 0 for label in w.labels or []) for w in windows]
-    positive = [w for w, pos in zip(windows, has_span, strict=True) if pos]
+    tagged = [
+        (w, source_of.get(s, 0))
+        for s in train_names
+        for w in store_windows(stores[s], tokenizer, model.config)
+    ]
+    has_span = [any(label > 0 for label in w.labels or []) for w, _ in tagged]
+    positive = [t for t, pos in zip(tagged, has_span, strict=True) if pos]
     negative = [
-        w
-        for w, pos in zip(windows, has_span, strict=True)
+        t
+        for t, pos in zip(tagged, has_span, strict=True)
         if not pos and rng.random() < config.negative_keep
     ]
-    windows = positive + negative
+    windows = [w for w, _ in positive + negative]
+    weights = None
+    if config.data_weights:
+        sizes = Counter(source for _, source in positive + negative)
+        weights = [config.data_weights[s] / sizes[s] for _, s in positive + negative]
+        if not sum(weights):
+            raise ValueError("data_weights leave no training window")
     if not positive:
         raise ValueError("no training window carries a span: check the labels and the matcher")
     logger.info(
@@ -207,7 +233,7 @@ def train(
 
     base_lrs = [group["lr"] for group in opt.param_groups]
     history: list[dict[str, Any]] = []
-    batches = _batches(windows, config.batch_size, rng)
+    batches = _batches(windows, config.batch_size, rng, weights)
     steps = range(start, config.steps)
     bar = tqdm(steps, disable=not config.progress, desc="train", file=sys.stderr)
     running = None

@@ -114,3 +114,27 @@ def test_train_layers_trains_only_the_top_layers_structure_and_head(
     assert any(k.startswith("head.") for k in changed)
     with pytest.raises(ValueError, match="train_layers"):
         TrainConfig(train_layers=-1)
+
+
+def test_training_continues_a_model_with_weighted_folders(store: Path, tmp_path: Path) -> None:
+    model_config = ExtractorConfig(
+        encoder="", encoder_config=dict(TINY), window=64, max_node_tokens=16, proto_dim=12
+    )
+    options = dict(batch_size=2, eval_fraction=0.0, progress=False, steps=2)
+    first = tmp_path / "first"
+    pages = load_labelled_pages(store)[:4]
+    train(TrainConfig(out=str(first), **options), model_config, pages)  # type: ignore[arg-type]
+    second = tmp_path / "second"
+    config = TrainConfig(
+        data=[str(store), str(store)],
+        data_weights=[0.5, 1.0],
+        init_model=str(first),
+        strip_markup=True,
+        max_pages=4,
+        out=str(second),
+        **options,  # type: ignore[arg-type]
+    )
+    train(config)
+    assert ExtractorModel.from_pretrained(second).config.proto_dim == 12  # continued, not new
+    with pytest.raises(ValueError, match="data_weights"):
+        TrainConfig(data=[str(store)], data_weights=[1.0, 2.0])

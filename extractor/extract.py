@@ -7,9 +7,10 @@ model methods, so that all three produce the same values:
     records = extractor.extract(rows)               # page-dataset rows, or (url, html) pairs
     values, confidence = extractor.extract_values(rows)[0]
 
-The model's spans (`extractor.neural.decode`) are fused with the page's markup and checked
-against its titles (`extractor.values.fusion`), then built into zyte `Product` records
-(`extractor.values.records`).
+The model's spans (`extractor.neural.decode`) are fused with the page's markup, checked
+against its titles, completed from the page's buy button and labelled rows, and the price with
+or without VAT that the page puts forward chosen (`extractor.values.fusion`), then built into
+zyte `Product` records (`extractor.values.records`).
 """
 
 from __future__ import annotations
@@ -28,8 +29,10 @@ from extractor.values.fusion import (
     Markup,
     Values,
     confirm_title_name,
+    fill_from_page,
     fuse,
     markup_values,
+    put_forward_price,
     store_title_segments,
 )
 from extractor.values.records import build_record
@@ -170,6 +173,8 @@ class Extractor:
             )
             if self.structured:
                 confirm_title_name(*fused, page, markup, shared, self.fusion)
+            fill_from_page(*fused, page, markup, self.fusion)
+            put_forward_price(*fused, page, markup, self.fusion)
             result.append(fused)
         return result
 

@@ -51,6 +51,12 @@ def test_page_price_beats_unshown_markup_and_currency_comes_from_the_span() -> N
     assert confidence == {"price": 0.8, "currency": 0.8}
 
 
+def test_a_span_too_unsure_for_the_record_is_a_gap_unshown_markup_fills() -> None:
+    markup = Markup({"price": "232.00"}, {"price": False})
+    values, confidence = fuse({"price": "193,33"}, {"price": 0.45}, markup, "https://x.de/p")
+    assert values["price"] == "232.00" and confidence["price"] == 0.5
+
+
 def test_shown_markup_price_beats_a_disagreeing_model_span() -> None:
     """Both on the page: the model's other price is most often a carousel's or a fragment."""
     markup = Markup({"price": "129.00"}, {"price": True})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 from test_decode import ATTRS, node, probs, window
@@ -12,11 +14,19 @@ from extractor.page.dom import Node
 from extractor.values.price_rules import (
     currency_beside,
     currency_of_price,
+    fallback_price,
+    in_carousel,
     no_price,
     plausible_price,
+    price_blocks,
+    put_forward,
     repeated_blocks,
     snap_to_amount,
     split_amount,
+    titled_blocks,
+    vat_label,
+    vat_twin,
+    vat_twins,
 )
 
 
@@ -184,3 +194,118 @@ def test_carousel_prices_give_way_to_the_products_own_price() -> None:
     rows = [(0, 1.0), (1, 0.9), (0, 0.9), (3, 0.9), (3, 0.9), (3, 0.9), (0, 1.0)]
     out = decode_page(nodes, [win], [probs(rows)], ATTRS)
     assert out.values["price"] == "112,50"
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        pytest.param("oder monatl. ab € 3,69", "3,69", id="instalment: monthly from"),
+        pytest.param("ab 12,99 € / Monat", "12,99", id="instalment: per month"),
+        pytest.param("€ 3,69 monatlich", "3,69", id="instalment: monthly after"),
+        pytest.param("12 Raten à 19,99 €", "19,99", id="instalment: 12 rates of"),
+        pytest.param("or 4 interest-free payments of $12.50", "12.50", id="instalment: payments"),
+        pytest.param("3 x 33,00 € sans frais", "33,00", id="instalment: 3 x without fees"),
+        pytest.param("ou 3x 33,00 €", "33,00", id="instalment: or 3 x"),
+        pytest.param("Finanzierung ab 9,99 €", "9,99", id="instalment: financing"),
+        pytest.param("1 kg = 3,99 €", "3,99", id="unit price: 1 kg ="),
+        pytest.param("Grundpreis: 13,99 € pro l", "13,99", id="unit price: per litre"),
+        pytest.param("(0,80 € / 100 g)", "0,80", id="unit price: per 100 g"),
+        pytest.param("Versandkosten: 4,90 €", "4,90", id="shipping: before"),
+        pytest.param("zzgl. 4,90 € Versand", "4,90", id="shipping: after"),
+        pytest.param("+ 5,95 € shipping", "5,95", id="shipping: add-on"),
+    ],
+)
+def test_instalments_unit_prices_and_shipping_costs_are_no_price(text: str, amount: str) -> None:
+    start = text.index(amount)
+    assert no_price(text, start, start + len(amount))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2 x 19,99 €",  # a quantity times a price
+        "299,00 € inkl. MwSt. zzgl. Versand",
+        "Jetzt nur 49,99 € statt 59,99 €",
+        "Separat 49,99 €",  # "rat" inside a word is no instalment
+    ],
+)
+def test_prices_beside_such_words_stay_prices(text: str) -> None:
+    match = re.search(r"\d+,\d\d", text)
+    assert match is not None and not no_price(text, match.start(), match.end())
+
+
+def test_a_titled_block_of_other_products_is_a_carousel() -> None:
+    """Two related items under "Kunden kauften auch" (too few to repeat) are not the product's."""
+    nodes = [
+        node("/html/body/main/h1", "Kanne"),
+        node("/html/body/main/div/span", "29,00 €", cls="price"),
+        node("/html/body/main/section/div/h2", "Kunden kauften auch"),
+        node("/html/body/main/section/ul/li[1]/span", "9,00 €", cls="price"),
+        node("/html/body/main/section/ul/li[2]/span", "12,00 €", cls="price"),
+        node("/html/body/footer/p", "Impressum"),
+    ]
+    block = titled_blocks(nodes)
+    assert {n["xpath"] for n in nodes[2:5]} == block
+    assert in_carousel(nodes[3], price_blocks(nodes)) and not in_carousel(nodes[1], block)
+    # The fallback price is the product's, though the related prices stand nearer the title.
+    found = fallback_price(nodes, [0])
+    assert found is not None and found.amount == "29,00"
+    # A title in the product's own block (a tab) does not swallow the block.
+    tab = [node("/html/body/main/h1", "Kanne"), node("/html/body/main/p", "Zuletzt angesehen")]
+    assert titled_blocks(tab) == set()
+
+
+def test_an_add_on_price_is_not_the_products() -> None:
+    nodes = [
+        node("/html/body/main/h1", "Monitor"),
+        node("/html/body/main/table/tr/td[1]", "3 Jahre Garantieverlängerung"),
+        node("/html/body/main/table/tr/td[2]/span", "€ 14,90", cls="warranty_price"),
+    ]
+    assert not plausible_price(nodes, 2, 2, 7)
+    assert fallback_price(nodes, [0]) is None
+
+
+VAT_BOX = "/html/body/main/div"
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("199,00 € inkl. 19 % MwSt.", "incl"),
+        ("199,00 € inkl. gesetzl. MwSt. zzgl. Versand", "incl"),
+        ("(Preis exkl. USt: € 138,33)", "excl"),
+        ("£12.50 incl. VAT", "incl"),
+        ("12,50 € HT", "excl"),
+        ("15,00 € TTC", "incl"),
+        ("12,50 € + IVA", "excl"),
+        ("12,50 € zzgl. Versand", None),  # shipping, not VAT
+    ],
+)
+def test_vat_labels_in_the_amounts_node(text: str, label: str | None) -> None:
+    match = re.search(r"\d+[.,]\d\d", text)
+    assert match is not None
+    assert vat_label([node(f"{VAT_BOX}/span", text)], 0, match.start(), match.end()) == label
+
+
+def test_vat_label_in_the_node_beside() -> None:
+    nodes = [node(f"{VAT_BOX}/b", "167,00 €"), node(f"{VAT_BOX}/p", "inkl. 19% MwSt. zzgl.")]
+    assert vat_label(nodes, 0, 0, 6) == "incl"
+
+
+def test_vat_twin_and_the_price_the_page_puts_forward() -> None:
+    gross_first = [
+        node("/html/body/main/h1", "Kanne"),
+        node(f"{VAT_BOX}/span", "166,00 €", cls="price"),
+        node(f"{VAT_BOX}/p", "inkl. 20 % USt"),
+        node(f"{VAT_BOX}/small", "(Preis exkl. USt: € 138,33)"),
+    ]
+    twin = vat_twin(gross_first, 1, 0, 6)
+    assert twin is not None and twin.node == 3 and twin.amount == pytest.approx(138.33)
+    assert twin.label == "excl" and not put_forward(gross_first, 1, 0, 6, twin)
+    net = gross_first[3]["text"].index("138,33")
+    back = vat_twin(gross_first, 3, net, net + 6)
+    assert back is not None and back.node == 1 and put_forward(gross_first, 3, net, net + 6, back)
+    # Two prices that are no VAT pair (a discount of 20 %, neither labelled) are no twins.
+    plain = [node(f"{VAT_BOX}/s", "120,00 €"), node(f"{VAT_BOX}/b", "100,00 €")]
+    assert vat_twin(plain, 1, 0, 6) is None
+    assert vat_twins(166.0, 138.33) and vat_twins(119.0, 100.0) and not vat_twins(150.0, 100.0)

@@ -9,14 +9,8 @@ from urllib.parse import urlparse
 import lxml.html
 
 from extractor.page.dom import Node
+from extractor.values.normalize.availability import BUY_BUTTON
 
-#: Words of "add to cart" buttons in the languages shopwright meets most.
-ADD_TO_CART = re.compile(
-    r"add to (cart|bag|basket)|buy now|in den warenkorb|warenkorb|jetzt kaufen|ajouter au panier"
-    r"|añadir al carrito|añadir a la cesta|comprar|aggiungi al carrello|in winkelwagen"
-    r"|加入购物车|立即购买|カートに入れる|カートに追加|購入",
-    re.I,
-)
 PRICE_LIKE = re.compile(
     r"(\d[\d.,'\s]*\s?(€|\$|£|¥|円|元|chf|eur|usd|gbp))|((€|\$|£|¥|chf)\s?\d)", re.I
 )
@@ -44,7 +38,7 @@ def looks_like_product(root: lxml.html.HtmlElement, nodes: list[Node], url: str)
     if _structured_product(root):
         return True
     texts = [node["text"] for node in nodes]
-    has_buy = any(len(t) < 40 and ADD_TO_CART.search(t) for t in texts)
+    has_buy = any(len(t) < 40 and BUY_BUTTON.search(t) for t in texts)
     has_price = any(len(t) < 40 and PRICE_LIKE.search(t) for t in texts)
     has_title = any(node["tag"] == "h1" for node in nodes)
     url_hint = bool(PRODUCT_URL.search(urlparse(url).path + "?" + urlparse(url).query))

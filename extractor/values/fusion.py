@@ -2,12 +2,17 @@
 
 Per attribute (`fuse`): a markup value (JSON-LD, microdata, Open Graph) that the page shows wins
 over the model (a disagreeing model price is more often a carousel price or a fragment than a
-discount the markup missed); a markup value the page does not show (a regular
-price in the markup, a discounted one on the page) loses to the model's span and only fills a gap
-the model leaves. Currency: the symbol or code inside the model's price span, else the markup's,
-else the model's currency span, else the page language/top-level-domain hint. Name: after fusion,
-the page's titles (`<title>`, `og:title`) confirm or replace it (`confirm_title_name`,
-`extractor.page.titles`).
+discount the markup missed); a markup value the page does not show (a regular price in the
+markup, a discounted one on the page) loses to the model's span and only fills a gap the model
+leaves (a span too unsure for the record is a gap). Currency: the symbol or code inside the
+model's price span, else the markup's, else the model's currency span, else the page
+language/top-level-domain hint. Name: after fusion, the page's titles (`<title>`, `og:title`)
+confirm or replace it (`confirm_title_name`, `extractor.page.titles`). Then the page as a shopper
+reads it (`fill_from_page`): availability from the product's buy button
+(`extractor.page.buy_button`), sku, mpn, gtin and brand from the rows that labels such as
+"Art.-Nr.", "EAN" or "Marke" name (`extractor.values.labels`), less confident than shown markup;
+and where the page shows the price with and without VAT, the one it puts forward
+(`put_forward_price`), the other kept as `price_excluding_vat` or `price_including_vat`.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from extractor.page.buy_button import buy_button_availability
 from extractor.page.input import PageInput
 from extractor.page.structured import structured_candidates
 from extractor.page.titles import (
@@ -26,6 +32,7 @@ from extractor.page.titles import (
     title_signals,
 )
 from extractor.values.equality import values_equal
+from extractor.values.labels import ROW_LABELS, RowValue, plausible_value, row_values
 from extractor.values.matching import match_values
 from extractor.values.normalize import usable_span
 from extractor.values.normalize.currencies import (
@@ -34,8 +41,17 @@ from extractor.values.normalize.currencies import (
     find_currencies,
     pick_currency,
 )
-from extractor.values.normalize.prices import normalize_price
-from extractor.values.price_rules import MIN_CONFIDENCE
+from extractor.values.normalize.prices import normalize_price, parse_price
+from extractor.values.normalize.text import text_key
+from extractor.values.price_rules import (
+    MIN_CONFIDENCE,
+    find_amount,
+    put_forward,
+    secondary_price,
+    vat_label,
+    vat_twin,
+    vat_twins,
+)
 from extractor.values.schema import PRICE_ATTRIBUTES
 
 Values = dict[str, Any]
@@ -52,6 +68,12 @@ class FusionSettings:
     unshown_markup: float = 0.5  #: confidence of a markup value the page does not show
     #: values less confident than this are left out of the record
     min_confidence: float = MIN_CONFIDENCE
+    #: confidence of the availability the product's buy button says (`fill_from_page`)
+    buy_button: float = 0.7
+    #: confidence of a value read from a labelled row ("EAN: ...", `fill_from_page`)
+    labelled_row: float = 0.8
+    #: whether `fill_from_page` reads buttons and labelled rows at all
+    page_rules: bool = True
 
 
 @dataclass
@@ -107,7 +129,9 @@ def fuse(
     conf = {k: float(v) for k, v in model_confidence.items()}
     for name, raw in list(model.items()):
         cleaned = usable_span(name, raw)
-        if cleaned is None:
+        # A span too unsure for the record leaves a gap that a markup value may fill.
+        gap = name in markup.values and conf.get(name, 0.0) < settings.min_confidence
+        if cleaned is None or gap:
             del model[name]
             conf.pop(name, None)
         else:
@@ -211,3 +235,130 @@ def confirm_title_name(
     name = choose_name(current, source, signals, page.nodes, str(brand) if brand else None)
     if name is not None:
         values["name"], confidence["name"] = name, settings.shown_markup
+
+
+def _name_node(page: PageInput, name: object) -> int | None:
+    """The node that shows the product's name (its first whole occurrence), else the first
+    `<h1>`: where the product's own block is."""
+    key = text_key(name) if isinstance(name, str) else ""
+    h1 = None
+    for i, node in enumerate(page.nodes):
+        # Only a node about as long as the name can show it (text_key is slow on every node).
+        near = abs(len(node["text"]) - len(key)) <= 8
+        if key and near and text_key(node["text"]) == key:
+            return i
+        if h1 is None and node["tag"] == "h1":
+            h1 = i
+    return h1
+
+
+def fill_from_page(
+    values: Values,
+    confidence: Confidence,
+    page: PageInput,
+    markup: Markup | None = None,
+    settings: FusionSettings | None = None,
+) -> None:
+    """Fill (in place) the attributes that neither the model nor the markup gives from what the
+    page shows a shopper: availability from the product's buy button (a working add-to-cart
+    button is in stock, a disabled or notify-me one out of stock), sku, mpn, gtin (with a valid
+    check digit) and brand from the row whose label names them.
+
+    The model's identifier or brand gives way to the row's value when it cannot be one (a GTIN
+    without a valid check digit, a code without a digit: `plausible_value`; without a row it is
+    dropped), when the page labels it as another attribute (the model's sku is the code beside
+    "Herstellernummer"), or when the model is less sure of it than of a labelled row. Markup
+    values are never replaced."""
+    settings = settings or FusionSettings()
+    markup = markup or Markup()
+    product = "name" in values or "price" in values  # a page with nothing else is no product
+    if not settings.page_rules or not page.nodes or not product:
+        return
+    anchor = _name_node(page, values.get("name"))
+    if "availability" not in values and settings.buy_button >= settings.min_confidence:
+        button = buy_button_availability(page.parsed_root(), page.nodes, anchor)
+        if button is not None:
+            values["availability"] = button.availability
+            confidence["availability"] = settings.buy_button
+    if settings.labelled_row < settings.min_confidence:
+        return
+    rows = row_values(page.nodes, anchor)
+    for name in ROW_LABELS:
+        row = rows.get(name)
+        current = values.get(name)
+        if current is not None and not _model_value_fails(name, current, rows, markup):
+            unsure = confidence.get(name, 0.0) < settings.labelled_row
+            if row is None or not unsure or _from_markup(name, current, markup):
+                continue
+        if row is not None:
+            values[name], confidence[name] = row.value, settings.labelled_row
+        elif current is not None and not plausible_value(name, str(current)):
+            del values[name]
+            confidence.pop(name, None)
+
+
+def _from_markup(name: str, value: object, markup: Markup) -> bool:
+    theirs = markup.values.get(name)
+    return theirs is not None and values_equal(name, value, theirs)
+
+
+def _model_value_fails(
+    name: str, value: object, rows: Mapping[str, RowValue], markup: Markup
+) -> bool:
+    """Whether a fused identifier or brand is the model's and cannot be the attribute's value
+    (`fill_from_page`)."""
+    if _from_markup(name, value, markup):
+        return False
+    if not plausible_value(name, str(value)):
+        return True
+    own = rows.get(name)
+    if own is None or values_equal(name, value, own.value):
+        return False
+    return any(
+        other != name and values_equal(other, value, row.value) for other, row in rows.items()
+    )
+
+
+def put_forward_price(
+    values: Values,
+    confidence: Confidence,
+    page: PageInput,
+    markup: Markup,
+    settings: FusionSettings | None = None,
+) -> None:
+    """Where the page shows the price with and without VAT ("inkl. MwSt." / "zzgl. MwSt.",
+    "TTC" / "HT"), make the price (in place) the one the page puts forward (the one not in
+    parentheses or small print, else the emphasised or first one) and keep the other as
+    `price_excluding_vat` or `price_including_vat`. A price the page labels as excluding VAT,
+    in small print, gives way to a markup price that is it plus VAT when the page shows that one
+    some other way (an image of digits)."""
+    settings = settings or FusionSettings()
+    amount = parse_price(values["price"]) if values.get("price") else None
+    if not settings.page_rules or amount is None or not page.nodes:
+        return
+    found = find_amount(page.nodes, amount, _name_node(page, values.get("name")))
+    if found is None:
+        return
+    twin = vat_twin(page.nodes, *found)
+    other: object = None
+    if twin is not None:
+        other = twin.amount
+        if put_forward(page.nodes, *found, twin):
+            values["price"], other = normalize_price(str(twin.amount)), amount
+    else:
+        theirs = parse_price(markup.values["price"]) if markup.values.get("price") else None
+        if (
+            theirs is not None
+            and not markup.shown.get("price")
+            and vat_twins(float(theirs), float(amount))
+            and vat_label(page.nodes, *found) == "excl"
+            and secondary_price(page.nodes, *found)
+        ):
+            values["price"], other = normalize_price(theirs), amount
+    forward = parse_price(values["price"])
+    other_amount = parse_price(str(other)) if other is not None else None
+    if forward is None or other_amount is None:
+        return
+    name = "price_excluding_vat" if other_amount < forward else "price_including_vat"
+    values[name] = normalize_price(other_amount)
+    confidence[name] = confidence.get("price", settings.min_confidence)

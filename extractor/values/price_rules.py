@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import NamedTuple
 
 from extractor.page.dom import Node
@@ -26,6 +27,26 @@ _AMOUNT = re.compile(
     r"\d{1,3}(?:[.,'\u2019\u00a0\u202f ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
 )
 _CAROUSEL_HINT = re.compile(r"related|carousel|slider|recommend|similar|upsell|cross-?sell", re.I)
+#: Titles of blocks of other products: related items, recommendations, accessories, history.
+_CAROUSEL_TITLE = re.compile(
+    r"(?:related (?:products|items)|you (?:may|might) also like|customers (?:also|who) "
+    r"(?:bought|viewed)|frequently bought together|similar (?:products|items)|recently viewed"
+    r"|more from this (?:brand|seller)|ähnliche (?:produkte|artikel)|das könnte (?:dir|ihnen) "
+    r"auch gefallen|kunden kauften auch|kunden, die .{0,40} kauften|passendes zubehör"
+    r"|zuletzt angesehen|empfehlungen für (?:dich|sie)|produits similaires"
+    r"|vous (?:aimerez|pourriez aimer)|productos (?:relacionados|similares)"
+    r"|también te puede interesar|prodotti (?:correlati|simili)|potrebbe (?:interessarti|piacerti)"
+    r"|gerelateerde producten|anderen bekeken ook|podobne produkty|liknande produkter"
+    r"|relaterede produkter|produtos (?:relacionados|semelhantes)|související produkty"
+    r"|関連商品|おすすめ商品|この商品を見た人|相关商品|猜你喜欢|看了又看)\W*$",
+    re.I,
+)
+#: Elements of an add-on's price: a warranty extension, an insurance, a service.
+_ADDON_HINT = re.compile(
+    r"warrant|garanti|insurance|versicherung|protection|geräteschutz|add-?on|service-?price", re.I
+)
+#: A carousel title is a short node of its own.
+_MAX_TITLE = 60
 _OLD_TAGS = frozenset({"s", "del", "strike"})
 #: A number times another: a dimension or resolution (`1920 x 1080`, `2x2W`), not a price.
 _TIMES_BEFORE = re.compile(r"\d\s*[x\u00d7*]\s*$", re.I)
@@ -55,6 +76,28 @@ _UNIT_AFTER = re.compile(
 )
 #: What follows an amount (after its currency) that makes it a price per unit or per month.
 _PER_AFTER = re.compile(r"\s*(?:/|(?:pro|per|je)\s)", re.I)
+#: Words of instalments and financing before an amount ("monatl. ab", "12 Raten à", "or 4
+#: payments of", "ou 3x"); a quantity times a price ("2 x 19,99 €") stays a price.
+_INSTALMENT_BEFORE = re.compile(
+    r"(?<![^\W\d_])(?:monatl(?:ich)?|mtl|monthly|per month|a month|raten?|rate da|rates?"
+    r"|instal+ments?|payments?|financ(?:ing|ement|iamento|iación)|finanzierung|finanzierbar|leasing"
+    r"|mensualit[ée]s?|par mois|cuotas?|plazos|al mese|maandelijks|per maand|miesięcz\w*"
+    r"|rat[ay]?|splátk\w*|månad\w*|måned\w*|(?:or|oder|ou|o|of|eller)\s+\d+\s*[x×])"
+    r"[^\d]{0,14}$",
+    re.I,
+)
+#: ... and after it ("3 x 33,00 € sans frais", "€ 3,69 monatlich", "9,99 €/Monat" is per-unit).
+_INSTALMENT_AFTER = re.compile(
+    r"\s*(?:monatl(?:ich)?|mtl\b|monthly|a month|per month|mo\b|sans frais|en \d+ fois"
+    r"|mensuel|al mese|a[lo] mes\b|mensual|p\.?\s?m\b|x \d+ (?:monate|months|mois|meses|mesi))",
+    re.I,
+)
+#: Words after an amount that make it a delivery cost ("zzgl. 4,90 € Versand").
+_SHIPPING_AFTER = re.compile(
+    r"\s*(?:versand|shipping|delivery|lieferung|porto|livraison|frais de port|env[ií]o"
+    r"|spedizione|verzend|frete|fragt|forsendelse|frakt)",
+    re.I,
+)
 _DATE = re.compile(r"\d{1,2}\.(\d{1,2})\.(?:\d{2,4})?|\d{1,2}:\d{2}")
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 #: Letters a node may hold besides its amount and still be a price on its own (`(inc VAT)`).
@@ -64,6 +107,7 @@ _FALLBACK_AFTER, _FALLBACK_BEFORE = 80, 20
 #: The cents (or a dash) of an amount split over two nodes, at the start of the second.
 _SPLIT_TAIL = re.compile(r"\s*(\d{2}|[-\u2013\u2014]{1,2})(?!\d)")
 _STEP = re.compile(r"([^\[]+)(?:\[(\d+)\])?$")
+_DIGIT = re.compile(r"\d")
 
 
 class PriceSpan(NamedTuple):
@@ -135,12 +179,18 @@ def currency_of_price(nodes: Sequence[Node], i: int, start: int, end: int) -> st
 def no_price(text: str, start: int, end: int) -> bool:
     """Whether the amount `text[start:end]` is something else: no digits or zero, a share
     (`19 %`), a measure (`22.1cm`), a dimension (`1920 x 1080`), a date or time, a price per
-    unit (`2,50 €/kg`), an add-on (`+ 34,99 €`) or a delivery cost (`Versand ab 5,90`)."""
+    unit (`2,50 €/kg`, `1 kg = 3,99 €`), an add-on (`+ 34,99 €`), an instalment (`monatl. ab
+    3,69 €`, `3 x 33,00 € sans frais`) or a delivery cost (`Versand ab 5,90`, `4,90 € Versand`)."""
     amount = parse_price(text[start:end]) if any(ch.isdigit() for ch in text[start:end]) else None
     if not amount:
         return True
     before, after = _strip_currency(text[:start], at_end=True), text[end:]
-    if _UNIT_AFTER.match(after) or _PER_AFTER.match(_strip_currency(after, at_end=False)):
+    unit_after = _strip_currency(after, at_end=False)
+    if _UNIT_AFTER.match(after) or _PER_AFTER.match(unit_after):
+        return True
+    if _INSTALMENT_BEFORE.search(before[-60:]) or _INSTALMENT_AFTER.match(unit_after):
+        return True
+    if _SHIPPING_AFTER.match(unit_after):
         return True
     times = _TIMES_BEFORE.search(text[:start]) or _TIMES_AFTER.match(after)
     if times and currency_beside(text, start, end) is None:
@@ -162,9 +212,12 @@ def _currency_near(nodes: Sequence[Node], i: int) -> bool:
 
 def plausible_price(nodes: Sequence[Node], i: int, start: int, end: int) -> bool:
     """Whether a span reads as a price: a currency nearby, two decimals, or a price element; in
-    running text (a specification, a description), only with its currency written beside it."""
+    running text (a specification, a description), only with its currency written beside it;
+    never in the element of an add-on's price (a warranty extension, an insurance)."""
     text = nodes[i]["text"]
     amount = text[start:end]
+    if _ADDON_HINT.search(node_hints(nodes[i])):
+        return False  # a warranty extension's or an insurance's price
     if len(text) > RUNNING_TEXT:
         return currency_beside(text, start, end) is not None
     return (
@@ -241,15 +294,47 @@ def repeated_blocks(xpaths: Sequence[str]) -> set[str]:
 
 def price_blocks(nodes: Sequence[Node], price_nodes: Sequence[int] = ()) -> set[str]:
     """`repeated_blocks` of the nodes that show an amount (with a currency nearby or in a price
-    element) and of `price_nodes` (the model's price spans): the XPaths of a page's product lists
-    and carousels."""
+    element) and of `price_nodes` (the model's price spans), and the nodes of blocks titled as
+    other products (`titled_blocks`): the XPaths of a page's product lists and carousels."""
     xpaths = [nodes[i]["xpath"] for i in price_nodes]
     for i, node in enumerate(nodes):
         if _AMOUNT.search(node["text"]) and (
             _currency_near(nodes, i) or PRICE_HINT.search(node_hints(node))
         ):
             xpaths.append(node["xpath"])
-    return repeated_blocks(xpaths)
+    return repeated_blocks(xpaths) | titled_blocks(nodes)
+
+
+def _under(node: Node, prefix: str) -> bool:
+    return node["xpath"].startswith(prefix + "/") or node["xpath"] == prefix
+
+
+def titled_blocks(nodes: Sequence[Node]) -> set[str]:
+    """The XPaths of the nodes in blocks that a title names as other products ("Related
+    products", "Kunden kauften auch", "Vous aimerez aussi"...): the largest element that starts
+    with the title and holds no `<h1>`."""
+    found: set[str] = set()
+    for h, node in enumerate(nodes):
+        text = node["text"]
+        if len(text) > _MAX_TITLE or not _CAROUSEL_TITLE.match(text.strip()):
+            continue
+        steps = _element(node["xpath"])
+        block = None
+        for depth in range(len(steps) - 1, 3, -1):  # the title's parent up to below <body>
+            prefix = "/".join(steps[:depth])
+            if h > 0 and _under(nodes[h - 1], prefix):
+                break  # the element holds something before the title: not the block's own
+            block = prefix
+        if block is None:
+            continue
+        members = []
+        for other in nodes[h:]:
+            if not _under(other, block):
+                break
+            members.append(other)
+        if not any(m["tag"] == "h1" for m in members):
+            found.update(m["xpath"] for m in members)
+    return found
 
 
 def in_carousel(node: Node, repeated: set[str]) -> bool:
@@ -309,6 +394,8 @@ def fallback_price(nodes: Sequence[Node], anchors: Sequence[int]) -> PriceSpan |
             continue
         if _is_old(nodes, i) or parse_price(amount) in old or in_carousel(nodes[i], repeated):
             continue
+        if _ADDON_HINT.search(node_hints(nodes[i])):
+            continue
         before = nodes[i - 1]["text"].strip() if i > 0 else ""
         evidence = [
             _currency_near(nodes, i),
@@ -322,3 +409,176 @@ def fallback_price(nodes: Sequence[Node], anchors: Sequence[int]) -> PriceSpan |
         if best is None or rank > best[0]:
             best = (rank, PriceSpan(i, start, end, amount, 0.5 + 0.05 * sum(evidence)))
     return best[1] if best else None
+
+
+# --- prices with and without VAT ---------------------------------------------------------------
+
+_TAX = (
+    r"(?:mwst|mehrwertsteuer|ust|vat|tax(?:es)?|tva|iva|btw|moms|mva|alv|dph|gst|fpa|áfa|ddv|pdv"
+    r"|kdv|ндс)"
+)
+#: Words between "inkl." and the tax's name ("inkl. 19 % gesetzl. MwSt.", "incl. the VAT").
+_TAX_FILLER = r"(?:(?:\d+(?:[.,]\d+)?\s*%|der|des|die|the|ges\w*|gültigen|applicable|local)\.?\s*)*"
+#: An amount including VAT: "inkl. MwSt.", "incl. VAT", "TTC", "IVA incluida", "brutto".
+_VAT_INCL = re.compile(
+    rf"(?<![^\W\d_])(?:inkl|incl|inc|including|inclusive|inklusive|einschl\w*|con|avec|mit|med|s"
+    rf"|with)\.?\s*{_TAX_FILLER}{_TAX}(?![^\W\d_])"
+    rf"|{_TAX}\.?\s*(?:incl|inkl|included|inclusa|incluida|incluido|incluse|comprise|inbegrepen"
+    rf"|inkluderet|inkluderad|inkludert)|(?<![^\W\d_])(?:ttc|brutto)(?![^\W\d_])",
+    re.I,
+)
+#: An amount without VAT: "zzgl. MwSt.", "excl. VAT", "HT", "+ IVA", "netto", "bez DPH".
+_VAT_EXCL = re.compile(
+    rf"(?<![^\W\d_])(?:exkl|excl|exc|ex|excluding|exclusive|exklusive|zzgl|zuzügl\w*|ohne|plus"
+    rf"|hors|sin|senza|bez|ekskl|utan|uden|без)\.?\s*{_TAX_FILLER}{_TAX}(?![^\W\d_])"
+    rf"|\+\s*{_TAX}(?![^\W\d_])|{_TAX}\.?\s*(?:excl|exkl|esclusa|excluida|excluido|exclue)"
+    rf"|(?<![^\W\d_])(?:ht|netto)(?![^\W\d_])",
+    re.I,
+)
+#: VAT rates of the shops' countries: a gross amount is a net one times (1 + one of them).
+VAT_RATES = (0.05, 0.06, 0.07, 0.08, 0.09, 0.1, 0.12, 0.13, 0.14, 0.15, 0.16, 0.17, 0.18, 0.19,
+             0.2, 0.21, 0.22, 0.23, 0.24, 0.25, 0.255, 0.27)  # fmt: skip
+#: What makes an amount the page's second price: a small or muted element, a note.
+_SECONDARY_HINT = re.compile(
+    r"small|klein|hint|note|muted|secondary|subtle|light|gr[ae]y|netto|net-?price|excl|without"
+    r"|legal|footnote|sub-?price|price-?(?:net|excl|without)",
+    re.I,
+)
+#: How far (in nodes) a price's VAT twin may stand.
+_VAT_WINDOW = 12
+
+
+def _label_text(text: str, start: int, end: int) -> tuple[str, str]:
+    """The text around an amount up to the amounts beside it (a rate like `19 %` is no amount)."""
+    others = [m for m in _AMOUNT.finditer(text) if not re.match(r"\s*%", text[m.end() :])]
+    before_start = max((m.end() for m in others if m.end() <= start), default=0)
+    after_end = min((m.start() for m in others if m.start() >= end), default=len(text))
+    return text[before_start:start][-40:], text[end:after_end][:40]
+
+
+def _vat_of(text: str) -> str | None:
+    excl, incl = _VAT_EXCL.search(text), _VAT_INCL.search(text)
+    if excl and (not incl or excl.start() <= incl.start()):
+        return "excl"
+    return "incl" if incl else None
+
+
+def _has_amount(text: str) -> bool:
+    return any(not re.match(r"\s*%", text[m.end() :]) for m in _AMOUNT.finditer(text))
+
+
+def vat_label(nodes: Sequence[Node], i: int, start: int, end: int) -> str | None:
+    """Whether the page says the amount `nodes[i]["text"][start:end]` includes VAT ("incl") or
+    excludes it ("excl"): words after or before it in its node, else in the short node just
+    after or before it (`<b>167,00 €</b><p>inkl. 19% MwSt.</p>`); None when it says neither."""
+    before, after = _label_text(nodes[i]["text"], start, end)
+    for text in (after, before):
+        found = _vat_of(text)
+        if found:
+            return found
+    for j in (i + 1, i - 1):
+        if not 0 <= j < len(nodes) or len(nodes[j]["text"]) > 60:
+            continue
+        if _near_relatives(nodes[i], nodes[j]) and not _has_amount(nodes[j]["text"]):
+            found = _vat_of(nodes[j]["text"])
+            if found:
+                return found
+    return None
+
+
+def vat_twins(gross: float, net: float) -> bool:
+    """Whether `gross` is `net` plus one of the `VAT_RATES` (to the cent, either one rounded)."""
+    if not 0 < net < gross:
+        return False
+    return any(abs(gross - net * (1 + rate)) <= 0.011 * (1 + rate) for rate in VAT_RATES)
+
+
+def secondary_price(nodes: Sequence[Node], i: int, start: int, end: int) -> bool:
+    """Whether an amount is shown as the page's second price: in parentheses, in a `<small>`
+    element, or in an element whose class names a note, a muted or a net price."""
+    text = nodes[i]["text"]
+    before, after = text[:start], text[end:]
+    bracketed = before.count("(") > before.count(")") and ")" in after
+    return (
+        bracketed
+        or nodes[i]["tag"] == "small"
+        or bool(_SECONDARY_HINT.search(node_hints(nodes[i])))
+    )
+
+
+class VatTwin(NamedTuple):
+    """The same price with or without VAT, shown near another one: where, the amount, its label."""
+
+    node: int
+    start: int
+    end: int
+    amount: float
+    label: str | None
+
+
+def vat_twin(nodes: Sequence[Node], i: int, start: int, end: int) -> VatTwin | None:
+    """The amount near the price at `nodes[i]["text"][start:end]` that is the same price with
+    VAT added or taken away (a rate of `VAT_RATES`), where the page labels one of the two
+    ("inkl. MwSt.", "exkl. USt", "HT") and not both the same way; the nearest, else None."""
+    price = parse_price(nodes[i]["text"][start:end])
+    if price is None:
+        return None
+    label = vat_label(nodes, i, start, end)
+    best: tuple[int, VatTwin] | None = None
+    for j in range(max(0, i - _VAT_WINDOW), min(len(nodes), i + _VAT_WINDOW + 1)):
+        text = nodes[j]["text"]
+        if len(text) > RUNNING_TEXT or _is_old(nodes, j):
+            continue
+        for match in _AMOUNT.finditer(text):
+            if j == i and match.start() < end and start < match.end():
+                continue
+            other = parse_price(match.group())
+            if other is None or no_price(text, match.start(), match.end()):
+                continue
+            a, b = float(price), float(other)
+            if not (vat_twins(a, b) or vat_twins(b, a)):
+                continue
+            their = vat_label(nodes, j, match.start(), match.end())
+            if (label is None and their is None) or label == their:
+                continue
+            twin = VatTwin(j, match.start(), match.end(), b, their)
+            if best is None or abs(j - i) < best[0]:
+                best = (abs(j - i), twin)
+    return best[1] if best else None
+
+
+def find_amount(
+    nodes: Sequence[Node], amount: Decimal, anchor: int | None = None
+) -> tuple[int, int, int] | None:
+    """Where the page shows an amount as a price (not a share, a unit price, an instalment...):
+    (node, start, end) of the occurrence nearest after `anchor` (before it counts double)."""
+    best: tuple[int, tuple[int, int, int]] | None = None
+    for i, node in enumerate(nodes):
+        text = node["text"]
+        if len(text) > RUNNING_TEXT or not _DIGIT.search(text):
+            continue
+        for match in _AMOUNT.finditer(text):
+            if parse_price(match.group()) != amount or no_price(text, match.start(), match.end()):
+                continue
+            gap = 0 if anchor is None else (i - anchor if i >= anchor else 2 * (anchor - i))
+            if best is None or gap < best[0]:
+                best = (gap, (i, match.start(), match.end()))
+    return best[1] if best else None
+
+
+def _forward_rank(nodes: Sequence[Node], i: int, start: int, end: int) -> tuple[bool, bool]:
+    """How a price is shown, most forward first: not a second price, emphasised (a heading,
+    bold, a price element)."""
+    emphasised = nodes[i]["tag"] in _HEADINGS | {"strong", "b"} or bool(
+        PRICE_HINT.search(node_hints(nodes[i]))
+    )
+    return secondary_price(nodes, i, start, end), not emphasised
+
+
+def put_forward(nodes: Sequence[Node], i: int, start: int, end: int, twin: VatTwin) -> bool:
+    """Whether the page puts its VAT twin forward rather than the price at `i`: the twin is not
+    a second price (in parentheses, small, a note) where the price is, or is as plain and shown
+    more emphatically, or first."""
+    ours = (*_forward_rank(nodes, i, start, end), (i, start))
+    theirs = (*_forward_rank(nodes, twin.node, twin.start, twin.end), (twin.node, twin.start))
+    return theirs < ours

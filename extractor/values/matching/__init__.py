@@ -1,10 +1,13 @@
 """The value matcher: label values -> character spans on a page's text nodes, or why not found.
 
 `match_values` looks for where the page shows each value: prices in any local format, names with
-small differences, identifiers with or without separators, availability phrases in many languages,
-currency symbols near the price, list items in order. Every value is either matched or reported in
-`missing` with a reason; nothing is guessed silently. Text nodes hold no images, so image values
-are matched against `<img>` elements when the parsed `root` is passed (`images.image_candidates`).
+small differences, identifiers and brands with or without separators (preferring the row that a
+label such as "EAN" or "Marke" names, `extractor.values.labels`), availability phrases in many
+languages (or, for in stock, the product's working buy button when the page says it no other
+way), currency symbols near the price, list items in order. Every value is either matched or
+reported in `missing` with a reason; nothing is guessed silently. Text nodes hold no images, so
+image values are matched against `<img>` elements when the parsed `root` is passed
+(`images.image_candidates`).
 One module per kind of value, as extruct has one per syntax.
 """
 
@@ -17,6 +20,7 @@ from typing import Any
 import lxml.html
 
 from extractor.page.dom import Node
+from extractor.values.labels import ROW_LABELS
 from extractor.values.matching.availability import match_availability
 from extractor.values.matching.identifiers import match_identifier
 from extractor.values.matching.images import image_candidates, match_image, url_parts
@@ -26,7 +30,7 @@ from extractor.values.matching.numbers import (
     match_number,
     match_price,
 )
-from extractor.values.matching.page import Hit, PageIndex
+from extractor.values.matching.page import Hit, PageIndex, best_first
 from extractor.values.matching.result import ImageMatch, MatchResult, Span
 from extractor.values.matching.text import (
     match_description,
@@ -95,7 +99,7 @@ def match_values(
             else:
                 result.missing[attribute] = f"none of the {len(values)} items is shown in order"
             continue
-        hits = _match_one(page, attribute, kind, values[0])
+        hits = _match_one(page, attribute, kind, values[0], root)
         if not hits:
             result.missing[attribute] = _why_missing(attribute, kind, values[0])
             continue
@@ -108,7 +112,13 @@ def match_values(
     return result
 
 
-def _match_one(page: PageIndex, attribute: str, kind: AttributeType, value: str) -> list[Hit]:
+def _match_one(
+    page: PageIndex,
+    attribute: str,
+    kind: AttributeType,
+    value: str,
+    root: lxml.html.HtmlElement | None = None,
+) -> list[Hit]:
     if kind == "price":
         return match_price(page, value, regular=attribute == "regular_price")
     if kind == "identifier":
@@ -119,13 +129,21 @@ def _match_one(page: PageIndex, attribute: str, kind: AttributeType, value: str)
     if attribute == "currency":
         return match_currency(page, value)
     if attribute == "availability":
-        return match_availability(page, value)
+        return match_availability(page, value, root)
     if attribute == "name":
         return match_name(page, value)
     if attribute == "description":
         return match_description(page, value)
     hint = re.compile(re.escape(attribute.split("_")[0]), re.I)
-    return match_short_text(page, value, hint)
+    hits = match_short_text(page, value, hint)
+    if attribute in ROW_LABELS:  # the brand beside "Marke", "Hersteller", "Brand:"
+        return best_first(hits, lambda h: 0.5 * (_row_of(page, h) == attribute))
+    return hits
+
+
+def _row_of(page: PageIndex, hit: Hit) -> str | None:
+    span = hit.spans[0]
+    return page.row_label(hit.index, span["start"], span["end"])
 
 
 def _why_missing(attribute: str, kind: AttributeType, value: str) -> str:

@@ -1,10 +1,13 @@
-"""Availability phrases in many languages, and their kin (a buy button for InStock)."""
+"""Availability phrases in many languages and their kin, and the buy button for InStock."""
 
 from __future__ import annotations
 
 import re
 from bisect import bisect_right
 
+import lxml.html
+
+from extractor.page.buy_button import buy_button_availability
 from extractor.values.matching.page import (
     Hit,
     PageIndex,
@@ -12,6 +15,7 @@ from extractor.values.matching.page import (
 from extractor.values.matching.result import Span
 from extractor.values.normalize.availability import (
     AVAILABILITY_ANY_FOLDED,
+    BUY_BUTTON,
     find_availability,
     normalize_availability,
 )
@@ -30,11 +34,42 @@ _AVAILABILITY_KIN = {
 }
 
 
-def match_availability(page: PageIndex, value: str) -> list[Hit]:
-    """Short nodes whose phrase normalises to the same (or a kindred) schema.org token."""
+#: Score of the buy button's words as the place that shows "in stock" (below any phrase).
+_BUTTON_SCORE = 0.5
+
+
+def match_availability(
+    page: PageIndex, value: str, root: lxml.html.HtmlElement | None = None
+) -> list[Hit]:
+    """Short nodes whose phrase normalises to the same (or a kindred) schema.org token; for
+    InStock on a page without such a phrase, the words of the product's working buy button
+    (`extractor.page.buy_button`: a page that sells says so with its button)."""
     token = normalize_availability(value)
     if token is None:
         return []
+    hits = _phrase_hits(page, token)
+    if not hits and token == "InStock" and root is not None:
+        hits = _buy_button_hits(page, root)
+    return hits
+
+
+def _buy_button_hits(page: PageIndex, root: lxml.html.HtmlElement) -> list[Hit]:
+    """The text nodes of the enabled add-to-cart button in the product's block, as one hit."""
+    anchor = page.price_anchor if page.price_anchor is not None else page.anchor
+    button = buy_button_availability(root, page.nodes, anchor)
+    if button is None or button.availability != "InStock" or not button.nodes:
+        return []
+    spans = []
+    for i in button.nodes:
+        text = page.nodes[i]["text"]
+        words = BUY_BUTTON.search(text) if len(button.nodes) == 1 else None
+        start, end = (words.start(), words.end()) if words else (0, len(text))
+        spans.append(Span(xpath=page.nodes[i]["xpath"], start=start, end=end, text=text[start:end]))
+    return [Hit(_BUTTON_SCORE, spans, button.nodes[0])]
+
+
+def _phrase_hits(page: PageIndex, token: str) -> list[Hit]:
+    """Short nodes near the product whose phrase says `token` or a kindred one."""
     kin = _AVAILABILITY_KIN.get(token, {token})
     hits = []
     joined, starts = page.joined("folded")

@@ -35,7 +35,12 @@ def match_identifier(page: PageIndex, value: str, attribute: str) -> list[Hit]:
         for match in pattern.finditer(folded):
             own = (match.end() - match.start()) / max(len(folded), 1)
             hinted = bool(_ID_HINT.search(folded[: match.start()])) or page.near(i, _ID_HINT, 2, 0)
+            span = page.source_span(i, match.start(), match.end())
+            # A row labelled with this attribute ("EAN", "Art.-Nr.:") is where the page shows
+            # it; a row labelled with another one shows the same code as something else.
+            row = page.row_label(i, span["start"], span["end"])
             score = 1.0 + 0.3 * own + 0.3 * hinted - 0.2 * page.chrome(i)
+            score += 0.5 * (row == attribute) - 0.3 * (row is not None and row != attribute)
             score -= 0.2 * page.distance(i, page.anchor)
-            hits.append(Hit(score, [page.source_span(i, match.start(), match.end())], i))
+            hits.append(Hit(score, [span], i))
     return sorted(hits, key=lambda h: (-h.score, h.index))

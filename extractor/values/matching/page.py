@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from extractor.page.dom import Node
 from extractor.page.hints import OLD_PRICE_HINT, node_hints
+from extractor.values.labels import RowValue, labelled_rows
 from extractor.values.matching.result import Span
 from extractor.values.normalize.currencies import find_currencies
 
@@ -52,6 +53,7 @@ class PageIndex:
         self.h1 = [i for i, n in enumerate(nodes) if n["tag"] == "h1"]
         self.anchor: int | None = self.h1[0] if self.h1 else None
         self.price_anchor: int | None = None
+        self._rows: dict[int, list[RowValue]] | None = None
 
     def folded(self, i: int) -> str:
         entry = self._folded[i]
@@ -123,6 +125,21 @@ class PageIndex:
                     found.setdefault(node, []).append((start - offset, end - offset, codes))
             self._currencies = found
         return self._currencies
+
+    def rows(self, i: int) -> list[RowValue]:
+        """The labelled rows whose value node i shows ("EAN" beside it, "SKU: 12" in it)."""
+        if self._rows is None:
+            self._rows = {}
+            for row in labelled_rows(self.nodes):
+                self._rows.setdefault(row.node, []).append(row)
+        return self._rows.get(i, [])
+
+    def row_label(self, i: int, start: int, end: int) -> str | None:
+        """The attribute that a labelled row names for the text at `start:end` of node i."""
+        for row in self.rows(i):
+            if row.start < end and start < row.end:
+                return row.attribute
+        return None
 
     def hints(self, i: int) -> str:
         return node_hints(self.nodes[i])

@@ -26,11 +26,17 @@ def main() -> None:
     parser.add_argument("--labels", type=Path, nargs="+", required=True, help="fold eval labels")
     parser.add_argument("--out", type=Path, required=True, help="folder for the combined report")
     args = parser.parse_args()
-    pages = [page for path in args.labels for page in read_labels(path)]
+    reports = [json.loads((fold / "report.json").read_text()) for fold in args.folds]
+    stripped = {bool(r.get("strip_markup")) for r in reports}
+    if len(stripped) != 1:
+        raise SystemExit("the folds were evaluated with and without --strip-markup: not comparable")
+    strip = stripped.pop()  # score as the folds were scored: on stripped pages when stripped
+    pages = [page for path in args.labels for page in read_labels(path, strip_markup=strip)]
     lines = [line for fold in args.folds for line in read_predictions(fold / PREDICTIONS_FILE)]
     report = {
         "folds": [str(f) for f in args.folds],
         "labels": [str(p) for p in args.labels],
+        "strip_markup": strip,
         **score_predictions(lines, pages),
     }
     args.out.mkdir(parents=True, exist_ok=True)

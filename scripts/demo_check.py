@@ -10,14 +10,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from extractor.values.records import record_values  # noqa: E402
 from metatrain.scoring import ScoredPage, score_pages  # noqa: E402
-
-#: Record field -> label attribute, for the fields the demo scores.
-FIELDS = {"name": "name", "price": "price", "currency": "currency", "availability": "availability"}
 
 
 def main() -> int:
-    """Print per-attribute F1 of the catalog on the store's unannotated product pages."""
+    """Print per-attribute F1 of the catalog on the store's unannotated product pages, for every
+    attribute the annotated pages carry (custom ones included)."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("base")
     parser.add_argument("slug")
@@ -25,13 +24,15 @@ def main() -> int:
     parser.add_argument("--skip", type=int, default=5, help="annotated pages to leave out")
     args = parser.parse_args()
     url = f"{args.base}{args.slug}/_truth.jsonl"
-    truth = [json.loads(line) for line in urllib.request.urlopen(url)][args.skip :]
+    everything = [json.loads(line) for line in urllib.request.urlopen(url)]
+    annotated = {a for entry in everything[: args.skip] for a in entry["labels"]}
+    truth = everything[args.skip :]
     records = {r["url"]: r for r in json.loads(args.catalog.read_text(encoding="utf-8"))}
     pages = []
     for entry in truth:
-        record = records.get(entry["url"], {})
-        gold = {a: entry["labels"][a] for a in FIELDS.values() if a in entry["labels"]}
-        predicted = {a: record[f] for f, a in FIELDS.items() if record.get(f) is not None}
+        values = record_values(records.get(entry["url"], {}))
+        gold = {a: v for a, v in entry["labels"].items() if a in annotated}
+        predicted = {a: v for a, v in values.items() if a in annotated}
         pages.append(ScoredPage(gold=gold, predicted=predicted, page_url=entry["url"]))
     report = score_pages(pages)
     print(f"{len(records)} records; {len(truth)} unannotated product pages scored")

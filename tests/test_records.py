@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from zyte_common_items import Product
 
-from extractor.values.records import CONFIDENCE_KEY, build_record, validate_record
+from extractor.values.records import CONFIDENCE_KEY, build_record, record_values, validate_record
 
 URL = "https://shop.example/de/p/acer-cb242ye.html"
 VALUES = {
@@ -82,3 +82,21 @@ def test_validate_rejects_what_product_does_not_accept() -> None:
         validate_record({"url": URL, "price": "twelve"})
     with pytest.raises(ValueError):
         validate_record({"url": URL, "availability": "Auf Lager"})
+
+
+def test_a_custom_list_stays_a_list_and_records_read_back_to_values() -> None:
+    values = {
+        "name": "Pancakes",
+        "price": "4.50",
+        "currency": "EUR",
+        "breadcrumb": ["Home", "Breakfast"],
+        "ingredients": ["2 cups flour", "1 egg"],
+        "author": "Ann",
+    }
+    record = build_record("https://cook.example/p", values, {"ingredients": 0.9})
+    props = [(p["name"], p["value"]) for p in record["additionalProperties"]]
+    assert props == [("ingredients", "2 cups flour"), ("ingredients", "1 egg"), ("author", "Ann")]
+    back = record_values(record)
+    assert back["ingredients"] == ["2 cups flour", "1 egg"] and back["author"] == "Ann"
+    assert back["breadcrumb"] == ["Home", "Breakfast"] and back["price"] == "4.50"
+    assert record["_confidence"]["additionalProperties.ingredients"] == 0.9

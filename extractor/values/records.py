@@ -130,9 +130,10 @@ def build_product(url: str, values: Mapping[str, Any], lang: str | None = None) 
             reviewCount=int(Decimal(count)) if count is not None else None,
         )
     extra = [
-        AdditionalProperty(name=k, value=_extra_text(v))
+        AdditionalProperty(name=k, value=item)
         for k, v in values.items()
-        if k not in STANDARD_ATTRIBUTES and k not in NOT_PAGE_ATTRIBUTES and _extra_text(v)
+        if k not in STANDARD_ATTRIBUTES and k not in NOT_PAGE_ATTRIBUTES
+        for item in _extra_items(v)
     ]
     if category := _text(values.get("category")):
         extra.insert(0, AdditionalProperty(name="category", value=category))
@@ -147,10 +148,44 @@ def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else [value]
 
 
-def _extra_text(value: Any) -> str:
+def _extra_items(value: Any) -> list[str]:
+    """A custom attribute's value as property values: a list keeps its items, in order, as one
+    property each (zyte's AdditionalProperty holds one string)."""
     if isinstance(value, list | tuple):
-        return ", ".join(normalize_list([str(v) for v in value]))
-    return normalize_text(str(value)) if value is not None else ""
+        return normalize_list([str(v) for v in value])
+    text = normalize_text(str(value)) if value is not None else ""
+    return [text] if text else []
+
+
+def record_values(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The attribute values a record holds (the inverse of `build_record`): standard fields
+    back to their attributes, additional properties back to custom attributes (a list when
+    the attribute was one: several properties of the same name)."""
+    values: dict[str, Any] = {}
+    for attribute, field in FIELD_OF.items():
+        found = record.get(field)
+        if found is None:
+            continue
+        if attribute == "image":
+            values[attribute] = found.get("url") if isinstance(found, Mapping) else found
+        elif attribute == "brand":
+            values[attribute] = found.get("name") if isinstance(found, Mapping) else found
+        elif attribute == "gtin":
+            values[attribute] = [g.get("value") for g in found if isinstance(g, Mapping)]
+        elif attribute == "breadcrumb":
+            values[attribute] = [c.get("name") for c in found if isinstance(c, Mapping)]
+        elif attribute in ("rating", "review_count"):
+            key = "ratingValue" if attribute == "rating" else "reviewCount"
+            if isinstance(found, Mapping) and found.get(key) is not None:
+                values[attribute] = found[key]
+        else:
+            values[attribute] = found
+    custom: dict[str, list[str]] = {}
+    for prop in record.get("additionalProperties") or []:
+        custom.setdefault(str(prop["name"]), []).append(str(prop["value"]))
+    for name, items in custom.items():
+        values[name] = items if len(items) > 1 else items[0]
+    return values
 
 
 def _currency_in(price_text: str) -> str | None:

@@ -108,6 +108,12 @@ class MetaTrainConfig:
         "far to go where the pretrained layers have not",
         default=0.0,
     )
+    cache_dir: str = _help(
+        "folder for the prepared stores (annotations and lower states), reused by a later run "
+        "on the same stores with the same frozen part ('': no cache); pickled: only your own "
+        "runs' files belong there",
+        default="",
+    )
     trained: list[str] = _help(
         "prefixes of the parameters meta-training learns (e.g. 'model.head.'); empty: all "
         "that are not frozen",

@@ -7,6 +7,7 @@ top layers and the prototype head, whose initial prototypes come from the suppor
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import random
@@ -43,6 +44,7 @@ from metatrain.config import MetaTrainConfig
 from metatrain.methods import example, wrapper_page
 from metatrain.tasks import (
     AnnotatedPage,
+    Splits,
     StoreTask,
     annotate,
     group_by_site,
@@ -302,6 +304,55 @@ def _build_model(config: MetaTrainConfig, checkpoint: Path) -> tuple[ExtractorMo
     ), False
 
 
+def lower_fingerprint(model: ExtractorModel) -> str:
+    """A digest of what the cached states depend on: the frozen part's weights and settings."""
+    digest = hashlib.sha256(json.dumps(model.config.features.__dict__, sort_keys=True).encode())
+    frozen = [model.encoder.embeddings, model.structure, *model.layers[: model.n_lower]]
+    for module in frozen:
+        for name, tensor in module.state_dict().items():
+            digest.update(name.encode())
+            digest.update(tensor.detach().float().cpu().numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def prepared_stores(
+    splits: Splits, model: ExtractorModel, tokenizer: Any, config: MetaTrainConfig
+) -> tuple[list[CachedStore], list[CachedStore]]:
+    """The training and validation stores with their lower states (`prepare_store`); with a
+    `cache_dir`, read from and written to a file named by the stores, the model's frozen part
+    and the settings, so that a second run on the same data starts at once."""
+    path = None
+    if config.cache_dir:
+        key = {
+            "lower": lower_fingerprint(model),
+            "train": sorted((t.site, len(t)) for t in splits.train),
+            "val": sorted((t.site, len(t)) for t in splits.val),
+            "windows": [config.max_windows, config.negative_windows, config.strip_markup],
+            "attributes": config.holdout_attributes,
+        }
+        name = hashlib.sha256(json.dumps(key).encode()).hexdigest()[:16]
+        path = Path(config.cache_dir) / f"stores-{name}.pt"
+        if path.is_file():
+            logger.info("cached stores from %s", path)
+            train_cache, val_cache = torch.load(path, weights_only=False)
+            return train_cache, val_cache
+
+    def prepared(tasks: Sequence[StoreTask]) -> list[CachedStore]:
+        return [
+            c
+            for t in tasks
+            if (
+                c := prepare_store(t, model, tokenizer, config.max_windows, config.negative_windows)
+            )
+        ]
+
+    train_cache, val_cache = prepared(splits.train), prepared(splits.val)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save((train_cache, val_cache), path)
+    return train_cache, val_cache
+
+
 def _outer_optimizer(learner: UpperLearner, config: MetaTrainConfig) -> torch.optim.Optimizer:
     """Adam over the meta-learned parameters, the relation head at its own rate (reptile: SGD,
     its outer rate being the interpolation step)."""
@@ -376,16 +427,7 @@ def train(config: MetaTrainConfig, stores: Sequence[StoreTask] | None = None) ->
         logger.info("resuming from %s at step %d", checkpoint, start)
     t0 = time.perf_counter()
     model.eval()  # the frozen part runs without dropout while caching
-    train_cache = [
-        c
-        for t in splits.train
-        if (c := prepare_store(t, model, tokenizer, config.max_windows, config.negative_windows))
-    ]
-    val_cache = [
-        c
-        for t in splits.val
-        if (c := prepare_store(t, model, tokenizer, config.max_windows, config.negative_windows))
-    ]
+    train_cache, val_cache = prepared_stores(splits, model, tokenizer, config)
     cache_seconds = time.perf_counter() - t0
     logger.info(
         "splits %s; cached %d train / %d val stores in %.1f s",

@@ -222,3 +222,19 @@ def test_a_zero_shot_episode_has_no_support_and_scores_the_defaults() -> None:
     assert episode is not None and episode.support is None
     assert episode.query.attributes == ["name"]  # author has no default prototype
     assert episode.query.labels.max() <= 2  # author's tokens count as O
+
+
+def test_prepared_stores_are_cached_for_the_next_run(
+    setup: tuple[Path, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    cache = tmp_path / "cache"
+    train(_config(setup, tmp_path / "one", cache_dir=str(cache), steps=1))
+    files = list(cache.glob("stores-*.pt"))
+    assert len(files) == 1
+    with caplog.at_level(logging.INFO, logger="metatrain.meta_train"):
+        train(_config(setup, tmp_path / "two", cache_dir=str(cache), steps=1))
+    assert any("cached stores from" in r.message for r in caplog.records)
+    train(_config(setup, tmp_path / "three", cache_dir=str(cache), steps=1, max_windows=1))
+    assert len(list(cache.glob("stores-*.pt"))) == 2  # other settings, another file

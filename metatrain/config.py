@@ -108,6 +108,7 @@ class MetaTrainConfig:
         "far to go where the pretrained layers have not",
         default=0.0,
     )
+    progress: bool = _help("show a progress bar", default=True)
     cache_dir: str = _help(
         "folder for the prepared stores (annotations and lower states), reused by a later run "
         "on the same stores with the same frozen part ('': no cache); pickled: only your own "

@@ -465,7 +465,12 @@ def train(config: MetaTrainConfig, stores: Sequence[StoreTask] | None = None) ->
         logger.info("step 0: %s", history[-1])
     step_seconds: list[float] = []
     running_loss: float | None = None
-    bar = tqdm(range(start, config.steps), desc=f"meta-train ({config.algorithm})", file=sys.stderr)
+    bar = tqdm(
+        range(start, config.steps),
+        desc=f"meta-train ({config.algorithm})",
+        file=sys.stderr,
+        disable=not config.progress,
+    )
     for step in bar:
         episodes = [_to(draw(train_cache, rng), device) for _ in range(config.meta_batch)]
         learner.train()

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Figures on stores no model saw: two folds of ../shared/realpages by store (scripts/real_folds.py).
-# Per fold F, the `joint` baseline and the meta-trained model continue the shipped ones on the same
-# stores (fixture stores, the training fold of recipe sites, the OTHER fold's real stores), and
-# both are evaluated on the fold's own stores, with markup and with markup stripped, against the
-# wrapper and `pretrained`. Recipe sites of the held-out recipe fold (data/recipe-folds/B-eval)
+# Per fold F, the `joint` baseline continues the shipped joint model on the fold's training stores
+# (fixture stores, the training fold of recipe sites, the OTHER fold's real stores) and the
+# meta-trained model is meta-trained from it on the same stores, as `make model` builds the shipped
+# pair; both are evaluated on the fold's own stores, with markup and with markup stripped, against
+# the wrapper and `pretrained`. Recipe sites of the held-out recipe fold (data/recipe-folds/B-eval)
 # are evaluated with fold B's models (no recipe of that fold is in any training set).
 # About 2 h on 2 cores. Outputs: out/folds/F/{joint,meta}, out/eval/fold-F-{markup,stripped},
 # out/eval/folds-{markup,stripped} (both folds scored together), out/eval/recipes-heldout.
@@ -34,7 +35,8 @@ fold() {  # fold F: train on the other fold's real stores, evaluate on F's
         --exclude-industries books --threads 1 --seed 0 --no-progress >"$dir/joint.log" 2>&1
     "$SW" meta-train --config configs/meta-relations.json --threads 1 --steps "$STEPS" \
         --data data/fixtures-train/labels.jsonl "$RECIPES/labels.jsonl" \
-        "data/real-folds/$F-train/labels.jsonl" --out "$dir/meta" >"$dir/meta.log" 2>&1
+        "data/real-folds/$F-train/labels.jsonl" --init-model "$dir/joint" --out "$dir/meta" \
+        --cache-dir out/cache --no-progress >"$dir/meta.log" 2>&1
     ln -sfn "$(realpath "$dir/joint")" "$dir/meta/joint"  # the `joint` baseline of this fold
     for mode in markup stripped; do
         local flag=""; [ "$mode" = stripped ] && flag=--strip-markup

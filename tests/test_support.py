@@ -120,3 +120,48 @@ def test_the_relation_head_starts_silent_and_only_speaks_for_supported_attribute
     with_relations = model.head(hidden, attributes, relations=relations)
     changed = (with_relations - plain).abs().sum((0, 1))
     assert changed[1:3].gt(0).all() and changed[[0, 3, 4]].eq(0).all()  # B/I-name only
+
+
+def test_the_store_wrapper_rules_are_relations_too() -> None:
+    import lxml.html
+
+    from extractor.adapt.wrapper import Example, WrapperPage
+    from extractor.values.matching import MatchResult
+
+    html = """<html><body><nav><a href="/">Home</a></nav><h1>{name}</h1>
+        <table><tr><td>Art.-Nr.:</td><td class="sku">{sku}</td></tr></table>
+        <p class="price">Preis: {price} €</p><footer>Impressum</footer></body></html>"""
+    support_html = html.format(name="Walnut Lamp", sku="WL-100", price="49,00")
+    query_html = html.format(name="Oak Desk", sku="OD-7", price="129,00")
+    example = Example(
+        WrapperPage(SUPPORT, lxml.html.fromstring(support_html), "https://shop.example/a"),
+        {"name": "Walnut Lamp", "sku": "WL-100", "price": "49.00"},
+        MatchResult(spans=SUPPORT_SPANS),  # type: ignore[arg-type]
+    )
+    query = text_nodes(query_html)
+    built = SupportIndex.build([SUPPORT], [SUPPORT_SPANS], [query], examples=[example])
+    assert built.wrapper is not None
+    rules = built.rule_values(
+        WrapperPage(query, lxml.html.fromstring(query_html), "https://shop.example/b")
+    )
+    assert rules["sku"] == "OD-7" and rules["name"] == "Oak Desk"
+    i = next(k for k, n in enumerate(query) if n["text"] == "OD-7")
+    rel = built.relations(query, node_contexts(query), [i, i], [0, 2], ["sku"], rules, [2, 4])
+    assert rel[:, 0, F["rule_node"]].tolist() == [1.0, 1.0]
+    assert rel[:, 0, F["rule_token"]].tolist() == [1.0, 1.0]
+    other = next(k for k, n in enumerate(query) if n["text"] == "Impressum")
+    rel = built.relations(query, node_contexts(query), [other], [0], ["sku"], rules, [9])
+    assert rel[0, 0, F["rule_node"]] == 0
+    loaded = SupportIndex.from_dict(json.loads(json.dumps(built.to_dict())))
+    assert loaded.wrapper is not None and loaded.wrapper.rules.keys() == built.wrapper.rules.keys()
+
+
+def test_the_store_pages_tell_template_from_data() -> None:
+    third = page("Pine Shelf", "PS-3", "79,00")
+    built = SupportIndex.build([SUPPORT], [SUPPORT_SPANS], store_pages=[QUERY, third])
+    footer = next(n for n in third if n["text"] == "Impressum")
+    sku = next(n for n in third if n["text"] == "PS-3")
+    template, slot = built.profile.behaviour(footer)
+    assert template == 1.0 and slot == 0.0  # the same text in the same place on every page
+    template, slot = built.profile.behaviour(sku)
+    assert template == 0.0 and slot == 2 / 3  # the place holds other texts on the other pages

@@ -134,3 +134,23 @@ def test_attribute_schema_types() -> None:
     assert AttributeSchema.from_json(schema.to_json()) == schema
     with pytest.raises(ValueError, match="unknown type"):
         AttributeSchema(custom={"x": "colour"})  # type: ignore[dict-item]
+
+
+@pytest.mark.parametrize(
+    ("name", "texts", "is_list", "expected"),
+    [
+        ("price", ["49,90"], False, "price"),
+        ("unit_price", ["4,99 € / kg", "3,20 €/kg"], False, "price"),
+        ("isbn", ["978-3-16-148410-0"], False, "identifier"),
+        ("pieces", ["500", "1000"], False, "number"),
+        ("ingredients", ["2 cups flour"], True, "list"),
+        ("author", ["Ann Smith"], False, "text"),
+        ("publisher", ["Penguin 2021"], False, "text"),
+    ],
+)
+def test_custom_attribute_types_from_their_annotated_texts(
+    name: str, texts: list[str], is_list: bool, expected: str
+) -> None:
+    from extractor.values.schema import infer_attribute_type
+
+    assert infer_attribute_type(name, texts, is_list) == expected

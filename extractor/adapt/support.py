@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from extractor.adapt.wrapper import Example, Wrapper, WrapperPage, induce
 from extractor.neural.features import N_RELATIONS, RELATION_FEATURES, Window
 from extractor.page.dom import Node
+from extractor.values.schema import AttributeType, infer_attribute_type
 
 if TYPE_CHECKING:
     import torch
@@ -183,8 +184,9 @@ class SupportIndex:
     values: dict[str, list[SupportValue]] = field(default_factory=dict)
     profile: StoreProfile = field(default_factory=StoreProfile)
     support_pages: int = 0
-    #: attributes whose values are lists (their support spans number their items)
-    lists: frozenset[str] = frozenset()
+    #: the type of each supported attribute, from its name and its annotated texts (a list when
+    #: its support spans number their items, a price, an identifier...)
+    kinds: dict[str, AttributeType] = field(default_factory=dict)
     #: XPath rules induced from the same support pages (`extractor.adapt.wrapper`)
     wrapper: Wrapper | None = None
 
@@ -203,13 +205,16 @@ class SupportIndex:
         rules."""
         if profile is None:
             profile = StoreProfile.build([*pages, *store_pages])
-        lists = {
-            a for marked in spans for a, items in marked.items() if any("item" in s for s in items)
-        }
+        texts: dict[str, list[str]] = {}
+        itemised: set[str] = set()
+        for marked in spans:
+            for attribute, items in marked.items():
+                texts.setdefault(attribute, []).extend(str(s.get("text", "")) for s in items)
+                if any("item" in s for s in items):
+                    itemised.add(attribute)
+        kinds = {a: infer_attribute_type(a, t, a in itemised) for a, t in texts.items()}
         wrapper = induce(examples) if examples else None
-        index = cls(
-            profile=profile, support_pages=len(pages), lists=frozenset(lists), wrapper=wrapper
-        )
+        index = cls(profile=profile, support_pages=len(pages), kinds=kinds, wrapper=wrapper)
         for p, (nodes, marked) in enumerate(zip(pages, spans, strict=True)):
             by_xpath = {node["xpath"]: node for node in nodes}
             contexts = node_contexts(nodes)
@@ -408,7 +413,7 @@ class SupportIndex:
         """A JSON-ready dict (the adapted model's support.json)."""
         return {
             "support_pages": self.support_pages,
-            "lists": sorted(self.lists),
+            "kinds": self.kinds,
             "rules": self.wrapper.to_dict() if self.wrapper is not None else None,
             "values": {a: [asdict(v) for v in vs] for a, vs in self.values.items()},
             "profile": {
@@ -435,7 +440,7 @@ class SupportIndex:
             values=values,
             profile=profile,
             support_pages=int(data["support_pages"]),
-            lists=frozenset(data.get("lists", ())),
+            kinds=dict(data.get("kinds", {})),
             wrapper=Wrapper.from_dict(data["rules"]) if data.get("rules") else None,
         )
 

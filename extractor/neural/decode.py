@@ -26,7 +26,7 @@ from extractor.values.price_rules import (
     price_blocks,
     snap_to_amount,
 )
-from extractor.values.schema import LIST_ATTRIBUTES, PRICE_ATTRIBUTES, attribute_type
+from extractor.values.schema import PRICE_ATTRIBUTES, AttributeType, attribute_type
 
 if TYPE_CHECKING:
     from extractor.neural.model import ExtractorModel
@@ -40,7 +40,10 @@ _CODE_TOKEN = re.compile(r"[^\s,;:|()\[\]{}<>\"']+")
 class StoreSupport(Protocol):
     """What extraction reads of a store's support (`extractor.adapt.support.SupportIndex`)."""
 
-    lists: frozenset[str]
+    @property
+    def kinds(self) -> Mapping[str, AttributeType]:
+        """The store's attribute types (lists, prices, identifiers...)."""
+        ...
 
     def support_like(self, nodes: Sequence[Node]) -> list[int]:
         """Nodes where support values stand, the page budget reads them first."""
@@ -118,7 +121,7 @@ def node_candidates(
     text: str,
     scores: NodeScores,
     attributes: Sequence[str],
-    list_attributes: frozenset[str] = LIST_ATTRIBUTES,
+    kinds: Mapping[str, AttributeType] | None = None,
 ) -> list[Candidate]:
     """Runs of tokens whose argmax class belongs to one attribute, within one node.
 
@@ -138,10 +141,15 @@ def node_candidates(
         end = t + 1
         while end < len(labels) and labels[end] in (1 + 2 * k, 2 + 2 * k):
             inside_word = scores.offsets[end][0] == scores.offsets[end - 1][1]
-            if labels[end] == 1 + 2 * k and attributes[k] in list_attributes and not inside_word:
+            if (
+                labels[end] == 1 + 2 * k
+                and kind_of(attributes[k], kinds) == "list"
+                and not inside_word
+            ):
                 break
             end += 1
-        candidate = _candidate(attributes[k], k, node, text, scores, t, end)
+        kind = kind_of(attributes[k], kinds)
+        candidate = _candidate(attributes[k], kind, k, node, text, scores, t, end)
         candidate.opens = label == 1 + 2 * k or t > 0
         result.append(candidate)
         t = end
@@ -208,16 +216,28 @@ def snap_to_token(text: str, start: int, end: int) -> tuple[int, int]:
     return new_start, new_end
 
 
+def kind_of(attribute: str, kinds: Mapping[str, AttributeType] | None) -> AttributeType:
+    """An attribute's type: the store's (inferred from its support), else the schema's."""
+    return (kinds or {}).get(attribute) or attribute_type(attribute)
+
+
 def _candidate(
-    attribute: str, k: int, node: int, text: str, scores: NodeScores, t0: int, t1: int
+    attribute: str,
+    kind: AttributeType,
+    k: int,
+    node: int,
+    text: str,
+    scores: NodeScores,
+    t0: int,
+    t1: int,
 ) -> Candidate:
     p = scores.probs[t0:t1, 1 + 2 * k] + scores.probs[t0:t1, 2 + 2 * k]
     start, end = scores.offsets[t0][0], scores.offsets[t1 - 1][1]
-    if attribute in PRICE_ATTRIBUTES:
+    if kind == "price":
         start, end = snap_to_amount(text, start, end)
-    elif attribute_type(attribute) == "identifier":
+    elif kind == "identifier":
         start, end = snap_to_token(text, start, end)
-    elif attribute_type(attribute) in ("text", "token"):
+    elif kind in ("text", "token", "list"):
         last = t1 == len(scores.offsets)
         start, end = snap_to_words(text, start, end, scores.offsets[-1][1] if last else None)
     return Candidate(attribute, node, start, end, text[start:end], float(p.mean()), float(p.max()))
@@ -231,6 +251,7 @@ def fallback_candidate(
     threshold: float,
     nodes: Sequence[Node],
     tries: int = 5,
+    kind: AttributeType | None = None,
 ) -> Candidate | None:
     """The most likely usable span of an attribute that no token's argmax gave a usable value:
     grown from the likeliest token of each node, nodes taken by that token's probability (at
@@ -246,7 +267,10 @@ def fallback_candidate(
         t1 = t0 + 1
         while t1 < len(p) and float(p[t1]) >= 0.5 * seed:
             t1 += 1
-        found = checked_spans([_candidate(attribute, k, node, texts[node], scores, t0, t1)], nodes)
+        span = _candidate(
+            attribute, kind or attribute_type(attribute), k, node, texts[node], scores, t0, t1
+        )
+        found = checked_spans([span], nodes)
         if found:
             return found[0]
     return None
@@ -333,7 +357,7 @@ def choose_values(
     candidates: Sequence[Candidate],
     nodes: Sequence[Node],
     min_confidence: float = 0.0,
-    list_attributes: frozenset[str] = LIST_ATTRIBUTES,
+    kinds: Mapping[str, AttributeType] | None = None,
 ) -> Extraction:
     """One value per attribute (a list for list attributes), without two attributes on one span."""
     cands = [c for c in candidates if c.confidence >= min_confidence and c.text.strip()]
@@ -355,7 +379,7 @@ def choose_values(
         order.insert(order.index("regular_price"), "price")
     for attribute in order:
         ranked = sorted(by_attr[attribute], key=lambda c: -c.score)
-        if attribute in list_attributes:
+        if kind_of(attribute, kinds) == "list":
             items = sorted(
                 (c for c in ranked if not any(_overlaps(c, o) for o in chosen)),
                 key=lambda c: (c.node, c.start),
@@ -386,24 +410,32 @@ def decode_page(
     attributes: Sequence[str],
     fallback_threshold: float = 0.25,
     min_confidence: float = 0.0,
-    list_attributes: frozenset[str] = LIST_ATTRIBUTES,
+    kinds: Mapping[str, AttributeType] | None = None,
 ) -> Extraction:
     """Values of one page from the class probabilities [tokens, classes] of its windows."""
     merged = merge_windows(windows, probs)
     texts = [node["text"] for node in nodes]
     candidates: list[Candidate] = []
     for node, scores in sorted(merged.items()):
-        candidates.extend(node_candidates(node, texts[node], scores, attributes, list_attributes))
+        candidates.extend(node_candidates(node, texts[node], scores, attributes, kinds))
     candidates = join_continuations(checked_spans(candidates, nodes), texts)
     found = {c.attribute for c in candidates}
     for k, attribute in enumerate(attributes):
         if attribute not in found:
-            extra = fallback_candidate(attribute, k, texts, merged, fallback_threshold, nodes)
+            extra = fallback_candidate(
+                attribute,
+                k,
+                texts,
+                merged,
+                fallback_threshold,
+                nodes,
+                kind=kind_of(attribute, kinds),
+            )
             if extra is not None:
                 candidates.append(extra)
     if "price" in attributes:
         candidates = with_fallback_price(candidates, nodes)
-    return choose_values(candidates, nodes, min_confidence, list_attributes)
+    return choose_values(candidates, nodes, min_confidence, kinds)
 
 
 @torch.inference_mode()
@@ -471,10 +503,8 @@ def extract_pages(
         for row, key in enumerate(keys):
             probs[key] = out[row, : len(windows[row].input_ids)]
     model.train(was_training)
-    lists = LIST_ATTRIBUTES | (support.lists if support is not None else frozenset())
+    kinds = support.kinds if support is not None else None
     return [
-        decode_page(
-            nodes, ws, [probs[(p, i)] for i in range(len(ws))], attrs, list_attributes=lists
-        )
+        decode_page(nodes, ws, [probs[(p, i)] for i in range(len(ws))], attrs, kinds=kinds)
         for p, (nodes, ws) in enumerate(zip(kept, page_windows, strict=True))
     ]

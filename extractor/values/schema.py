@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
@@ -81,3 +82,31 @@ class AttributeSchema:
         attributes = data.get("attributes", {})
         custom = {k: v for k, v in attributes.items() if STANDARD_ATTRIBUTES.get(k) != v}
         return cls(custom=custom)  # type: ignore[arg-type]
+
+
+_PRICE_NAME = re.compile(r"price|preis|prix|prezzo|precio|cost|fee", re.I)
+_ID_NAME = re.compile(r"isbn|ean|gtin|upc|sku|mpn|code|number|nummer|\bnr\b|\bid\b|ref", re.I)
+_URL_NAME = re.compile(r"image|img|photo|picture|url|link", re.I)
+
+
+def infer_attribute_type(name: str, texts: Sequence[str], is_list: bool = False) -> AttributeType:
+    """The type of an attribute from its name and the texts that show its values on annotated
+    pages: the standard type for a standard attribute; for a custom one, a list when its values
+    are items, a price when its name says so and every text holds an amount, an identifier when
+    its name says so and every text is one code, a number when every text is one, else text."""
+    if name in STANDARD_ATTRIBUTES:
+        return STANDARD_ATTRIBUTES[name]
+    if is_list:
+        return "list"
+    texts = [t.strip() for t in texts if t and t.strip()]
+    if not texts:
+        return "text"
+    if _URL_NAME.search(name) and all(t.startswith(("http", "/")) for t in texts):
+        return "url"
+    if _PRICE_NAME.search(name) and all(re.search(r"\d", t) for t in texts):
+        return "price"
+    if _ID_NAME.search(name) and all(len(t.split()) == 1 and re.search(r"\d", t) for t in texts):
+        return "identifier"
+    if all(re.fullmatch(r"[-+]?\d+(?:[.,]\d+)?", t) for t in texts):
+        return "number"
+    return "text"

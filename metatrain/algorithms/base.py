@@ -116,7 +116,8 @@ class MetaAlgorithm(InnerLoop, ABC):
         """A zero-shot episode (no support): the query loss of the learned default head at the
         initial weights, the same for every algorithm."""
         query_loss = self.loss_fn(self.model, episode.query, None)
-        (query_loss * weight).backward()
+        if query_loss.requires_grad:  # nothing to learn when only the relation head trains
+            (query_loss * weight).backward()
         return float(query_loss.detach()), float("nan")
 
     def meta_step(self, episodes: Sequence[Episode]) -> MetaStepMetrics:

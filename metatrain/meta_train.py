@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
 from extractor.adapt.learner import (
@@ -40,6 +39,12 @@ from extractor.neural.precision import resolve_device
 from extractor.page.dom import Node
 from extractor.page.template import prune_template_nodes
 from metatrain.algorithms import Episode, MetaAlgorithm, make_algorithm
+from metatrain.checkpoint import (
+    CHECKPOINT_DIR,
+    has_checkpoint,
+    load_checkpoint,
+    save_checkpoint,
+)
 from metatrain.config import MetaTrainConfig
 from metatrain.methods import example, wrapper_page
 from metatrain.tasks import (
@@ -54,10 +59,6 @@ from metatrain.tasks import (
 from metatrain.token_metrics import QueryF1, token_f1
 
 logger = logging.getLogger(__name__)
-
-CHECKPOINT_DIR = "checkpoint"
-STATE_FILE = "trainer_state.json"
-OPTIMIZER_FILE = "optimizer.safetensors"
 
 
 @dataclass
@@ -272,26 +273,8 @@ def episode_metrics(algorithm: MetaAlgorithm, episode: Episode) -> tuple[float, 
     return float(loss), token_f1(logits, query.labels)
 
 
-def _save_optimizer(opt: torch.optim.Optimizer, path: Path) -> None:
-    state = opt.state_dict()["state"]
-    tensors = {
-        f"{i}.{k}": (v if torch.is_tensor(v) else torch.tensor(v)).contiguous()
-        for i, s in state.items()
-        for k, v in s.items()
-    }
-    save_file(tensors, str(path))
-
-
-def _load_optimizer(opt: torch.optim.Optimizer, path: Path) -> None:
-    state = opt.state_dict()
-    for key, value in load_file(str(path)).items():
-        index, name = key.split(".", 1)
-        state["state"].setdefault(int(index), {})[name] = value
-    opt.load_state_dict(state)
-
-
 def _build_model(config: MetaTrainConfig, checkpoint: Path) -> tuple[ExtractorModel, bool]:
-    if (checkpoint / STATE_FILE).is_file():
+    if has_checkpoint(checkpoint):
         return ExtractorModel.from_pretrained(checkpoint), True
     if config.init_model:
         return ExtractorModel.from_pretrained(config.init_model), False
@@ -422,8 +405,7 @@ def train(config: MetaTrainConfig, stores: Sequence[StoreTask] | None = None) ->
     )
     start = 0
     if resuming:
-        _load_optimizer(algorithm.outer_optimizer, checkpoint / OPTIMIZER_FILE)
-        start = int(json.loads((checkpoint / STATE_FILE).read_text(encoding="utf-8"))["step"])
+        start = load_checkpoint(algorithm.outer_optimizer, checkpoint)
         logger.info("resuming from %s at step %d", checkpoint, start)
     t0 = time.perf_counter()
     model.eval()  # the frozen part runs without dropout while caching
@@ -494,7 +476,8 @@ def train(config: MetaTrainConfig, stores: Sequence[StoreTask] | None = None) ->
             **{k: f"{v:.3f}" for k, v in record.items() if k.startswith("val_")},
         )
         if done % config.checkpoint_every == 0 and done < config.steps:
-            save_checkpoint(learner, algorithm, config, checkpoint, done, tokenizer)
+            save_checkpoint(learner.model, algorithm.outer_optimizer, checkpoint, done, tokenizer)
+            config.save(checkpoint)
     seconds = time.perf_counter() - t0
     summary = {
         "config": config.to_dict(),
@@ -556,18 +539,3 @@ def validate_fn(
         "val_query_loss": sum(s[0] for s in scores) / len(scores),
         "val_token_f1": sum(s[1] for s in scores) / len(scores),
     }
-
-
-def save_checkpoint(
-    learner: UpperLearner,
-    algorithm: MetaAlgorithm,
-    config: MetaTrainConfig,
-    directory: Path,
-    step: int,
-    tokenizer: Any,
-) -> None:
-    """A resumable checkpoint: model directory, optimizer state, step, config."""
-    learner.model.save_pretrained(directory, tokenizer)
-    _save_optimizer(algorithm.outer_optimizer, directory / OPTIMIZER_FILE)
-    config.save(directory)
-    (directory / STATE_FILE).write_text(json.dumps({"step": step}) + "\n", encoding="utf-8")

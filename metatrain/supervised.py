@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import random
@@ -16,7 +15,6 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
 from extractor.neural.checkpoint import load_tokenizer
@@ -26,6 +24,7 @@ from extractor.neural.features import Window, collate, encode_page
 from extractor.neural.model import ExtractorModel
 from extractor.neural.precision import resolve_device
 from extractor.page.template import prune_template_nodes
+from metatrain.checkpoint import CHECKPOINT_DIR, has_checkpoint, load_checkpoint, save_checkpoint
 from metatrain.config import TrainConfig
 from metatrain.scoring import ScoredPage, score_pages
 from metatrain.tasks import (
@@ -38,10 +37,6 @@ from metatrain.tasks import (
 )
 
 logger = logging.getLogger(__name__)
-
-CHECKPOINT_DIR = "checkpoint"
-STATE_FILE = "trainer_state.json"
-OPTIMIZER_FILE = "optimizer.safetensors"
 
 
 def load_labelled_pages(
@@ -126,29 +121,6 @@ def _optimizer(model: ExtractorModel, config: TrainConfig) -> torch.optim.AdamW:
     )
 
 
-def _save_checkpoint(
-    model: ExtractorModel, opt: torch.optim.AdamW, directory: Path, step: int, tokenizer: Any
-) -> None:
-    model.save_pretrained(directory, tokenizer)
-    state = opt.state_dict()
-    tensors = {
-        f"{i}.{k}": v for i, s in state["state"].items() for k, v in s.items() if torch.is_tensor(v)
-    }
-    path = directory / OPTIMIZER_FILE
-    save_file({k: v.contiguous() for k, v in tensors.items()}, str(path))
-    (directory / STATE_FILE).write_text(json.dumps({"step": step}), encoding="utf-8")
-
-
-def _load_checkpoint(opt: torch.optim.AdamW, directory: Path) -> int:
-    tensors = load_file(str(directory / OPTIMIZER_FILE))
-    state = opt.state_dict()
-    for key, value in tensors.items():
-        index, name = key.split(".", 1)
-        state["state"].setdefault(int(index), {})[name] = value
-    opt.load_state_dict(state)
-    return int(json.loads((directory / STATE_FILE).read_text(encoding="utf-8"))["step"])
-
-
 def train(
     config: TrainConfig,
     model_config: ExtractorConfig | None = None,
@@ -181,7 +153,7 @@ def train(
     train_names, eval_names = [t.site for t in splits.train], [t.site for t in splits.val]
     stores = {t.site: [annotate(p) for p in t.pages] for t in [*splits.train, *splits.val]}
     eval_stores = [stores[s] for s in eval_names]
-    if config.resume and (checkpoint / STATE_FILE).is_file():
+    if config.resume and has_checkpoint(checkpoint):
         model = ExtractorModel.from_pretrained(checkpoint)
     elif config.init_model:
         model = ExtractorModel.from_pretrained(config.init_model)
@@ -220,8 +192,8 @@ def train(
         len(train_names), len(eval_names), len(windows), len(positive),
     )  # fmt: skip
     opt = _optimizer(model, config)
-    resuming = config.resume and (checkpoint / STATE_FILE).is_file()
-    start = _load_checkpoint(opt, checkpoint) if resuming else 0
+    resuming = config.resume and has_checkpoint(checkpoint)
+    start = load_checkpoint(opt, checkpoint) if resuming else 0
     warm = max(1, int(config.warmup * config.steps))
 
     def schedule(s: int) -> float:
@@ -265,7 +237,7 @@ def train(
             )
             model.train()
         if config.checkpoint_every and done % config.checkpoint_every == 0 and done < config.steps:
-            _save_checkpoint(model, opt, checkpoint, done, tokenizer)
+            save_checkpoint(model, opt, checkpoint, done, tokenizer)
     final = evaluate(model, tokenizer, eval_stores) if eval_names else {}
     metrics = {
         "final_loss": running,

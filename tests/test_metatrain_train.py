@@ -15,10 +15,9 @@ from extractor.neural.checkpoint import load_tokenizer
 from extractor.neural.config import ExtractorConfig
 from extractor.neural.model import ExtractorModel
 from metatrain.__main__ import main
+from metatrain.checkpoint import CHECKPOINT_DIR, STATE_FILE
 from metatrain.config import MetaTrainConfig
 from metatrain.meta_train import (
-    CHECKPOINT_DIR,
-    STATE_FILE,
     CachedPage,
     CachedStore,
     adapted_names,

@@ -177,6 +177,39 @@ class StoreProfile:
         return same / self.pages, max(0, there - max(same, 1)) / self.pages
 
 
+@dataclass(frozen=True)
+class _NodeView:
+    """What the relations read of one query node, computed once for all attributes."""
+
+    xpath: str
+    shape: str
+    tags: tuple[str, ...]
+    classes: str
+    hints: frozenset[str]
+    text: str
+    label: str
+    follow: str
+    offset: int | None
+    behaviour: tuple[float, float]
+
+    @classmethod
+    def of(cls, node: Node, context: NodeContext | None, profile: StoreProfile) -> _NodeView:
+        """The view of a node in its page context."""
+        attrs: Any = node.get("attrs") or {}
+        return cls(
+            xpath=node["xpath"],
+            shape=shape_of(node["xpath"]),
+            tags=_tags(node["xpath"]),
+            classes=f"{attrs.get('class', '')} {attrs.get('id', '')}".strip(),
+            hints=_hint_words(node),
+            text=text_key(node["text"]),
+            label=context.label if context else "",
+            follow=context.follow if context else "",
+            offset=context.title_offset if context else None,
+            behaviour=profile.behaviour(node),
+        )
+
+
 @dataclass
 class SupportIndex:
     """The support values of a store per attribute, and the store's profile."""
@@ -189,6 +222,9 @@ class SupportIndex:
     kinds: dict[str, AttributeType] = field(default_factory=dict)
     #: XPath rules induced from the same support pages (`extractor.adapt.wrapper`)
     wrapper: Wrapper | None = None
+    _cache: dict[str, list[tuple[SupportValue, str, tuple[str, ...], frozenset[str]]]] | None = (
+        field(default=None, repr=False, compare=False)
+    )
 
     @classmethod
     def build(
@@ -252,53 +288,56 @@ class SupportIndex:
     ) -> list[float] | None:
         """The node-level relations of a node to an attribute's support values (None: the
         attribute has none). Token-level ones are filled in by `relations`."""
-        values = self.values.get(attribute)
+        return self._node_relations(_NodeView.of(node, context, self.profile), attribute)
+
+    def _node_relations(self, view: _NodeView, attribute: str) -> list[float] | None:
+        values = self._prepared().get(attribute)
         if not values:
             return None
-        xpath = node["xpath"]
-        shape = shape_of(xpath)
-        tags = _tags(xpath)
-        attrs: Any = node.get("attrs") or {}
-        classes = f"{attrs.get('class', '')} {attrs.get('id', '')}".strip()
-        hints = _hint_words(node)
-        text = text_key(node["text"])
-        label = context.label if context else ""
-        follow = context.follow if context else ""
-        offset = context.title_offset if context else None
         best = [0.0] * N_RELATIONS
         best[0] = 1.0
         pages_here: set[int] = set()
-        for v in values:
-            same_shape = shape == v.shape
+        for v, v_shape, v_tags, v_hints in values:
+            same_shape = view.shape == v_shape
             if same_shape:
                 pages_here.add(v.page)
-            v_tags = _tags(v.xpath)
             common = 0
-            for a, b in zip(reversed(tags), reversed(v_tags), strict=False):
+            for a, b in zip(reversed(view.tags), reversed(v_tags), strict=False):
                 if a != b:
                     break
                 common += 1
-            union = len(hints | set(v.hints))
+            union = len(view.hints | v_hints)
             close = 0.0
-            if offset is not None and v.title_offset is not None:
-                close = math.exp(-abs(offset - v.title_offset) / 3)
+            if view.offset is not None and v.title_offset is not None:
+                close = math.exp(-abs(view.offset - v.title_offset) / 3)
             row = (
-                float(xpath == v.xpath),
+                float(view.xpath == v.xpath),
                 float(same_shape),
-                common / max(len(tags), len(v_tags)),
-                float(bool(classes) and classes == v.classes),
-                len(hints & set(v.hints)) / union if union else 0.0,
-                float(bool(label) and label == v.label),
-                float(bool(follow) and follow == v.follow),
-                float(bool(text) and text == v.text),
+                common / max(len(view.tags), len(v_tags)),
+                float(bool(view.classes) and view.classes == v.classes),
+                len(view.hints & v_hints) / union if union else 0.0,
+                float(bool(view.label) and view.label == v.label),
+                float(bool(view.follow) and view.follow == v.follow),
+                float(bool(view.text) and view.text == v.text),
                 close,
             )
             for j, x in enumerate(row, start=1):
                 if x > best[j]:
                     best[j] = x
         best[10] = len(pages_here) / max(self.support_pages, 1)
-        best[11], best[12] = self.profile.behaviour(node)
+        best[11], best[12] = view.behaviour
         return best
+
+    def _prepared(
+        self,
+    ) -> dict[str, list[tuple[SupportValue, str, tuple[str, ...], frozenset[str]]]]:
+        """Per attribute, its support values with their shape, tags and hint words (once)."""
+        if self._cache is None:
+            self._cache = {
+                a: [(v, v.shape, _tags(v.xpath), frozenset(v.hints)) for v in vs]
+                for a, vs in self.values.items()
+            }
+        return self._cache
 
     def prefixes(self, attribute: str) -> set[str]:
         """The texts before the support values inside their nodes (keys)."""
@@ -317,17 +356,17 @@ class SupportIndex:
         """[tokens, len(attributes), N_RELATIONS] relations of one window's tokens (zeros for
         special tokens and for attributes without support); `rule_values` are what the store's
         wrapper reads on this page (`rule_values`)."""
+        import numpy as np
         import torch
 
-        out = torch.zeros(len(token_node), len(attributes), N_RELATIONS)
+        out = np.zeros((len(token_node), len(attributes), N_RELATIONS), dtype=np.float32)
         supported = [(a, name) for a, name in enumerate(attributes) if self.values.get(name)]
         if not supported:
-            return out
+            return torch.from_numpy(out)
         ends = token_end if token_end is not None else token_start
         prefixes = {name: self.prefixes(name) for _, name in supported}
-        rules = {
-            name: _items(rule_values.get(name)) if rule_values else [] for _, name in supported
-        }
+        values = rule_values or {}
+        rules = {name: _items(values.get(name)) for _, name in supported}
         by_node: dict[int, list[int]] = {}
         for t, i in enumerate(token_node):
             if i >= 0:
@@ -336,32 +375,25 @@ class SupportIndex:
             node = nodes[i]
             context = contexts.get(node["xpath"])
             befores = [text_key(node["text"][: token_start[t]]) for t in tokens]
-            first = [
-                float(token_start[t] == 0 or not b) for t, b in zip(tokens, befores, strict=True)
-            ]
-            rows = torch.tensor(tokens)
+            first = [token_start[t] == 0 or not b for t, b in zip(tokens, befores, strict=True)]
+            rows = np.asarray(tokens)
+            view = _NodeView.of(node, context, self.profile)
             for a, name in supported:
-                row = self.node_relations(node, context, name)
+                row = self._node_relations(view, name)
                 if row is None:
                     continue
-                block = torch.tensor(row).repeat(len(tokens), 1)
-                block[:, F_FIRST] = torch.tensor(first)
-                block[:, F_START] = torch.tensor([float(b in prefixes[name]) for b in befores])
-                block[:, F_INSIDE] = torch.tensor(
-                    [float(any(b.startswith(p) for p in prefixes[name])) for b in befores]
-                )
-                if rules[name]:
-                    where = _rule_ranges(node["text"], rules[name])
-                    if where:
-                        block[:, F_RULE_NODE] = 1.0
-                        block[:, F_RULE_TOKEN] = torch.tensor(
-                            [
-                                float(any(s <= token_start[t] and ends[t] <= e for s, e in where))
-                                for t in tokens
-                            ]
-                        )
+                block = np.tile(np.asarray(row, dtype=np.float32), (len(tokens), 1))
+                block[:, F_FIRST] = first
+                block[:, F_START] = [b in prefixes[name] for b in befores]
+                block[:, F_INSIDE] = [any(b.startswith(p) for p in prefixes[name]) for b in befores]
+                where = _rule_ranges(node["text"], rules[name]) if rules[name] else []
+                if where:
+                    block[:, F_RULE_NODE] = 1.0
+                    block[:, F_RULE_TOKEN] = [
+                        any(s <= token_start[t] and ends[t] <= e for s, e in where) for t in tokens
+                    ]
                 out[rows, a] = block
-        return out
+        return torch.from_numpy(out)
 
     def page_relations(
         self,

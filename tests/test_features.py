@@ -267,3 +267,22 @@ def test_a_value_over_several_nodes_continues_with_i_and_list_items_open_with_b(
         0: "B-description", 1: "I-description",
         2: "B-ingredients", 3: "I-ingredients", 4: "B-ingredients",
     }  # fmt: skip
+
+
+def test_a_value_that_opens_on_a_node_owns_it_over_a_continuing_one() -> None:
+    from extractor.neural.features import marked_spans
+
+    spans = {
+        "description": [
+            {"xpath": "/p[1]", "start": 0, "end": 9, "text": "Great lamp"},
+            {"xpath": "/ul/li[1]", "start": 0, "end": 6, "text": "WL-100"},
+            {"xpath": "/ul/li[2]", "start": 0, "end": 5, "text": "Walnut"},
+        ],
+        "mpn": [{"xpath": "/ul/li[1]", "start": 0, "end": 6, "text": "WL-100"}],
+    }
+    kept = [(a, s["xpath"], opens) for a, s, opens in marked_spans(spans)]
+    assert kept == [
+        ("description", "/p[1]", True),
+        ("description", "/ul/li[2]", False),
+        ("mpn", "/ul/li[1]", True),
+    ]

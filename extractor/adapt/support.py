@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from extractor.adapt.wrapper import Example, Wrapper, WrapperPage, induce
-from extractor.neural.features import N_RELATIONS, RELATION_FEATURES, Window
+from extractor.neural.features import N_RELATIONS, RELATION_FEATURES, Window, marked_spans
 from extractor.page.dom import Node
 from extractor.values.schema import AttributeType, infer_attribute_type
 
@@ -254,26 +254,25 @@ class SupportIndex:
         for p, (nodes, marked) in enumerate(zip(pages, spans, strict=True)):
             by_xpath = {node["xpath"]: node for node in nodes}
             contexts = node_contexts(nodes)
-            for attribute, items in marked.items():
-                for span in items:
-                    node = by_xpath.get(str(span["xpath"]))
-                    if node is None:
-                        continue
-                    context = contexts[node["xpath"]]
-                    attrs: Any = node.get("attrs") or {}
-                    value = SupportValue(
-                        attribute=attribute,
-                        page=p,
-                        xpath=node["xpath"],
-                        classes=f"{attrs.get('class', '')} {attrs.get('id', '')}".strip(),
-                        hints=tuple(sorted(_hint_words(node))),
-                        label=context.label,
-                        follow=context.follow,
-                        title_offset=context.title_offset,
-                        text=text_key(node["text"]),
-                        prefix=text_key(node["text"][: int(span["start"])]),
-                    )
-                    index.values.setdefault(attribute, []).append(value)
+            for attribute, span, _ in marked_spans(marked):
+                node = by_xpath.get(str(span["xpath"]))
+                if node is None:
+                    continue
+                context = contexts[node["xpath"]]
+                attrs: Any = node.get("attrs") or {}
+                value = SupportValue(
+                    attribute=attribute,
+                    page=p,
+                    xpath=node["xpath"],
+                    classes=f"{attrs.get('class', '')} {attrs.get('id', '')}".strip(),
+                    hints=tuple(sorted(_hint_words(node))),
+                    label=context.label,
+                    follow=context.follow,
+                    title_offset=context.title_offset,
+                    text=text_key(node["text"]),
+                    prefix=text_key(node["text"][: int(span["start"])]),
+                )
+                index.values.setdefault(attribute, []).append(value)
         return index
 
     @property

@@ -155,32 +155,48 @@ def hint_ids(attrs: Mapping[str, str], buckets: int, limit: int) -> list[int]:
     return ids + [0] * (limit - len(ids))
 
 
+def marked_spans(spans: Spans) -> list[tuple[str, Mapping[str, Any], bool]]:
+    """The spans of a page as (attribute, span, opens): a span opens a value when it is the
+    first span of the value (the spans of an attribute make one value, or one per `item` in a
+    list); a span that continues a value gives way on a node where another attribute's value
+    opens (a description matched over a block of bullet points does not own the MPN's node)."""
+    result: list[tuple[str, Mapping[str, Any], bool]] = []
+    for attribute, items in spans.items():
+        opened: set[object] = set()
+        for span in items:
+            value = span.get("item")
+            result.append((attribute, span, value not in opened))
+            opened.add(value)
+    owned = {(str(span["xpath"]), attribute) for attribute, span, opens in result if opens}
+    owners: dict[str, set[str]] = {}
+    for xpath, attribute in owned:
+        owners.setdefault(xpath, set()).add(attribute)
+    return [
+        (attribute, span, opens)
+        for attribute, span, opens in result
+        if opens or not owners.get(str(span["xpath"]), set()) - {attribute}
+    ]
+
+
 def _span_labels(
     nodes: Sequence[Node],
     spans: Spans,
     attributes: Sequence[str],
 ) -> dict[int, list[tuple[int, int, int, bool]]]:
-    """Per node index, its spans as (start, end, B class id, opens); unknown attributes are
-    skipped. A span opens a value (its first token is B) when it is the first span of the
-    value: the spans of an attribute make one value, or one per `item` in a list, so that a
-    description over three paragraphs or an ingredient line over three nodes is tagged as one
-    value that continues (I) from node to node."""
+    """Per node index, its spans as (start, end, B class id, opens), from `marked_spans`;
+    unknown attributes are skipped. A value over several nodes (a description over three
+    paragraphs, an ingredient line over three nodes) continues (I) from node to node."""
     index = {node["xpath"]: i for i, node in enumerate(nodes)}
     by_node: dict[int, list[tuple[int, int, int, bool]]] = {}
-    for attribute, items in spans.items():
+    for attribute, span, opens in marked_spans(spans):
         if attribute not in attributes:
             continue
         b_id = 1 + 2 * list(attributes).index(attribute)
-        opened: set[object] = set()
-        for span in items:
-            value = span.get("item")
-            opens = value not in opened
-            opened.add(value)
-            i = index.get(span["xpath"])
-            if i is None:
-                logger.debug("span of %s at %s: node not in the page", attribute, span["xpath"])
-                continue
-            by_node.setdefault(i, []).append((int(span["start"]), int(span["end"]), b_id, opens))
+        i = index.get(span["xpath"])
+        if i is None:
+            logger.debug("span of %s at %s: node not in the page", attribute, span["xpath"])
+            continue
+        by_node.setdefault(i, []).append((int(span["start"]), int(span["end"]), b_id, opens))
     return by_node
 
 

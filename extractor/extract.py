@@ -33,6 +33,7 @@ from extractor.values.fusion import (
     fuse,
     markup_values,
     put_forward_price,
+    store_template_texts,
     store_title_segments,
 )
 from extractor.values.records import build_record
@@ -157,6 +158,7 @@ class Extractor:
         predictions = dict(zip(with_nodes, found_pages, strict=True))
         rules_of = dict(zip(with_nodes, rules, strict=True))
         shared = store_title_segments(inputs) if self.structured else frozenset()
+        template = store_template_texts(inputs) if self.structured else frozenset()
         result: list[tuple[Values, Confidence]] = []
         for i, page in enumerate(inputs):
             found = predictions.get(i)
@@ -172,7 +174,7 @@ class Extractor:
                 else ({}, {})
             )
             if self.structured:
-                confirm_title_name(*fused, page, markup, shared, self.fusion)
+                confirm_title_name(*fused, page, markup, shared, self.fusion, template)
             fill_from_page(*fused, page, markup, self.fusion)
             put_forward_price(*fused, page, markup, self.fusion)
             result.append(fused)

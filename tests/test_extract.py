@@ -132,11 +132,11 @@ def test_title_confirmed_node_replaces_a_navigation_link_with_high_confidence() 
     assert confidence == {"name": 0.95, "price": 0.9}
 
 
-def test_a_name_the_title_agrees_with_or_a_title_saying_nothing_stays() -> None:
+def test_a_name_the_page_states_stays_a_label_without_a_candidate_goes() -> None:
     page = as_page((TITLED_URL, TITLED_PAGE))
-    values, confidence = {"name": "Key Ring Black"}, {"name": 0.8}
+    values, confidence = {"name": "Eye Webbing Key Ring - Black"}, {"name": 0.8}  # a title phrase
     confirm_title_name(values, confidence, page, Markup())
-    assert values == {"name": "Key Ring Black"} and confidence == {"name": 0.8}
+    assert values == {"name": "Eye Webbing Key Ring - Black"} and confidence == {"name": 0.8}
     generic = as_page(
         (
             "https://www.seedsofplenty.com/item?id=1",
@@ -144,9 +144,12 @@ def test_a_name_the_title_agrees_with_or_a_title_saying_nothing_stays() -> None:
             "<span>Rossa Di Milano Onion</span><p>Choose a Size:</p></body></html>",
         )
     )
-    values, confidence = {"name": "Choose a Size:"}, {"name": 0.95}
+    values, confidence = {"name": "Choose a Size:", "price": "2.99"}, {"name": 0.95, "price": 0.9}
     confirm_title_name(values, confidence, generic, Markup())
-    assert values == {"name": "Choose a Size:"} and confidence == {"name": 0.95}
+    assert values == {"price": "2.99"} and confidence == {"price": 0.9}  # a label is no name
+    values, confidence = {"name": "Rossa Di Milano Onion"}, {"name": 0.9}
+    confirm_title_name(values, confidence, generic, Markup())
+    assert values == {"name": "Rossa Di Milano Onion"}
     values, confidence = {"name": "Wanderschuh Alpin"}, {"name": 0.95}  # no title at all
     confirm_title_name(values, confidence, as_page(("https://x.de/p", DISCOUNT_PAGE)), Markup())
     assert values == {"name": "Wanderschuh Alpin"}

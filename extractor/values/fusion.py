@@ -6,8 +6,10 @@ discount the markup missed); a markup value the page does not show (a regular pr
 markup, a discounted one on the page) loses to the model's span and only fills a gap the model
 leaves (a span too unsure for the record is a gap). Currency: the symbol or code inside the
 model's price span, else the markup's, else the model's currency span, else the page
-language/top-level-domain hint. Name: after fusion, the page's titles (`<title>`, `og:title`)
-confirm or replace it (`confirm_title_name`, `extractor.page.titles`). Then the page as a shopper
+language/top-level-domain hint. Name: after fusion, the page's own statements of its name (its
+titles, first `<h1>`, breadcrumb, the heading of the product's block) confirm or replace it, and a
+model span that cannot be a name is dropped (`confirm_title_name`, `extractor.page.titles`).
+Then the page as a shopper
 reads it (`fill_from_page`): availability from the product's buy button
 (`extractor.page.buy_button`), sku, mpn, gtin and brand from the rows that labels such as
 "Art.-Nr.", "EAN" or "Marke" name (`extractor.values.labels`), less confident than shown markup;
@@ -25,8 +27,12 @@ from extractor.page.buy_button import buy_button_availability
 from extractor.page.input import PageInput
 from extractor.page.structured import structured_candidates
 from extractor.page.titles import (
+    TITLE_RANKS,
     Source,
     choose_name,
+    page_names,
+    recurring_texts,
+    refused_name,
     shared_segments,
     title_segments,
     title_signals,
@@ -74,6 +80,9 @@ class FusionSettings:
     labelled_row: float = 0.8
     #: whether `fill_from_page` reads buttons and labelled rows at all
     page_rules: bool = True
+    #: confidence of a name the page states without its titles' confirmation (its first `<h1>`,
+    #: its product block's heading: `confirm_title_name`)
+    page_name: float = 0.8
 
 
 @dataclass
@@ -208,6 +217,11 @@ def store_title_segments(pages: Sequence[PageInput]) -> frozenset[str]:
     return shared_segments([title_segments(root) for root in roots if root is not None])
 
 
+def store_template_texts(pages: Sequence[PageInput]) -> frozenset[str]:
+    """The texts that (nearly) every page of one store shows (`recurring_texts`): never a name."""
+    return recurring_texts([page.nodes for page in pages])
+
+
 def confirm_title_name(
     values: Values,
     confidence: Confidence,
@@ -215,16 +229,19 @@ def confirm_title_name(
     markup: Markup,
     shared: frozenset[str] = frozenset(),
     settings: FusionSettings | None = None,
+    template: frozenset[str] = frozenset(),
 ) -> None:
-    """Replace the fused name (in place) by the shown node that the page's titles confirm, when
-    the name shares no word with an informative title, is missing, or only adds the site's or
-    brand's name or a price to it (`extractor.page.titles`); a page whose titles say nothing keeps
-    its name. The confirmed name is as confident as a shown markup value."""
+    """Check the fused name (in place) against the page's own statements of its name
+    (`extractor.page.titles`): a missing name, an unshown markup name and a model span that is not
+    one of them give way to the best candidate (as confident as a shown markup value when the
+    titles confirm it, `page_name` otherwise); a shown markup name only loses the site's or
+    brand's name or a price it adds; a model span that no candidate replaces and that cannot be a
+    name (a label, a navigation link, the store's `template`...) is dropped."""
     root = page.parsed_root()
-    signals = title_signals(root, page.url, shared) if root is not None else None
-    if signals is None:
+    if root is None:
         return
     settings = settings or FusionSettings()
+    signals = title_signals(root, page.url, shared)
     current = values.get("name")
     current = current if isinstance(current, str) else None
     theirs = markup.values.get("name")
@@ -232,9 +249,21 @@ def confirm_title_name(
     if current is not None and theirs is not None and values_equal("name", current, theirs):
         source = "shown markup" if markup.shown.get("name") else "unshown markup"
     brand = markup.values.get("brand") or values.get("brand")
-    name = choose_name(current, source, signals, page.nodes, str(brand) if brand else None)
+    brand = str(brand) if brand else None
+    names = page_names(root, page.nodes, signals, brand, template)
+    name = choose_name(current, source, names, brand)
     if name is not None:
-        values["name"], confidence["name"] = name, settings.shown_markup
+        best = names.best
+        titled = best is not None and best.rank in TITLE_RANKS
+        values["name"] = name
+        confidence["name"] = settings.shown_markup if titled else settings.page_name
+    elif (
+        source == "model"
+        and current is not None
+        and refused_name(current, page.nodes, names, template, root) is not None
+    ):
+        del values["name"]
+        confidence.pop("name", None)
 
 
 def _name_node(page: PageInput, name: object) -> int | None:

@@ -1,8 +1,13 @@
 """Share of matched gold spans still encoded under page token budgets (no model run).
 
-Run: `.venv/bin/python benchmarks/budget_coverage.py [--realpages ../shared/realpages]`. Per
-budget: mean tokens encoded per page and, per attribute, the share of pages whose gold span
-(found by the matcher) sits in an encoded node, after template pruning.
+Run: `.venv/bin/python benchmarks/budget_coverage.py [--realpages ../shared/realpages]`
+(`--realpages ../shared/realtrain/recipes` for the recipe sites). Per budget: mean tokens encoded
+per page and, per attribute, the share of pages whose gold span (found by the matcher) sits in an
+encoded node, after template pruning. The `+support` rows follow one annotated page: on every
+store with two pages or more its first page is the support (k = 1), and the other pages are read
+as `shopwright extract` reads them with the adapted model (nodes where the support's values stand
+are kept by pruning and read first); they are compared on the same query pages with the budget
+alone (`query` rows).
 """
 
 from __future__ import annotations
@@ -63,16 +68,59 @@ def main() -> int:
                         counts = found[name].setdefault(attribute, [0, 0])
                         counts[0] += 1
                         counts[1] += any(s["xpath"] in encoded for s in items)
+    support_rows(stores, args.realpages, tokenizer, found, tokens)
     attributes = sorted(found["all"])
     print(f"{'budget':12s} tok/page " + " ".join(f"{a[:8]:>8s}" for a in attributes) + "    micro")
-    for name, *_ in BUDGETS:
+    query_pages = sum(len(g) - 1 for g in stores.values() if len(g) >= 2)
+    for name in found:
         row = found[name]
-        total = sum(row[a][0] for a in attributes)
-        kept_total = sum(row[a][1] for a in attributes)
-        cells = " ".join(f"{row[a][1] / row[a][0]:8.1%}" for a in attributes)
-        print(f"{name:12s} {tokens[name] / len(entries):8.0f} {cells} {kept_total / total:8.1%}")
+        total = sum(row[a][0] for a in attributes if a in row)
+        kept_total = sum(row[a][1] for a in attributes if a in row)
+        cells = " ".join(
+            f"{row[a][1] / row[a][0]:8.1%}" if a in row else f"{'-':>8s}" for a in attributes
+        )
+        pages = len(entries) if name in dict.fromkeys(n for n, *_ in BUDGETS) else query_pages
+        print(f"{name:12s} {tokens[name] / max(pages, 1):8.0f} {cells} {kept_total / total:8.1%}")
     print("pages per attribute:", {a: found["all"][a][0] for a in attributes})
     return 0
+
+
+def support_rows(
+    stores: dict[str, list[dict]],
+    base: Path,
+    tokenizer: object,
+    found: dict[str, dict[str, list[int]]],
+    tokens: dict[str, int],
+    budget: int = 384,
+) -> None:
+    """Coverage on the query pages of k = 1 episodes, with and without the support's nodes."""
+    from extractor.adapt.support import SupportIndex
+
+    config = FeatureConfig()
+    for name in (f"query-{budget}", f"+support-{budget}"):
+        found[name], tokens[name] = {}, 0
+    for group in stores.values():
+        if len(group) < 2:
+            continue
+        node_lists = [text_nodes((base / e["file"]).read_bytes()) for e in group]
+        matched = [
+            match_values(n, e["labels"], e.get("url")).spans
+            for n, e in zip(node_lists, group, strict=True)
+        ]
+        support = SupportIndex.build(node_lists[:1], matched[:1], node_lists)
+        for nodes, spans in zip(node_lists[1:], matched[1:], strict=True):
+            keep_xpaths = {nodes[i]["xpath"] for i in support.support_like(nodes)}
+            for name, protect in ((f"query-{budget}", set()), (f"+support-{budget}", keep_xpaths)):
+                kept = prune_template_nodes([node_lists[0], nodes], [set(), protect])[1]
+                keep = support.support_like(kept) if protect else []
+                windows = encode_page(kept, tokenizer, config, page_tokens=budget, keep=keep)
+                encoded = {kept[i]["xpath"] for w in windows for i in w.node_ids}
+                tokens[name] += sum(len(w.input_ids) for w in windows)
+                for attribute, items in spans.items():
+                    if items:
+                        counts = found[name].setdefault(attribute, [0, 0])
+                        counts[0] += 1
+                        counts[1] += any(s["xpath"] in encoded for s in items)
 
 
 if __name__ == "__main__":

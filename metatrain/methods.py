@@ -133,9 +133,11 @@ class ModelReader:
 class ModelMethod:
     """A model adapted per store the way `shopwright adapt` adapts it (`StoreAdapter`)."""
 
-    def __init__(self, name: str, adapter: StoreAdapter) -> None:
+    def __init__(self, name: str, adapter: StoreAdapter, rules: bool = True) -> None:
         self.name = name
         self.adapter = adapter
+        #: whether the store's wrapper rules (from the same support) are among the relations
+        self.rules = rules
 
     def adapt(self, support: Sequence[AnnotatedPage], store: Sequence[Page] = ()) -> ModelReader:
         """Prototypes from the support spans, then the adapter's SGD steps; the store's pages
@@ -143,7 +145,7 @@ class ModelMethod:
         nodes = [p.page.parsed().nodes for p in support]
         spans = [{a: s for a, s in p.match.spans.items() if a in p.attributes} for p in support]
         others = [p.parsed().nodes for p in store]
-        examples = [example(a) for a in support]
+        examples = [example(a) for a in support] if self.rules else []
         return ModelReader(self.adapter.adapt(nodes, spans, others, examples))
 
 
@@ -177,6 +179,18 @@ def meta_method(model: Path | None, precision: str = "fp32", markup: bool = True
     settings = AdaptSettings.for_model(path)
     loaded = ExtractorModel.from_pretrained(path)
     return ModelMethod("meta", StoreAdapter(loaded, settings, precision, markup))
+
+
+def meta_no_rules_method(
+    model: Path | None, precision: str = "fp32", markup: bool = True
+) -> Method:
+    """`meta-no-rules`: `meta` without the store's wrapper rules among the relations (and so
+    without images from them): what the rules add, for `shopwright choose`."""
+    path = model_dir_or_default(model)
+    settings = AdaptSettings.for_model(path)
+    loaded = ExtractorModel.from_pretrained(path)
+    adapter = StoreAdapter(loaded, settings, precision, markup)
+    return ModelMethod("meta-no-rules", adapter, rules=False)
 
 
 def meta_steps_method(model: Path | None, precision: str = "fp32", markup: bool = True) -> Method:
@@ -216,6 +230,7 @@ ModelFactory = Callable[[Path | None, str, bool], Method]
 MODEL_METHODS: dict[str, ModelFactory] = {
     "meta": meta_method,
     "meta-steps": meta_steps_method,
+    "meta-no-rules": meta_no_rules_method,
     "pretrained": pretrained_method,
     "joint": joint_method,
     "joint-prototypes": joint_prototypes_method,

@@ -140,7 +140,14 @@ def test_model_methods_with_a_tiny_model(
     finally:
         torch.set_num_threads(threads)
     report = json.loads((out / "report.json").read_text())
-    assert report["methods"] == ["meta", "meta-steps", "meta-no-rules", "pretrained", "wrapper", "structured"]
+    assert report["methods"] == [
+        "meta",
+        "meta-steps",
+        "meta-no-rules",
+        "pretrained",
+        "wrapper",
+        "structured",
+    ]
     assert "joint" in caplog.text  # no jointly trained model next to it: skipped, said so
     assert "joint-prototypes" in caplog.text
     lines = [json.loads(x) for x in (out / "predictions.jsonl").read_text().splitlines()]

@@ -15,6 +15,7 @@ import argparse
 import json
 from pathlib import Path
 
+from extractor.data.jsonl import read_objects
 from metatrain.evaluate import PREDICTIONS_FILE, read_predictions, score_predictions
 from metatrain.report import format_table
 from metatrain.tasks import read_labels
@@ -33,13 +34,27 @@ def main() -> None:
     strip = stripped.pop()  # score as the folds were scored: on stripped pages when stripped
     pages = [page for path in args.labels for page in read_labels(path, strip_markup=strip)]
     lines = [line for fold in args.folds for line in read_predictions(fold / PREDICTIONS_FILE)]
+    args.out.mkdir(parents=True, exist_ok=True)
+    # One labels file and one predictions file for both folds, so that `shopwright compare` and
+    # `shopwright choose` read the combined folder like any evaluation.
+    labels = args.out / "labels.jsonl"
+    rows = [
+        {**row, "file": str((path.parent / row["file"]).resolve())}
+        for path in args.labels
+        for _, row in read_objects(path, ValueError)
+    ]
+    labels.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    (args.out / PREDICTIONS_FILE).write_text(
+        "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), "utf-8"
+    )
     report = {
         "folds": [str(f) for f in args.folds],
-        "labels": [str(p) for p in args.labels],
+        "labels": str(labels),
+        "fold_labels": [str(p) for p in args.labels],
         "strip_markup": strip,
+        "complete_labels": False,
         **score_predictions(lines, pages),
     }
-    args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(format_table(report))
     for method, by_k in report["results"].items():

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
+import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -125,34 +128,78 @@ def abort_request(request: PlaywrightRequest) -> bool:
 
 
 class BrowserAddon:
-    """Puts `SHOPWRIGHT_CHROMIUM` into `PLAYWRIGHT_LAUNCH_OPTIONS["executable_path"]`.
+    """Puts `SHOPWRIGHT_CHROMIUM` into `PLAYWRIGHT_LAUNCH_OPTIONS["executable_path"]`, and
+    `--no-sandbox` into its arguments when the crawl runs as root (Chromium cannot sandbox
+    itself there; as any other user it keeps its sandbox).
 
     An add-on runs after `-s` options are applied, so `-s SHOPWRIGHT_CHROMIUM=...` works; an
     `executable_path` given in `PLAYWRIGHT_LAUNCH_OPTIONS` itself wins.
     """
 
     def update_settings(self, settings: Settings) -> None:
-        """Merge the Chromium path into the launch options, at their own priority."""
+        """Merge the Chromium path and the sandbox flag into the launch options, at their own
+        priority."""
         options: dict[str, Any] = dict(settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS"))
+        changed = False
         chromium = settings.get("SHOPWRIGHT_CHROMIUM")
         if chromium and "executable_path" not in options:
             options["executable_path"] = chromium
+            changed = True
+        args = list(options.get("args") or [])
+        if running_as_root() and NO_SANDBOX not in args:
+            options["args"] = [*args, NO_SANDBOX]
+            changed = True
+        if changed:
             priority = settings.getpriority("PLAYWRIGHT_LAUNCH_OPTIONS") or "addon"
             settings.set("PLAYWRIGHT_LAUNCH_OPTIONS", options, priority=priority)
 
 
+#: The Chromium flag that turns its sandbox off (needed as root only).
+NO_SANDBOX = "--no-sandbox"
+
+
+def running_as_root() -> bool:
+    """Whether this process runs as root (where Chromium refuses to start with its sandbox)."""
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
 class LazyPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
-    """scrapy-playwright's handler, but Playwright starts with the first browser request.
+    """scrapy-playwright's handler, but Playwright starts with the first browser request, and
+    the browser loads nothing outside the store.
 
     The stock handler starts the Playwright driver (a Node.js process, one per scheme) when the
     engine starts, which costs seconds and memory in crawls that never render a page. Requests
     without `meta["playwright"]` go to Scrapy's plain HTTP handler either way.
+
+    Every request a rendered page makes (scripts, styles, frames, `fetch()`, navigations) goes
+    through the spider's `browser_in_scope(url)` before `PLAYWRIGHT_ABORT_REQUEST`: a request to
+    another host is aborted and counted (`shopwright/browser_blocked`), so that a page cannot
+    make the crawler's browser fetch from, post to or wait for sites the crawl was not told to
+    visit.
     """
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self._launch_lock = asyncio.Lock()
         self._launched = False
+        self._crawler = crawler
+        self._configured_abort: Callable[[PlaywrightRequest], Any] | None = getattr(
+            self, "abort_request", None
+        )
+        self.abort_request = self._abort_request
+
+    async def _abort_request(self, request: PlaywrightRequest) -> bool:
+        """Abort a browser request off the store's hosts, then as PLAYWRIGHT_ABORT_REQUEST says."""
+        in_scope = getattr(self._crawler.spider, "browser_in_scope", None)
+        if in_scope is not None and not in_scope(request.url):
+            if self._crawler.stats is not None:
+                self._crawler.stats.inc_value("shopwright/browser_blocked")
+            logger.debug("browser request off the store blocked: %s", request.url)
+            return True
+        if self._configured_abort is None:
+            return False
+        verdict = self._configured_abort(request)
+        return bool(await verdict if inspect.isawaitable(verdict) else verdict)
 
     async def _maybe_launch_in_thread(self) -> None:
         """Connected to engine_started by the parent: do not launch yet."""

@@ -20,28 +20,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from extractor.cli.command import Subparsers, add_command
+from extractor.cli.command import Subparsers, add_command, non_negative_int
 
 SPIDER = "store"
 #: `crawler.spiders.store.JS_MODES`, spelt out: that module imports scrapy.
 JS_MODES = ("auto", "always", "never")
 ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
-#: Close reasons of a crawl that did what it was asked: it ran out of pages to fetch, or it
-#: reached a limit the user set (--max-pages, the CLOSESPIDER_* settings other than errors).
-DONE_REASONS = frozenset(
-    {
-        "finished",
-        "max_pages",
-        "closespider_pagecount",
-        "closespider_itemcount",
-        "closespider_timeout",
-    }
-)
-#: What to do about a crawl that closed for these reasons.
-REASON_HINTS = {
-    "shopwright_model_error": "the --model (SHOPWRIGHT_MODEL) cannot be loaded; see the log",
-    "shutdown": "it was interrupted; crawl with -s JOBDIR=DIR to be able to resume",
-}
 
 
 class CrawlError(RuntimeError):
@@ -58,9 +42,10 @@ def register(subparsers: Subparsers) -> None:
         "does: sitemaps, categories and pagination on the start URL's host and path prefix, "
         "static fetches and Chromium for pages that JavaScript renders, robots.txt obeyed. "
         "Every page goes to the store's page dataset as the crawl goes; with --model, product "
-        "records are extracted while crawling and -o writes them to a feed. Fails (exit status "
-        "2) when the crawl closes for any reason but running out of pages or reaching a limit "
-        "that was set.",
+        "records are extracted while crawling and -o writes them to a feed (replacing it only "
+        "when the crawl ends well). Fails (exit status 2) when the crawl closes for any reason "
+        "but running out of pages or reaching a limit that was set, when the browser never "
+        "rendered a page that needed it, and when no page was stored.",
         examples=[
             "shopwright crawl https://shop.example/ --store example   # -> data/example/pages",
             "shopwright crawl https://shop.example/ --js never --max-pages 200",
@@ -81,7 +66,11 @@ def register(subparsers: Subparsers) -> None:
         "(default: auto)",
     )
     parser.add_argument(
-        "--max-pages", type=int, metavar="N", help="stop after N pages (default: no limit)"
+        "--max-pages",
+        type=non_negative_int,
+        metavar="N",
+        help="stop after N pages (default: no limit; DEPTH_LIMIT and "
+        "SHOPWRIGHT_PATTERN_LIMIT still bound traps)",
     )
     parser.add_argument(
         "--allow-domains", metavar="HOST,...", help="more hosts the crawl may fetch from"
@@ -155,16 +144,31 @@ def crawl_settings(args: argparse.Namespace) -> Any:
     return settings
 
 
+def check_inputs(args: argparse.Namespace, settings: Any) -> None:
+    """What can be checked before Scrapy starts: the spider's arguments, the model, the feed."""
+    from crawler.commands.crawl import input_error
+    from crawler.extraction import DEFAULT_MODEL
+    from crawler.spiders.store import StoreSpider
+    from extractor.extract import check_model_dir
+
+    error = input_error(StoreSpider, spider_arguments(args), settings)
+    if error is not None:
+        raise ValueError(error)
+    model = settings.get("SHOPWRIGHT_MODEL")
+    if model and str(model).strip() != DEFAULT_MODEL:
+        check_model_dir(Path(str(model).strip()).expanduser())
+
+
 def run(args: argparse.Namespace) -> int:
-    """Crawl; fail unless the spider closed having run out of pages (or reached a set limit)."""
-    from scrapy import Spider, signals
+    """Crawl; fail unless the spider closed having run out of pages (or reached a set limit),
+    having rendered what needed the browser and stored pages."""
     from scrapy.crawler import AsyncCrawlerProcess, CrawlerProcess
 
-    from crawler.spiders.store import StoreSpider
+    from crawler.commands.crawl import run_and_judge
 
     spider_args = spider_arguments(args)
-    StoreSpider(**spider_args)  # its own checks, before Scrapy runs it (and logs a traceback)
     settings = crawl_settings(args)
+    check_inputs(args, settings)  # before Scrapy runs the spider (and logs a traceback)
     # The process `scrapy crawl` picks for these settings.
     process: CrawlerProcess | AsyncCrawlerProcess
     if (
@@ -174,19 +178,7 @@ def run(args: argparse.Namespace) -> int:
         process = AsyncCrawlerProcess(settings)
     else:
         process = CrawlerProcess(settings)
-    crawler = process.create_crawler(SPIDER)
-    reasons: list[str] = []
-
-    def closed(spider: Spider, reason: str) -> None:
-        reasons.append(reason)
-
-    crawler.signals.connect(closed, signal=signals.spider_closed)
-    process.crawl(crawler, **spider_args)
-    process.start()
-    if process.bootstrap_failed or not reasons:
-        raise CrawlError("the crawl did not start; the log above says why")
-    reason = reasons[-1]
-    if reason not in DONE_REASONS:
-        hint = REASON_HINTS.get(reason, "see the log above")
-        raise CrawlError(f"the crawl closed with reason {reason!r}: {hint}")
+    failure = run_and_judge(process, process.create_crawler(SPIDER), spider_args)
+    if failure is not None:
+        raise CrawlError(failure)
     return 0

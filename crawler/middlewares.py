@@ -11,6 +11,8 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
+from crawler.outcome import BROWSER_ERROR_STAT
+
 if TYPE_CHECKING:
     from typing import Self
 
@@ -93,6 +95,8 @@ class BrowserFallbackMiddleware:
             exception,
         )
         stats.inc_value("shopwright/browser_failed")
+        if stats.get_value(BROWSER_ERROR_STAT) is None:  # the first failure says why
+            stats.set_value(BROWSER_ERROR_STAT, (str(exception).strip().splitlines() or ["?"])[0])
         meta = {
             key: value for key, value in request.meta.items() if not key.startswith("playwright")
         }

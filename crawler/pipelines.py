@@ -5,8 +5,9 @@ Flow of a page item through `ITEM_PIPELINES`:
 1. `PageDatasetPipeline` (order 100) turns the page into a dataset row
    (`extractor.data.pages.page_row`:
    text nodes, is_product, lang) and appends it to `<SHOPWRIGHT_DATA_DIR>/<store>/pages/` as the
-   crawl goes. A page whose URL is already stored (a resumed crawl) is dropped quietly. Stored
-   pages continue with `nodes`, `is_product` and `lang` filled in.
+   crawl goes. A page whose URL is already stored (a resumed crawl) is dropped quietly, unless it
+   was rendered and the stored one was not (a crawl whose browser failed): then it replaces it.
+   Stored pages continue with `nodes`, `is_product` and `lang` filled in.
 2. Extraction pipelines (order between 100 and 1000) may turn product pages into product records.
 3. `DropPagesPipeline` (order 1000) drops the page items still left, quietly, so that feed
    exports (`-O catalog.jsonl`) carry only records; `-s SHOPWRIGHT_FEED_PAGES=True` keeps them.
@@ -76,7 +77,7 @@ class PageDatasetPipeline:
         if not item.store:
             raise ValueError(f"page item without a store name: {item.url}")
         writer = self.writer(item.store)
-        if item.url in writer.urls:
+        if not writer.wants(item.url, item.rendered):
             self._inc("shopwright/pages_already_stored")
             raise DropItem(f"already stored: {item.url}", log_level="DEBUG")
         # Parsing a large page takes a while: do it off the reactor thread (lxml frees the GIL).

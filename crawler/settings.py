@@ -9,6 +9,10 @@ Every value can be overridden per crawl with `-s NAME=VALUE`. shopwright's own s
 - `SHOPWRIGHT_CHROMIUM` (default `/usr/bin/chromium`): the browser Playwright launches; it is
   merged into `PLAYWRIGHT_LAUNCH_OPTIONS` by `crawler.browser.BrowserAddon`.
 - `SHOPWRIGHT_STATS_FILE` (default unset): write the final crawl stats there as JSON.
+- `SHOPWRIGHT_PATTERN_LIMIT` (default 1000): most pages of one URL pattern (the URL with its
+  numbers as 0) followed from links, so that a calendar or pagination trap ends; pages the store's
+  sitemaps list are not counted. With Scrapy's `DEPTH_LIMIT` (30 here), it bounds a crawl that
+  has no `max_pages`; 0 lifts it.
 - `SHOPWRIGHT_BROWSER_RETRIES` (default 1): browser attempts after a failed render before the page
   is stored as fetched statically (with an error logged).
 - `SHOPWRIGHT_MODEL` (default unset): extract product records while crawling with this model
@@ -45,6 +49,10 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 408, 429]
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 REDIRECT_MAX_TIMES = 5
+# --- Traps (calendars, endless pagination): links at most DEPTH_LIMIT deep from the start page
+# (sitemap pages are 2-3 deep), at most SHOPWRIGHT_PATTERN_LIMIT pages of one URL pattern from
+# links (crawler.spiders.store). 0 lifts either.
+DEPTH_LIMIT = 30
 METAREFRESH_MAXDELAY = 5
 COOKIES_ENABLED = True
 
@@ -80,9 +88,9 @@ SHOPWRIGHT_CHROMIUM = "/usr/bin/chromium"
 PLAYWRIGHT_LAUNCH_OPTIONS = {
     "headless": True,
     # Without the background-networking flags Chromium keeps calling home, which floods a
-    # closed network and delays navigation.
+    # closed network and delays navigation. `--no-sandbox` is added only when the crawl runs as
+    # root, where Chromium cannot sandbox itself (crawler.browser.BrowserAddon).
     "args": [
-        "--no-sandbox",
         "--disable-gpu",
         "--disable-background-networking",
         "--disable-component-update",
@@ -93,6 +101,8 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
 }
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
+# Images, media and fonts are skipped; every request off the store's hosts is blocked too
+# (crawler.browser.LazyPlaywrightDownloadHandler).
 PLAYWRIGHT_ABORT_REQUEST = "crawler.browser.abort_request"
 
 # --- shopwright.
@@ -100,6 +110,7 @@ SHOPWRIGHT_DATA_DIR = "data"
 SHOPWRIGHT_SHARD_SIZE = 64
 SHOPWRIGHT_FEED_PAGES = False
 SHOPWRIGHT_BROWSER_RETRIES = 1
+SHOPWRIGHT_PATTERN_LIMIT = 1000
 SHOPWRIGHT_STATS_FILE = None
 # Extraction while crawling (crawler.extraction): off until a model is given.
 SHOPWRIGHT_MODEL = None
@@ -110,5 +121,14 @@ SHOPWRIGHT_PAGE_TOKENS = None  # None: the model's own page budget
 SHOPWRIGHT_PRECISION = "auto"  # auto: bf16 on a CPU with native bf16, else fp32
 SHOPWRIGHT_TORCH_THREADS = 0  # 0: half the CPUs
 
+# --- Feeds and commands that lose nothing (crawler.feeds, crawler.commands): `-O FILE` replaces
+# FILE only when the crawl ends well, CSV cells never run as formulas, and `scrapy crawl` exits
+# non-zero when the crawl failed (crawler.outcome).
 FEED_EXPORT_ENCODING = "utf-8"
+FEED_STORAGES = {
+    "": "crawler.feeds.AtomicFileFeedStorage",
+    "file": "crawler.feeds.AtomicFileFeedStorage",
+}
+FEED_EXPORTERS = {"csv": "crawler.feeds.SafeCsvItemExporter"}
+COMMANDS_MODULE = "crawler.commands"
 LOG_LEVEL = "INFO"

@@ -15,6 +15,7 @@ zyte `Product` records (`extractor.values.records`).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,13 +46,34 @@ if TYPE_CHECKING:
     from extractor.neural.decode import Extraction
     from extractor.neural.model import ExtractorModel
 
+logger = logging.getLogger(__name__)
 
 #: The model that ships with the package (`make model` writes it).
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "default_model"
+#: `page_tokens` 0 ("all") reads at most this many tokens of a huge page (its most promising
+#: nodes first), so that a page of megabytes takes seconds, not minutes (`--page-tokens` help).
+ALL_TOKENS = 16_384
+#: A page whose text is longer than this many characters counts as huge for `ALL_TOKENS`.
+HUGE_PAGE_CHARS = 4 * ALL_TOKENS
+
+
+#: Files every model directory has (`extractor.neural.checkpoint`).
+MODEL_FILES = ("config.json", "model.safetensors")
+#: A model directory's tokenizer: one of these (fast tokenizer, or a BERT vocabulary).
+TOKENIZER_FILES = ("tokenizer.json", "vocab.txt")
 
 
 class ModelNotFoundError(FileNotFoundError):
     """No model directory where one was expected."""
+
+
+class ModelError(ValueError):
+    """A model directory that cannot be loaded: incomplete, or with a config.json of wrong
+    values, or an encoder that is not there."""
+
+
+def _text_size(nodes: Sequence[Node]) -> int:
+    return sum(len(node["text"]) for node in nodes)
 
 
 def model_dir_or_default(model_dir: str | Path | None) -> Path:
@@ -62,6 +84,115 @@ def model_dir_or_default(model_dir: str | Path | None) -> Path:
         hint = "run `make model` or pass --model DIR" if model_dir is None else "pass --model DIR"
         raise ModelNotFoundError(f"no model at {path}; {hint}")
     return path
+
+
+def check_model_dir(model_dir: str | Path | None) -> Path:
+    """`model_dir_or_default`, and the model directory complete and its config.json valid
+    (every value of the type it must have), before any work depends on it; ModelError says
+    what is wrong."""
+    import json
+
+    path = model_dir_or_default(model_dir)
+    missing = [name for name in MODEL_FILES if not (path / name).is_file()]
+    if not any((path / name).is_file() for name in TOKENIZER_FILES):
+        missing.append(" or ".join(TOKENIZER_FILES))
+    if missing:
+        raise ModelError(
+            f"the model at {path} is incomplete ({', '.join(missing)} missing): write it again "
+            "(`shopwright adapt`, `shopwright train`) or pass another --model"
+        )
+    config_path = path / "config.json"
+    try:
+        data = json.loads(config_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"{config_path}: not a JSON file ({exc})") from None
+    if not isinstance(data, dict) or data.get("format") != "shopwright-extractor":
+        raise ModelError(f"{config_path} is not a shopwright model config")
+    _check_config_values(config_path, data)
+    return path
+
+
+def _check_config_values(config_path: Path, data: Mapping[str, Any]) -> None:
+    import dataclasses
+    import typing
+
+    from extractor.neural.config import ExtractorConfig, resolve_encoder
+
+    hints = typing.get_type_hints(ExtractorConfig)
+    for spec in dataclasses.fields(ExtractorConfig):
+        if spec.name in data and not _of_type(data[spec.name], hints[spec.name]):
+            raise ModelError(
+                f"{config_path}: `{spec.name}` must be {_type_name(hints[spec.name])}, "
+                f"got {data[spec.name]!r}"
+            )
+    try:
+        config = ExtractorConfig.from_dict(data)
+    except (TypeError, ValueError) as exc:
+        raise ModelError(f"{config_path}: {exc}") from None
+    encoder = resolve_encoder(config.encoder) if config.encoder else ""
+    looks_like_path = encoder.startswith(("/", ".", "~")) or encoder.count("/") > 1
+    if encoder and looks_like_path and not Path(encoder).expanduser().is_dir():
+        raise ModelError(
+            f"{config_path}: its encoder {config.encoder!r} does not exist; put the encoder "
+            "there or use a model whose encoder is installed"
+        )
+
+
+def _of_type(value: Any, hint: Any) -> bool:
+    import types
+    import typing
+
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_of_type(value, arg) for arg in args)
+    if hint is type(None):
+        return value is None
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if origin is list:
+        return isinstance(value, list) and all(_of_type(item, args[0]) for item in value)
+    if origin is dict:
+        return isinstance(value, dict)
+    return not isinstance(hint, type) or isinstance(value, hint)
+
+
+def _type_name(hint: Any) -> str:
+    names = {int: "a whole number", float: "a number", str: "a string", bool: "true or false"}
+    text = names.get(hint, str(hint).replace("typing.", ""))
+    return text.replace("list[str]", "a list of strings").replace(" | None", " or null")
+
+
+def load_model(model_dir: str | Path | None, device: Any = "cpu") -> ExtractorModel:
+    """The model of a checked model directory (`check_model_dir`); what fails while loading
+    it (an encoder that is not there, weights that do not fit) is a ModelError."""
+    from extractor.neural.model import ExtractorModel
+
+    path = check_model_dir(model_dir)
+    try:
+        return ExtractorModel.from_pretrained(path, device=device)
+    except ValueError:
+        raise
+    except (OSError, RuntimeError, KeyError, TypeError) as exc:
+        raise ModelError(f"the model at {path} cannot be loaded: {_first_line(exc)}") from exc
+
+
+def load_model_tokenizer(model_dir: Path) -> Any:
+    """The tokenizer saved in a model directory; a ModelError when it cannot be read."""
+    from extractor.neural.checkpoint import load_tokenizer
+
+    try:
+        return load_tokenizer(model_dir)
+    except (OSError, ValueError, RuntimeError, TypeError, ImportError) as exc:
+        raise ModelError(
+            f"the tokenizer of the model at {model_dir} cannot be read ({_first_line(exc)}): "
+            "write the model again or pass another --model"
+        ) from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 class Extractor:
@@ -105,18 +236,17 @@ class Extractor:
         (`extractor.neural.precision.PRECISIONS`: auto = bf16 on a CPU with native bf16, else
         fp32; int8 = dynamic quantization, CPU only); an unknown precision fails before the model
         loads."""
-        from extractor.neural.checkpoint import load_tokenizer
-        from extractor.neural.model import ExtractorModel
         from extractor.neural.precision import resolve_device, resolve_precision, with_precision
 
-        path = model_dir_or_default(model_dir)
+        path = check_model_dir(model_dir)
         target = resolve_device(device)
         chosen = resolve_precision(precision, target)
-        model = ExtractorModel.from_pretrained(path, device=target)
+        tokenizer = load_model_tokenizer(path)
+        model = load_model(path, device=target)
         model.set_attention("sdpa")  # eager attention is only needed for second-order MAML
         if "support" not in kwargs and (path / SUPPORT_FILE).is_file():
             kwargs["support"] = load_support(path)
-        return cls(with_precision(model, chosen, copy=False), load_tokenizer(path), **kwargs)
+        return cls(with_precision(model, chosen, copy=False), tokenizer, **kwargs)
 
     def predict(
         self, pages: Sequence[PageInput], rule_values: Sequence[Mapping[str, Any]] | None = None
@@ -125,18 +255,38 @@ class Extractor:
         `rule_values`: what the store's wrapper rules read on each page."""
         from extractor.neural.decode import extract_pages
 
-        return extract_pages(
-            self.model,
-            self.tokenizer,
-            [p.nodes for p in pages],
-            self.attributes,
-            batch_size=self.batch_size,
-            page_tokens=self.page_tokens,
-            context=self.context,
-            forward=self.forward,
-            support=self.support,
-            rule_values=rule_values,
+        def run(chosen: list[int], page_tokens: int | None) -> list[Extraction]:
+            return extract_pages(
+                self.model,
+                self.tokenizer,
+                [pages[i].nodes for i in chosen],
+                self.attributes,
+                batch_size=self.batch_size,
+                page_tokens=page_tokens,
+                context=self.context,
+                forward=self.forward,
+                support=self.support,
+                rule_values=None if rule_values is None else [rule_values[i] for i in chosen],
+            )
+
+        everything = list(range(len(pages)))
+        chosen = self.page_tokens if self.page_tokens is not None else self.model.config.page_tokens
+        if chosen != 0:
+            return run(everything, self.page_tokens)
+        # "All" tokens, except of huge pages: those get the most promising ALL_TOKENS.
+        huge = [i for i in everything if _text_size(pages[i].nodes) > HUGE_PAGE_CHARS]
+        if not huge:
+            return run(everything, 0)
+        logger.warning(
+            "%d huge pages read in part (the most promising %d tokens), first %s",
+            len(huge),
+            ALL_TOKENS,
+            pages[huge[0]].url,
         )
+        rest = [i for i in everything if i not in set(huge)]
+        found = dict(zip(rest, run(rest, 0) if rest else [], strict=True))
+        found |= dict(zip(huge, run(huge, ALL_TOKENS), strict=True))
+        return [found[i] for i in everything]
 
     def rule_values(self, page: PageInput) -> dict[str, Any]:
         """What the store's wrapper rules (induced from its support) read on a page."""

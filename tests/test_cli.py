@@ -278,6 +278,7 @@ def test_stores_lists_pages_annotations_and_models(
     shop.annotations_file.write_text('{"url": "a"}\n{"url": "b"}\n', encoding="utf-8")
     shop.model_dir.mkdir()
     (shop.model_dir / "config.json").write_text(json.dumps({"attributes": ["name", "colour"]}))
+    (shop.model_dir / "model.safetensors").write_bytes(b"")
     PageDatasetWriter(StoreDir(data, "empty").pages_dir).close()
     assert main(["stores", "--data-dir", str(data)]) == 0
     lines = capsys.readouterr().out.splitlines()

@@ -67,12 +67,20 @@ def test_crawl_stores_pages_and_writes_the_feed(
 
 
 def test_a_crawl_that_does_not_finish_fails(start_url: str, tmp_path: Path) -> None:
-    model = tmp_path / "no-model"
-    done = shopwright_crawl(tmp_path, start_url, "--js", "never", "--model", str(model))
+    argv = [start_url, "--js", "never", "--model", "default", "-s", "SHOPWRIGHT_PRECISION=fp8"]
+    done = shopwright_crawl(tmp_path, *argv)
     assert done.returncode == 2
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("shopwright crawl: error: the crawl closed with reason ")
     assert "shopwright_model_error" in last and "Traceback" not in done.stderr
+
+
+def test_a_missing_model_fails_before_crawling(start_url: str, tmp_path: Path) -> None:
+    model = tmp_path / "no-model"
+    done = shopwright_crawl(tmp_path, start_url, "--js", "never", "--model", str(model))
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"shopwright crawl: error: no model at {model}; pass --model DIR"
+    assert not (tmp_path / "crawl.log").exists()  # Scrapy never started
 
 
 def test_a_bad_start_url_fails_before_crawling(tmp_path: Path) -> None:

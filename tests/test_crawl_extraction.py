@@ -74,8 +74,11 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return save_tiny_model(tmp_path_factory.mktemp("models") / "tiny")
 
 
-def crawl(base_url: str, store: Store, data: Path, *extra: str, **settings: str) -> Crawl:
-    """Crawl the store with `-O catalog.jsonl`; return its records, stored pages, stats and log."""
+def crawl(
+    base_url: str, store: Store, data: Path, *extra: str, returncode: int = 0, **settings: str
+) -> Crawl:
+    """Crawl the store with `-O catalog.jsonl`; return its records, stored pages, stats and log
+    (`scrapy crawl` exits with status 1 when the crawl failed)."""
     data.mkdir(parents=True, exist_ok=True)
     catalog = data / "catalog.jsonl"
     command = [sys.executable, "-m", "scrapy", "crawl", "store", "-O", str(catalog)]
@@ -92,7 +95,7 @@ def crawl(base_url: str, store: Store, data: Path, *extra: str, **settings: str)
         command += ["-s", f"{key}={value}"]
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
     log = (data / "crawl.log").read_text(errors="replace")
-    assert done.returncode == 0, done.stderr[-3000:] + log[-3000:]
+    assert done.returncode == returncode, done.stderr[-3000:] + log[-3000:]
     text = catalog.read_text(encoding="utf-8") if catalog.exists() else ""
     pages_dir = data / store.slug / "pages"
     return Crawl(
@@ -155,7 +158,7 @@ def test_unknown_precision_closes_the_crawl_with_a_clear_error(
     base_url: str, store: Store, tiny_model: Path, tmp_path: Path
 ) -> None:
     settings = {"SHOPWRIGHT_MODEL": str(tiny_model), "SHOPWRIGHT_PRECISION": "fp8"}
-    result = crawl(base_url, store, tmp_path, **settings)
+    result = crawl(base_url, store, tmp_path, returncode=1, **settings)
     assert "SHOPWRIGHT_PRECISION: unknown precision 'fp8'; choose from auto, fp32" in result.log
     assert "give SHOPWRIGHT_MODEL" not in result.log  # the model is fine
     assert "Traceback" not in result.log, result.log[-5000:]
@@ -167,12 +170,25 @@ def test_missing_model_closes_the_crawl_with_a_clear_error(
     base_url: str, store: Store, tmp_path: Path
 ) -> None:
     missing = tmp_path / "no-such-model"
-    result = crawl(base_url, store, tmp_path, "-a", f"model={missing}")
+    result = crawl(base_url, store, tmp_path, "-a", f"model={missing}", returncode=1)
     assert f"extraction model '{missing}' cannot be loaded" in result.log
     assert f"no model at {missing}" in result.log
     assert "Traceback" not in result.log, result.log[-5000:]
     assert result.stats["finish_reason"] == MODEL_ERROR
     assert result.records == [] and result.pages == []  # closed before fetching anything
+
+
+def test_a_model_error_keeps_the_previous_catalog(
+    base_url: str, store: Store, tmp_path: Path
+) -> None:
+    """-O over a catalog with a model that cannot be loaded (issue 14, problem 4): the crawl
+    fails (exit status 1) and the previous catalog is left as it was."""
+    previous = '{"url": "http://shop/p/1", "name": "Kept"}\n'
+    (tmp_path / "catalog.jsonl").write_text(previous, encoding="utf-8")
+    result = crawl(base_url, store, tmp_path, "-a", f"model={tmp_path / 'nope'}", returncode=1)
+    assert result.stats["finish_reason"] == MODEL_ERROR
+    assert (tmp_path / "catalog.jsonl").read_text(encoding="utf-8") == previous
+    assert not list(tmp_path.glob(".catalog.jsonl.*"))  # no temporary file left
 
 
 def test_failing_extraction_keeps_every_page_and_the_crawl_going(

@@ -23,7 +23,7 @@ import pytest
 
 from crawler.browser import looks_like_js_shell
 from crawler.spiders.store import KEPT_QUERY_KEYS, StoreSpider, clean_url, store_name
-from extractor.data.pages import JOURNAL_FILE, load_pages
+from extractor.data.pages import JOURNAL_GLOB, load_pages
 from fixtures.generator import Store, generate_store
 from fixtures.server import StoreServer, start_server, stop_server
 
@@ -87,15 +87,21 @@ def crawl_command(
 
 
 def run_crawl(
-    server: tuple[StoreServer, str], store: Store, data: Path, *extra: str, **settings: str
+    server: tuple[StoreServer, str],
+    store: Store,
+    data: Path,
+    *extra: str,
+    returncode: int = 0,
+    **settings: str,
 ) -> Crawl:
-    """Crawl a fixture store to completion; return its pages, stats, log and server requests."""
+    """Crawl a fixture store to completion; return its pages, stats, log and server requests
+    (`scrapy crawl` exits with status 1 when the crawl failed)."""
     srv, base = server
     first = len(srv.requests)
     command = crawl_command(base + store.start_url, store.slug, data, *extra, **settings)
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=180)
     log = (data / "crawl.log").read_text(errors="replace")
-    assert done.returncode == 0, done.stderr[-3000:] + log[-3000:]
+    assert done.returncode == returncode, done.stderr[-3000:] + log[-3000:]
     assert "Traceback" not in log, log[-5000:]
     stats = json.loads((data / "stats.json").read_text())
     pages = list(load_pages(data / store.slug / "pages"))
@@ -239,12 +245,14 @@ def test_js_store_rendered_in_chromium(
 def test_browser_failure_falls_back_to_static(
     server: tuple[StoreServer, str], stores: dict[str, Store], tmp_path: Path
 ) -> None:
-    """A browser that cannot start: shells are stored as fetched, with an error, no crash."""
+    """A browser that cannot start: shells are stored as fetched, with an error, no crash; the
+    crawl fails (tests/test_crawl_faults.py has the rest)."""
     store = stores["js"]
     crawl = run_crawl(
         server,
         store,
         tmp_path,
+        returncode=1,
         SHOPWRIGHT_CHROMIUM="/nonexistent/chromium",
         SHOPWRIGHT_BROWSER_RETRIES="0",
     )
@@ -256,8 +264,7 @@ def test_browser_failure_falls_back_to_static(
 
 def journal_lines(pages_dir: Path) -> int:
     """Pages written so far by a running crawl (journalled rows plus Arrow shards)."""
-    journal = pages_dir / JOURNAL_FILE
-    lines = journal.read_text().count("\n") if journal.exists() else 0
+    lines = sum(path.read_text().count("\n") for path in pages_dir.glob(JOURNAL_GLOB))
     state = pages_dir / "state.json"
     shards = len(json.loads(state.read_text())["_data_files"]) if state.exists() else 0
     return lines + shards * 4

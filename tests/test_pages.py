@@ -67,6 +67,87 @@ os._exit(9)  # no close, no flush: like SIGKILL
     assert sorted(load_pages(tmp_path)["url"]) == sorted(f"http://shop/p/{i}" for i in range(8))
 
 
+def test_two_writers_at_once_lose_nothing(tmp_path: Path) -> None:
+    """Two crawls into one store (issue 14, problem 1): interleaved writers with small shards,
+    each with its own journal; every page of both is stored once."""
+    first = PageDatasetWriter(tmp_path, shard_size=3)
+    second = PageDatasetWriter(tmp_path, shard_size=3)
+    for i in range(10):
+        assert first.add(page_row("mixed", f"http://a/p/{i}", PRODUCT))
+        assert second.add(page_row("mixed", f"http://b/p/{i}", PRODUCT))
+    assert not second.add(page_row("mixed", "http://a/p/0", PRODUCT))  # in a shard of first's
+    assert second.add(page_row("mixed", "http://a/p/9", PRODUCT))  # still in first's buffer
+    first.close()
+    assert second.add(page_row("mixed", "http://b/p/10", PRODUCT))
+    second.close()
+    urls = load_pages(tmp_path)["url"]
+    assert len(urls) == 21 and len(set(urls)) == 21
+    assert not list(tmp_path.glob("journal*"))
+
+
+def test_writers_in_two_processes_lose_nothing(tmp_path: Path) -> None:
+    script = """
+import sys
+from extractor.data.pages import PageDatasetWriter, page_row
+with PageDatasetWriter(sys.argv[1], shard_size=2) as w:
+    for i in range(40):
+        w.add(page_row("mixed", f"http://{sys.argv[2]}/p/{i}", "<p>x</p>"))
+"""
+    runs = [
+        subprocess.Popen([sys.executable, "-c", script, str(tmp_path), host])
+        for host in ("a", "b", "c")
+    ]
+    assert [run.wait(timeout=120) for run in runs] == [0, 0, 0]
+    urls = load_pages(tmp_path)["url"]
+    assert len(urls) == 120 and len(set(urls)) == 120
+
+
+def test_a_live_writer_keeps_its_journal(tmp_path: Path) -> None:
+    """A writer that opens while another runs does not take the other's journal for a dead
+    writer's: when the running one is killed later, its journal still holds its pages."""
+    script = f"""
+import os, sys
+from extractor.data.pages import PageDatasetWriter, page_row
+w = PageDatasetWriter({str(tmp_path)!r}, shard_size=100)
+w.add(page_row("shop", "http://shop/p/1", "<p>x</p>"))
+print("ready", flush=True)
+sys.stdin.readline()
+w.add(page_row("shop", "http://shop/p/2", "<p>x</p>"))
+os._exit(9)  # killed with both pages in its journal
+"""
+    live = subprocess.Popen(
+        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert live.stdout is not None and live.stdin is not None
+    assert live.stdout.readline().strip() == "ready"
+    PageDatasetWriter(tmp_path).close()  # opens and closes while the other one runs
+    live.stdin.write("go\n")
+    live.stdin.flush()
+    live.wait(timeout=60)
+    PageDatasetWriter(tmp_path).close()  # recovers the dead writer's journal
+    assert sorted(load_pages(tmp_path)["url"]) == ["http://shop/p/1", "http://shop/p/2"]
+
+
+def test_a_rendered_page_replaces_the_unrendered_one(tmp_path: Path) -> None:
+    """A crawl whose browser failed stored the shell unrendered (issue 14, problem 2): the next
+    crawl's rendered page replaces it; an unrendered one never replaces anything."""
+    shell = '<html><body><div id="app"></div><script src="/app.js"></script></body></html>'
+    with PageDatasetWriter(tmp_path, shard_size=2) as writer:
+        for i in range(3):
+            writer.add(page_row("shop", f"http://shop/p/{i}", shell))
+    with PageDatasetWriter(tmp_path, shard_size=2) as writer:
+        assert not writer.wants("http://shop/p/1") and writer.wants("http://shop/p/1", True)
+        assert not writer.add(page_row("shop", "http://shop/p/1", shell))
+        assert writer.add(page_row("shop", "http://shop/p/1", PRODUCT, rendered=True))
+        assert not writer.add(page_row("shop", "http://shop/p/1", PRODUCT, rendered=True))
+    with PageDatasetWriter(tmp_path) as writer:
+        assert not writer.wants("http://shop/p/1", True) and writer.wants("http://shop/p/2", True)
+    pages = {row["url"]: row for row in load_pages(tmp_path)}
+    assert len(pages) == 3 and len(load_pages(tmp_path)) == 3
+    assert pages["http://shop/p/1"]["rendered"] and pages["http://shop/p/1"]["is_product"]
+    assert not pages["http://shop/p/0"]["rendered"]
+
+
 def test_load_pages_error_names_the_problem(tmp_path: Path) -> None:
     try:
         load_pages(tmp_path)

@@ -6,9 +6,17 @@
 Pages are discovered through the sitemaps that robots.txt names, `<prefix>sitemap.xml`, and the
 links of every page (categories, pagination, products). The crawl stays on the start URL's host
 and port, and under its path prefix (`http://host/shop/` crawls `/shop/...` only); extra hosts can
-be allowed with `allow_domains`. With `js=auto` every page is fetched statically first and fetched
-again through Chromium when it looks like a JavaScript shell; `js=always` renders every page,
-`js=never` none.
+be allowed with `allow_domains`. The browser is held to the same hosts: a rendered page's
+requests to any other host (scripts, frames, `fetch()`, navigations) are blocked. With `js=auto`
+every page is fetched statically first and fetched again through Chromium when it looks like a
+JavaScript shell; `js=always` renders every page, `js=never` none.
+
+Traps (a calendar's next month forever, pagination past the last page) are bounded twice: links
+are followed at most `DEPTH_LIMIT` links deep from the start page (30 by default; sitemaps are
+2 or 3 deep), and at most `SHOPWRIGHT_PATTERN_LIMIT` pages (1000 by default) of one URL pattern
+(the URL with every number as 0: `/calendar/2112/05` and `/calendar/2024/01` are one pattern) are
+followed from links; pages the store's sitemaps list are not counted. Either limit logs a warning
+when it is reached; `-s DEPTH_LIMIT=0` or `-s SHOPWRIGHT_PATTERN_LIMIT=0` lifts it.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ from twisted.python.failure import Failure
 from crawler.browser import MAX_PLACEHOLDER_TEXT, looks_like_js_shell
 from crawler.items import PageItem
 from extractor.data.pages import now_iso
+from extractor.data.store import check_store_name
 
 JS_MODES = ("auto", "always", "never")
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -50,6 +59,20 @@ MOUNT_FILLED_JS = (
 )
 LINK_XPATH = "//a/@href | //area/@href | //link[@rel='next' or @rel='prev']/@href"
 SKIPPED_EXTENSIONS = frozenset("." + ext for ext in IGNORED_EXTENSIONS)
+
+
+#: Runs of digits, which `url_pattern` makes one.
+DIGITS = re.compile(r"\d+")
+
+
+def url_pattern(url: str) -> str:
+    """A URL's pattern for SHOPWRIGHT_PATTERN_LIMIT: host, path and query keys, numbers as 0."""
+    parts = urlsplit(url)
+    query = "&".join(
+        f"{key}={DIGITS.sub('0', value)}"
+        for key, value in sorted(parse_qsl(parts.query, keep_blank_values=True))
+    )
+    return DIGITS.sub("0", f"{parts.netloc}{parts.path}") + (f"?{query}" if query else "")
 
 
 def store_name(url: str) -> str:
@@ -94,21 +117,40 @@ class StoreSpider(scrapy.Spider):
     ) -> None:
         super().__init__(*args, **kwargs)
         parts = urlsplit(start_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        try:
+            hostname = parts.hostname
+            parts.port  # noqa: B018 - a port that is not a number raises
+        except ValueError:
+            hostname = None
+        if parts.scheme not in ("http", "https") or not hostname:
             raise ValueError(f"store spider needs -a start_url=http(s)://..., got {start_url!r}")
         if js not in JS_MODES:
             raise ValueError(f"js must be one of {', '.join(JS_MODES)}, got {js!r}")
+        try:
+            pages = int(max_pages or 0)
+        except ValueError:
+            pages = -1
+        if pages < 0:
+            raise ValueError(
+                f"max_pages must be a whole number >= 0 (0: no limit), got {max_pages!r}"
+            )
         self.start_url = start_url
-        self.store = store or store_name(start_url)
+        self.store = check_store_name(store) if store else store_name(start_url)
         self.js = js
-        self.max_pages = int(max_pages or 0)
+        self.max_pages = pages
         self.origin = f"{parts.scheme}://{parts.netloc}"
         self.netloc = parts.netloc.lower()
         self.prefix = path_prefix(start_url)
         self.extra_hosts = {h.strip().lower() for h in allow_domains.split(",") if h.strip()}
-        self.allowed_domains = [parts.hostname, *self.extra_hosts]
+        self.allowed_domains = [hostname, *self.extra_hosts]
         self.pages = 0
         self.kept_query_keys = re.compile(KEPT_QUERY_KEYS, re.I)
+        #: URLs asked for from links, and how many of each URL pattern (SHOPWRIGHT_PATTERN_LIMIT)
+        self.followed: set[str] = set()
+        self.per_pattern: dict[str, int] = {}
+        #: URLs the store's sitemaps list (not counted against the pattern limit)
+        self.listed: set[str] = set()
+        self.depth_warned = False
 
     # --- scope -----------------------------------------------------------------------------
 
@@ -120,6 +162,17 @@ class StoreSpider(scrapy.Spider):
         if (parts.hostname or "") in self.extra_hosts:
             return True
         return parts.netloc.lower() == self.netloc and (parts.path or "/").startswith(self.prefix)
+
+    def browser_in_scope(self, url: str) -> bool:
+        """Whether the browser may load a URL while rendering a page: the store's host and port
+        (any path: scripts and styles often live outside the store's prefix) and the allowed
+        hosts; `data:` and `blob:` URLs, which go to no server."""
+        parts = urlsplit(url)
+        if parts.scheme in ("data", "blob", "about"):
+            return True
+        if parts.scheme not in ("http", "https"):
+            return False
+        return parts.netloc.lower() == self.netloc or (parts.hostname or "") in self.extra_hosts
 
     # --- requests --------------------------------------------------------------------------
 
@@ -201,6 +254,7 @@ class StoreSpider(scrapy.Spider):
             if sitemap.type == "sitemapindex":
                 yield self.sitemap_request(url)
             else:
+                self.listed.add(clean_url(url, self.kept_query_keys))
                 yield self.page_request(url)
 
     def discovery_failed(self, failure: Failure) -> None:
@@ -243,8 +297,49 @@ class StoreSpider(scrapy.Spider):
             content_type=content_type,
             fetched_at=now_iso(),
         )
-        for url in self.page_links(response):
+        for url in self.followed_links(response):
             yield self.page_request(url)
+
+    def followed_links(self, response: TextResponse) -> list[str]:
+        """The page's links that the trap limits let through (DEPTH_LIMIT,
+        SHOPWRIGHT_PATTERN_LIMIT), each warned about once when it is reached."""
+        stats = self.crawler.stats
+        assert stats is not None
+        links = self.page_links(response)
+        depth_limit = self.settings.getint("DEPTH_LIMIT")
+        if links and depth_limit and response.meta.get("depth", 0) + 1 > depth_limit:
+            stats.inc_value("shopwright/depth_capped", len(links))
+            if not self.depth_warned:
+                self.depth_warned = True
+                self.logger.warning(
+                    "links deeper than DEPTH_LIMIT=%d from the start page are not followed (a "
+                    "calendar or pagination trap?), first from %s; -s DEPTH_LIMIT=0 lifts it",
+                    depth_limit,
+                    response.url,
+                )
+            return []
+        limit = self.settings.getint("SHOPWRIGHT_PATTERN_LIMIT")
+        kept = []
+        for url in links:
+            if url in self.followed or url in self.listed or not limit:
+                kept.append(url)
+                continue
+            pattern = url_pattern(url)
+            count = self.per_pattern.get(pattern, 0)
+            if count >= limit:
+                stats.inc_value("shopwright/pattern_capped")
+                continue
+            self.followed.add(url)
+            self.per_pattern[pattern] = count + 1
+            if count + 1 == limit:
+                self.logger.warning(
+                    "%d pages of the URL pattern %s followed: more of it are not (a trap?); "
+                    "-s SHOPWRIGHT_PATTERN_LIMIT=0 lifts the limit",
+                    limit,
+                    pattern,
+                )
+            kept.append(url)
+        return kept
 
     def page_links(self, response: TextResponse) -> list[str]:
         """In-scope page URLs a page links to (anchors, image maps, rel=next/prev), cleaned."""

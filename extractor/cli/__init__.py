@@ -66,7 +66,8 @@ def build_parser(prog: str = "shopwright") -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, prog: str = "shopwright") -> int:
     """Entry point of the `shopwright` console script (and of `python -m metatrain`, with its
-    own `prog`); an error in the input ends with one line on stderr and exit status 2."""
+    own `prog`); an error in the input ends with one line on stderr and exit status 2, any other
+    error with one line and exit status 1 (tracebacks with -v)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     args = build_parser(prog).parse_args(argv)
@@ -80,5 +81,26 @@ def main(argv: Sequence[str] | None = None, prog: str = "shopwright") -> int:
     except (*USER_ERRORS, *getattr(args, "errors", ())) as exc:
         if args.verbose:
             traceback.print_exc()
-        print(f"{prog} {args.command}: error: {exc}", file=sys.stderr)
+        print(f"{prog} {args.command}: error: {one_line(exc)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"{prog} {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: still one line, the traceback with -v
+        if args.verbose:
+            traceback.print_exc()
+        print(
+            f"{prog} {args.command}: internal error: {type(exc).__name__}: {one_line(exc)} "
+            "(run with -v for the traceback, and please report it)",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def one_line(exc: BaseException) -> str:
+    """An error's message on one line (an OSError's with the file it names)."""
+    if isinstance(exc, OSError) and exc.strerror and exc.filename is not None:
+        text = f"{exc.filename}: {exc.strerror}"
+    else:
+        text = str(exc) or type(exc).__name__
+    return " ".join(text.split())

@@ -5,15 +5,18 @@ from __future__ import annotations
 import argparse
 import logging
 import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from extractor.cli.command import Subparsers, add_command
+from extractor.cli.command import Subparsers, add_command, int_between
 from extractor.data.store import StoreDir
 
 logger = logging.getLogger(__name__)
+
+#: Most SGD steps `adapt --steps` takes (a few are what adaptation needs; 10 for a model that
+#: was not meta-trained).
+MAX_STEPS = 1000
 
 
 def register(subparsers: Subparsers) -> None:
@@ -24,7 +27,8 @@ def register(subparsers: Subparsers) -> None:
         summary="annotate a store's pages from a values file",
         description='Turn a values file (JSON Lines of {"file" or "url", "labels": '
         "{attribute: value}}) into data/STORE/annotations.jsonl with the value matcher; "
-        "reports per attribute what it could not find.",
+        "reports per attribute what it could not find. A page on which no value is found is "
+        "left out; when none is found at all nothing is written (--force writes it anyway).",
         examples=[
             "shopwright annotate example --values values.jsonl  # -> data/example/annotations.jsonl"
         ],
@@ -32,6 +36,9 @@ def register(subparsers: Subparsers) -> None:
     annotate.add_argument("store", help="store name (its folder under --data-dir)")
     annotate.add_argument("--values", type=Path, required=True, help="values file (JSON Lines)")
     annotate.add_argument("--data-dir", type=Path, default=Path("data"), help="default: data/")
+    annotate.add_argument(
+        "--force", action="store_true", help="write the annotations even when no value is found"
+    )
     annotate.set_defaults(func=run_annotate)
 
     adapt = add_command(
@@ -41,7 +48,9 @@ def register(subparsers: Subparsers) -> None:
         description="Adapt the shipped (or --model) extractor to a store from "
         "data/STORE/annotations.jsonl, or from a values file (which is also saved as the "
         "store's annotations), and write data/STORE/model. Attributes the model does not know "
-        "are learnt from the annotated spans.",
+        "are learnt from the annotated spans. Everything is checked first (the annotations "
+        "against the stored pages, the model) and written last: the store's model is replaced in "
+        "one step, and never by one adapted from no annotated value unless --force.",
         examples=[
             "shopwright adapt example                        # -> data/example/model",
             "shopwright adapt example --values values.jsonl --steps 3",
@@ -54,15 +63,21 @@ def register(subparsers: Subparsers) -> None:
     adapt.add_argument("--model", type=Path, help="model to adapt (default: the shipped one)")
     adapt.add_argument(
         "--steps",
-        type=int,
+        type=int_between(0, MAX_STEPS),
         default=None,
         help="SGD steps after the head is built from the support (default: the model's own "
         "choice, 0 for the shipped model; else its meta-training inner loop; 10 for a model "
-        "that was not meta-trained)",
+        f"that was not meta-trained; at most {MAX_STEPS})",
     )
     adapt.add_argument("--data-dir", type=Path, default=Path("data"), help="default: data/")
     adapt.add_argument("--device", default="auto", help="auto, cpu, cuda... (default: auto)")
     adapt.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    adapt.add_argument(
+        "--force",
+        action="store_true",
+        help="adapt even when the annotations mark no value (the model then learns nothing "
+        "from the store)",
+    )
     adapt.set_defaults(func=run_adapt)
 
 
@@ -77,58 +92,88 @@ def _store_rows(store: StoreDir) -> list[dict[str, Any]]:
     return [dict(row) for row in pages]
 
 
-def _annotate(store: StoreDir, values: Path, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    from extractor.data.annotations import annotations_from_values, write_annotations
+def _from_values(
+    store: StoreDir, values: Path, rows: list[dict[str, Any]], force: bool
+) -> list[dict[str, Any]]:
+    """Annotations made from a values file (not written yet), with the matcher's report
+    printed; pages on which no value was found are left out. AnnotationError when no value
+    was found at all (unless `force`)."""
+    from extractor.data.annotations import AnnotationError, annotations_from_values
 
     annotations, report = annotations_from_values(values, rows)
-    target = write_annotations(store.annotations_file, annotations)
     for line in report.lines():
         print(f"  {line}")
-    print(f"{len(annotations)} annotated pages -> {target}")
+    found = [a for a in annotations if any(a["spans"].values())]
+    empty = [a["url"] for a in annotations if not any(a["spans"].values())]
+    if not found and not force:
+        kept = f"; {store.annotations_file} is kept" if store.annotations_file.exists() else ""
+        raise AnnotationError(
+            f"no value of {values} was found on its pages: nothing written{kept}; check the "
+            "values against what the pages show, or pass --force"
+        )
+    if empty and found:
+        print(f"  left out, no value found: {len(empty)} pages, first {empty[0]}")
+        return found
     return annotations
+
+
+def _write_annotations(store: StoreDir, annotations: list[dict[str, Any]]) -> None:
+    from extractor.data.annotations import write_annotations
+
+    target = write_annotations(store.annotations_file, annotations)
+    print(f"{len(annotations)} annotated pages -> {target}")
 
 
 def run_annotate(args: argparse.Namespace) -> int:
     """Write the store's annotations from a values file."""
     store = StoreDir(args.data_dir, args.store).require_pages()
-    _annotate(store, args.values, _store_rows(store))
+    annotations = _from_values(store, args.values, _store_rows(store), args.force)
+    _write_annotations(store, annotations)
     return 0
 
 
 def run_adapt(args: argparse.Namespace) -> int:
-    """Adapt the model to the store and write data/STORE/model."""
+    """Adapt the model to the store and write data/STORE/model: everything checked first (the
+    model, the annotations against the stored pages), written last."""
     import torch
 
     from extractor.adapt.settings import AdaptSettings
     from extractor.adapt.store import StoreAdapter, annotation_example, save_adapted
-    from extractor.data.annotations import read_annotations
-    from extractor.extract import model_dir_or_default
-    from extractor.neural.model import ExtractorModel
-    from extractor.neural.precision import resolve_device
+    from extractor.cli.command import device_arg
+    from extractor.data.annotations import AnnotationError, check_spans, read_annotations
+    from extractor.extract import check_model_dir, load_model
 
-    if args.steps is not None and args.steps < 0:
-        raise ValueError("--steps must be >= 0")
     start = time.perf_counter()
     store = StoreDir(args.data_dir, args.store).require_pages()
-    model_dir = model_dir_or_default(args.model)
+    model_dir = check_model_dir(args.model)
+    device = device_arg(args.device)
     rows = _store_rows(store)
-    if args.values is not None:
-        annotations = _annotate(store, args.values, rows)
-    else:
-        path = args.annotations or store.annotations_file
-        if not path.is_file():
-            raise FileNotFoundError(
-                f"no annotations at {path}: run `shopwright annotate {args.store} --values FILE` "
-                "or pass --values"
-            )
-        annotations = read_annotations(path)
     by_url = {str(row["url"]): row for row in rows}
+    if args.values is not None:
+        source = args.values
+        annotations = _from_values(store, args.values, rows, args.force)
+    else:
+        source = args.annotations or store.annotations_file
+        if not source.is_file():
+            raise FileNotFoundError(
+                f"no annotations at {source}: run `shopwright annotate {args.store} --values "
+                "FILE` or pass --values"
+            )
+        annotations = read_annotations(source)
     missing = [a["url"] for a in annotations if a["url"] not in by_url]
     if missing:
-        raise ValueError(f"annotated pages not in the store's page dataset: {missing[:3]}")
+        raise AnnotationError(f"annotated pages not in the store's page dataset: {missing[:3]}")
+    if not check_spans(annotations, by_url, source) and not args.force:
+        kept = f"; the model at {store.model_dir} is kept" if store.model_dir.exists() else ""
+        raise AnnotationError(
+            f"{source} marks no value on its {len(annotations)} pages: nothing adapted{kept}; "
+            "annotate values the pages show, or pass --force"
+        )
     torch.manual_seed(args.seed)
-    model = ExtractorModel.from_pretrained(model_dir, device=resolve_device(args.device))
+    model = load_model(model_dir, device=device)
     settings = AdaptSettings.for_model(model_dir, steps=args.steps)
+    if settings.steps > 100:
+        print(f"adapting with {settings.steps} SGD steps: this takes a while")
     adapter = StoreAdapter(model, settings)
     loaded = time.perf_counter()
     nodes = [list(by_url[a["url"]]["nodes"]) for a in annotations]
@@ -140,7 +185,6 @@ def run_adapt(args: argparse.Namespace) -> int:
     others = [list(row["nodes"]) for row in rows[:STORE_PAGES]]
     extractor = adapter.adapt(nodes, [a["spans"] for a in annotations], others, examples)
     adapted = time.perf_counter()
-    target = store.model_dir
     info = {
         "adapted_from": str(model_dir),
         "annotated_pages": [a["url"] for a in annotations],
@@ -148,15 +192,18 @@ def run_adapt(args: argparse.Namespace) -> int:
         "seed": args.seed,
         "command": f"shopwright adapt {args.store}",
     }
-    # Write next to the target, then swap: a failed run leaves the old model in place.
-    tmp = Path(tempfile.mkdtemp(prefix=".model.", dir=store.path))
+    previous = _previous_attributes(store)
+    # Write a new version beside the old one, then swap in one rename: a failed run leaves the
+    # old model in place, and a reader finds the old model or the new one, never none.
+    folder = store.new_model_folder()
     try:
-        save_adapted(extractor, tmp, info)
-        if target.exists():
-            shutil.rmtree(target)
-        tmp.rename(target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        save_adapted(extractor, folder, info)
+        target = store.install_model(folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    if args.values is not None:
+        _write_annotations(store, annotations)
     total = time.perf_counter() - start
     learnt = [a for a in extractor.attributes if a not in model.config.attributes]
     print(
@@ -164,5 +211,15 @@ def run_adapt(args: argparse.Namespace) -> int:
         f"({total:.1f} s with loading and saving); attributes: {', '.join(extractor.attributes)}"
         + (f" (new: {', '.join(learnt)})" if learnt else "")
     )
+    gone = [a for a in previous if a not in extractor.attributes]
+    if gone:
+        print(f"the previous model's attributes {', '.join(gone)} are not in the new one")
     print(f"model -> {target}")
     return 0
+
+
+def _previous_attributes(store: StoreDir) -> list[str]:
+    try:
+        return store.model_attributes()
+    except (OSError, ValueError):
+        return []

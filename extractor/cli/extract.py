@@ -7,7 +7,7 @@ import logging
 import os
 from pathlib import Path
 
-from extractor.cli.command import Subparsers, add_command
+from extractor.cli.command import Subparsers, add_command, device_arg, non_negative_int
 from extractor.data.store import StoreDir
 from extractor.neural.precision import PRECISIONS
 
@@ -37,12 +37,15 @@ def register(subparsers: Subparsers) -> None:
     parser.add_argument("--data-dir", type=Path, default=Path("data"), help="default: data/")
     parser.add_argument("--all-pages", action="store_true", help="not only product pages")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda... (default: auto)")
-    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: all cores)")
+    parser.add_argument(
+        "--threads", type=non_negative_int, default=0, help="torch threads (0: all cores)"
+    )
     parser.add_argument(
         "--page-tokens",
-        type=int,
+        type=non_negative_int,
         default=None,
-        help="tokens encoded per page (0: all; default: the model's setting)",
+        help="tokens encoded per page, its most promising nodes first (0: all, but at most "
+        "16,384 of a huge page; default: the model's setting)",
     )
     parser.add_argument(
         "--precision",
@@ -60,14 +63,18 @@ def run(args: argparse.Namespace) -> int:
     """Extract and write the records."""
     from tqdm import tqdm
 
+    from extractor.data.atomic import check_writable
     from extractor.data.catalog import export_format, write_records
-    from extractor.extract import Extractor, model_dir_or_default
-    from extractor.neural.precision import resolve_device, resolve_precision
+    from extractor.extract import Extractor, check_model_dir
+    from extractor.neural.precision import resolve_precision
 
     output: Path = args.output or Path(f"{args.store}.json")
-    export_format(output)  # an unknown extension fails before any work
+    export_format(output)  # an unknown extension or a place that cannot be written fails
+    check_writable(output)  # before any work
     store = StoreDir(args.data_dir, args.store).require_pages()
-    model_dir = model_dir_or_default(store.model(args.model))
+    model_dir = check_model_dir(store.model(args.model))
+    device = device_arg(args.device)
+    precision = resolve_precision(args.precision, device)
     pages = store.load_pages()
     if args.all_pages:
         chosen = list(range(len(pages)))
@@ -80,8 +87,6 @@ def run(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(args.threads or os.cpu_count() or 1)
-    device = resolve_device(args.device)
-    precision = resolve_precision(args.precision, device)
     extractor = Extractor.load(
         model_dir, device=device, precision=precision, page_tokens=args.page_tokens
     )

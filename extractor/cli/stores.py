@@ -35,12 +35,14 @@ def describe(store: StoreDir) -> str:
         dataset = store.load_pages()
         products = sum(1 for product in dataset["is_product"] if product)
         pages = f"{len(dataset)} pages ({products} product pages)"
-    attributes = store.model_attributes()
-    model = (
-        f"adapted model: {', '.join(attributes)}"
-        if store.adapted_model() is not None
-        else "no adapted model (extract uses the shipped one)"
-    )
+    try:
+        model = (
+            f"adapted model: {', '.join(store.model_attributes())}"
+            if store.adapted_model() is not None
+            else "no adapted model (extract uses the shipped one)"
+        )
+    except (OSError, ValueError) as exc:  # an incomplete model: say so, list the other stores
+        model = f"broken adapted model: {exc}"
     return f"{pages}, {store.annotated_pages()} annotated, {model}"
 
 

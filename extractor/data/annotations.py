@@ -75,6 +75,7 @@ def annotations_from_values(
     urls = [str(row["url"]) for row in rows]
     report = ValuesReport()
     annotations: list[Annotation] = []
+    named: dict[int, int] = {}  # page index -> line
     for entry in _read_jsonl(values_file, "values"):
         labels = entry.get("labels")
         if not isinstance(labels, dict):
@@ -85,6 +86,12 @@ def annotations_from_values(
             raise AnnotationError(
                 f"{values_file}:{entry['_line']}: page {name!r} is not in the store's page dataset"
             )
+        if index in named:
+            raise AnnotationError(
+                f"{values_file}:{entry['_line']}: page {urls[index]} is named twice (also on "
+                f"line {named[index]}); give each page's values on one line"
+            )
+        named[index] = entry["_line"]
         row = rows[index]
         try:
             root = parse_html(row["html"]) if row.get("html") else None
@@ -110,13 +117,23 @@ def annotations_from_values(
 
 def read_annotations(path: Path) -> list[Annotation]:
     """The annotations of a store: per page `url`, `spans` (`{attribute: [span]}`), and, when
-    they were made from values, `values` and `images` (`{attribute: [{xpath, url}]}`)."""
+    they were made from values, `values` and `images` (`{attribute: [{xpath, url}]}`); every
+    line checked for its shape (AnnotationError naming the line)."""
     entries = _read_jsonl(path, "annotations")
     result = []
+    seen: dict[str, int] = {}
     for entry in entries:
+        where = f"{path}:{entry['_line']}"
         spans = entry.get("spans")
-        if not entry.get("url") or not isinstance(spans, dict):
-            raise AnnotationError(f"{path}:{entry['_line']}: needs `url` and a `spans` object")
+        if not isinstance(entry.get("url"), str) or not entry["url"] or not isinstance(spans, dict):
+            raise AnnotationError(f"{where}: needs `url` and a `spans` object")
+        if entry["url"] in seen:
+            raise AnnotationError(
+                f"{where}: page {entry['url']} is annotated twice (also on line "
+                f"{seen[entry['url']]})"
+            )
+        seen[entry["url"]] = entry["_line"]
+        _check_span_shapes(where, spans)
         annotation: Annotation = {"url": entry["url"], "spans": spans}
         for key in ("values", "images"):
             if isinstance(entry.get(key), dict):
@@ -125,6 +142,66 @@ def read_annotations(path: Path) -> list[Annotation]:
     if not result:
         raise AnnotationError(f"{path} holds no annotated pages")
     return result
+
+
+#: What a span holds: `{xpath, start, end, text}` (and `item`, the value a list item is of).
+SPAN_SHAPE = "{xpath: string, start: int, end: int, text: string}"
+
+
+def _check_span_shapes(where: str, spans: Mapping[str, Any]) -> None:
+    for name, items in spans.items():
+        if not name or name.startswith(("B-", "I-")) or name == "O":
+            raise AnnotationError(f"{where}: {name!r} is not an attribute name")
+        if not isinstance(items, list):
+            raise AnnotationError(f"{where}: `{name}` must be a list of spans {SPAN_SHAPE}")
+        for span in items:
+            ok = (
+                isinstance(span, dict)
+                and isinstance(span.get("xpath"), str)
+                and all(_is_int(span.get(key)) for key in ("start", "end"))
+                and isinstance(span.get("text", ""), str)
+            )
+            if not ok or span["start"] < 0 or span["end"] <= span["start"]:
+                raise AnnotationError(
+                    f"{where}: a span of `{name}` is not {SPAN_SHAPE} with 0 <= start < end: "
+                    f"{json.dumps(span, ensure_ascii=False)[:200]}"
+                )
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_spans(
+    annotations: Sequence[Annotation], rows_by_url: Mapping[str, Mapping[str, Any]], source: Path
+) -> int:
+    """Check that every span lies on its page's stored text nodes (an XPath the page has, offsets
+    inside the node's text, the text it marks); the number of spans. AnnotationError names the
+    page and the attribute: annotations of a page that changed since must be made again."""
+    total = 0
+    for annotation in annotations:
+        url = annotation["url"]
+        row = rows_by_url.get(url)
+        if row is None:
+            raise AnnotationError(f"{source}: page {url} is not in the store's page dataset")
+        texts = {str(node["xpath"]): str(node["text"]) for node in row["nodes"]}
+        for name, items in annotation["spans"].items():
+            for span in items:
+                text = texts.get(span["xpath"])
+                if text is None:
+                    problem = f"its node {span['xpath']} is not on the page"
+                elif span["end"] > len(text):
+                    problem = f"it ends at {span['end']}, past its node's {len(text)} characters"
+                elif "text" in span and text[span["start"] : span["end"]] != span["text"]:
+                    problem = f"the page shows {text[span['start'] : span['end']]!r} there"
+                else:
+                    total += 1
+                    continue
+                raise AnnotationError(
+                    f"{source}: the span of `{name}` {span.get('text', '')!r} on {url} does not "
+                    f"fit the stored page: {problem}; annotate the page again"
+                )
+    return total
 
 
 def write_annotations(path: Path, annotations: Sequence[Annotation]) -> Path:

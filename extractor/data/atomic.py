@@ -22,3 +22,31 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+class OutputError(ValueError):
+    """An output path that cannot be written (a folder, under a file, on a read-only place)."""
+
+
+def check_writable(path: str | os.PathLike[str]) -> Path:
+    """Make sure a file can be written at `path` before any work goes into it: it is not a
+    folder, its folder exists or can be made, and a file can be created there (tried with a
+    temporary file, removed at once). OutputError says what is wrong."""
+    target = Path(path)
+    if target.is_dir():
+        raise OutputError(f"cannot write {target}: it is a folder; give a file name")
+    parent = target.parent
+    existing = next((p for p in (parent, *parent.parents) if p.exists()), Path("."))
+    if not existing.is_dir():
+        raise OutputError(f"cannot write {target}: {existing} is a file, not a folder")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".probe", dir=parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise OutputError(f"cannot write {target}: {reason} (in {parent})") from None
+    if target.exists() and not os.access(target, os.W_OK):
+        raise OutputError(f"cannot write {target}: the file is read-only")
+    return target

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -29,15 +30,29 @@ def export_format(path: str | os.PathLike[str]) -> str:
     return FORMATS[suffix]
 
 
-def _csv_cell(value: Any) -> str:
-    """Scalars as text, nested values (lists, objects) as compact JSON."""
+#: A cell that starts so (after any quotes this escaping added) is a formula to a spreadsheet
+#: (OWASP, CSV injection): `=`, `+`, `-`, `@`, tab, carriage return.
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+#: ...unless it is a plain number, which no spreadsheet runs.
+_NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?")
+
+
+def csv_cell(value: Any) -> str:
+    """A value as a CSV cell: scalars as text, nested values (lists, objects) as compact JSON,
+    and text a spreadsheet would run as a formula (`=cmd|' /C calc'!A0`, `+SUM(...)`,
+    `@HYPERLINK(...)`) prefixed with `'` so that it shows as text; `read_records` removes it."""
     if value is None:
         return ""
-    if isinstance(value, str):
-        return value
     if isinstance(value, bool | int | float):
         return json.dumps(value)
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    text = (
+        value
+        if isinstance(value, str)
+        else json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    )
+    if _FORMULA.match(text) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def render(records: Iterable[Mapping[str, Any]], fmt: str) -> str:
@@ -55,7 +70,7 @@ def render(records: Iterable[Mapping[str, Any]], fmt: str) -> str:
         writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: _csv_cell(v) for k, v in row.items()})
+            writer.writerow({k: csv_cell(v) for k, v in row.items()})
         return buffer.getvalue()
     raise ExportError(f"unknown export format {fmt!r} (json, jsonl, csv)")
 
@@ -81,6 +96,8 @@ def read_records(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
 
 
 def _from_cell(value: str) -> Any:
+    if value.startswith("'") and _FORMULA.match(value) and not _NUMBER.fullmatch(value[1:]):
+        return value[1:]  # csv_cell's escape of a formula-like text
     if value[:1] in "[{":
         try:
             return json.loads(value)

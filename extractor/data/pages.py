@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import logging
 import os
+import secrets
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -49,7 +53,12 @@ FEATURES = datasets.Features(
 
 STATE_FILE = "state.json"
 INFO_FILE = "dataset_info.json"
+#: The journal of a writer of earlier versions (one writer per directory).
 JOURNAL_FILE = "journal.jsonl"
+#: Every writer's journal: `journal-<pid>-<random>.jsonl` (and the old `journal.jsonl`).
+JOURNAL_GLOB = "journal*.jsonl"
+#: Held (flock) while shards and the state are written.
+LOCK_FILE = ".lock"
 
 
 def now_iso() -> str:
@@ -95,24 +104,50 @@ def page_row(
 class PageDatasetWriter:
     """Append-only writer of a page dataset directory that `datasets.load_from_disk` reads.
 
-    Every row goes to a line-buffered journal first, so a killed process loses only pages that
-    were still being fetched; every `shard_size` rows become one Arrow shard, and `state.json` is
-    replaced atomically to list it. Reopening a directory recovers its journal and skips URLs
-    that are already stored, so a resumed crawl stores each page once.
+    Every row goes to the writer's own line-buffered journal first, so a killed process loses
+    only pages that were still being fetched; every `shard_size` rows become one Arrow shard, and
+    `state.json` is replaced atomically to list it. Reopening a directory recovers the journals
+    of writers that died and skips URLs that are already stored, so a resumed crawl stores each
+    page once.
+
+    Several writers may write one directory at once (two crawls into one store, a crawl and an
+    import): each keeps its own journal, locked while it lives, and shards are written and listed
+    under a lock on the directory, after reading the shards the others listed meanwhile, so no
+    writer overwrites or unlists another's pages and a URL is stored once.
+
+    A page stored as fetched statically (`rendered` false) is replaced by a rendered row of the
+    same URL: a crawl whose browser failed stores JavaScript shells unrendered, and the next crawl
+    that renders them must not drop the rendered pages as "already stored".
     """
 
     def __init__(self, directory: str | Path, shard_size: int = 64) -> None:
+        if shard_size < 1:
+            raise ValueError(f"shard size must be >= 1, got {shard_size}")
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.shard_size = shard_size
-        self._shards: list[str] = _read_shard_names(self.directory)
-        self._remove_orphan_shards()
-        self.urls: set[str] = set(_shard_urls(self.directory, self._shards))
-        self._buffer: list[dict[str, Any]] = []
-        self._recover_journal()
-        self._journal = open(self.directory / JOURNAL_FILE, "a", encoding="utf-8")  # noqa: SIM115
-        if not self._shards:
-            self._write_state()
+        #: URLs stored in listed shards or buffered here
+        self.urls: set[str] = set()
+        #: URLs stored unrendered -> the shard that holds them (None: still in the buffer)
+        self._unrendered: dict[str, str | None] = {}
+        #: listed shards whose URLs are in `urls`
+        self._known: set[str] = set()
+        #: rows not yet in a shard (also in the journal), by URL
+        self._buffer: dict[str, dict[str, Any]] = {}
+        #: URL -> shard whose unrendered row a buffered rendered row replaces
+        self._replacing: dict[str, str] = {}
+        self._journal_path = self.directory / f"journal-{os.getpid()}-{secrets.token_hex(4)}.jsonl"
+        with self._locked():
+            shards = _read_shard_names(self.directory)
+            self._remove_orphan_shards(shards)
+            self._read_shards(shards)
+            self._recover_journals(shards)
+            if not (self.directory / STATE_FILE).exists():
+                self._write_state(shards)
+            # Created and locked under the directory lock: no other writer can take it for a
+            # dead writer's journal.
+            self._journal = open(self._journal_path, "a", encoding="utf-8")  # noqa: SIM115
+            fcntl.flock(self._journal.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
 
     def __enter__(self) -> PageDatasetWriter:
         return self
@@ -123,14 +158,18 @@ class PageDatasetWriter:
     def __len__(self) -> int:
         return len(self.urls)
 
+    def wants(self, url: str, rendered: bool = False) -> bool:
+        """Whether a page would be stored: its URL is new, or it is rendered and the stored one
+        is not."""
+        return url not in self.urls or (rendered and url in self._unrendered)
+
     def add(self, row: dict[str, Any]) -> bool:
-        """Store a row; returns False (and stores nothing) when its URL is already stored."""
-        if row["url"] in self.urls:
+        """Store a row; returns False (and stores nothing) when its URL is already stored (and
+        the row does not replace an unrendered one with a rendered one)."""
+        if not self._accept(row):
             return False
-        self.urls.add(row["url"])
         self._journal.write(json.dumps(row, ensure_ascii=False) + "\n")
         self._journal.flush()
-        self._buffer.append(row)
         if len(self._buffer) >= self.shard_size:
             self.flush()
         return True
@@ -139,53 +178,127 @@ class PageDatasetWriter:
         """Turn buffered rows into a shard and empty the journal."""
         if not self._buffer:
             return
-        self._write_shard(self._buffer)
-        self._buffer = []
+        with self._locked():
+            self._flush_locked(_read_shard_names(self.directory))
         self._journal.truncate(0)
         self._journal.seek(0)
 
     def close(self) -> None:
         """Flush and close; the directory is a complete dataset afterwards."""
-        self.flush()
-        self._journal.close()
-        (self.directory / JOURNAL_FILE).unlink(missing_ok=True)
-
-    def _recover_journal(self) -> None:
-        journal = self.directory / JOURNAL_FILE
-        if not journal.exists():
+        if self._journal.closed:
             return
-        rows = []
-        with open(journal, encoding="utf-8") as handle:
-            for line in handle:
+        self.flush()
+        self._journal.close()  # releases its lock
+        self._journal_path.unlink(missing_ok=True)
+
+    # --- rows ----------------------------------------------------------------------------------
+
+    def _accept(self, row: dict[str, Any]) -> bool:
+        """Buffer a row that is new, or that replaces an unrendered row by a rendered one."""
+        url, rendered = row["url"], bool(row["rendered"])
+        if not self.wants(url, rendered):
+            return False
+        if url in self.urls:
+            shard = self._unrendered.pop(url)
+            if shard is not None:
+                self._replacing[url] = shard
+            logger.info("%s: the rendered page replaces the one stored unrendered", url)
+        self.urls.add(url)
+        if not rendered:
+            self._unrendered[url] = None
+        self._buffer[url] = row
+        return True
+
+    def _read_shards(self, shards: list[str]) -> None:
+        """Take note of the URLs of listed shards not read yet (other writers' new shards); a
+        buffered row that another writer stored first is dropped, unless it replaces theirs."""
+        for name in shards:
+            if name in self._known:
+                continue
+            self._known.add(name)
+            for url, rendered in _shard_pages(self.directory / name):
+                mine = self._buffer.get(url)
+                if mine is not None and url not in self._replacing:
+                    if mine["rendered"] and not rendered:
+                        self._replacing[url] = name
+                        continue
+                    logger.debug("%s: stored meanwhile by another writer", url)
+                    del self._buffer[url]
+                    self._unrendered.pop(url, None)
+                elif rendered and url in self._replacing:  # another writer replaced it first
+                    del self._buffer[url], self._replacing[url]
+                self.urls.add(url)
+                if rendered:
+                    self._unrendered.pop(url, None)
+                elif url not in self._buffer:
+                    self._unrendered.setdefault(url, name)
+
+    def _recover_journals(self, shards: list[str]) -> None:
+        """Store the journalled rows of writers that died (their journals are not locked)."""
+        recovered: list[Path] = []
+        for path in sorted(self.directory.glob(JOURNAL_GLOB)):
+            with open(path, "a+", encoding="utf-8") as handle:
                 try:
-                    row = json.loads(line)
-                except json.JSONDecodeError:
-                    logger.warning("dropping a torn journal line (a page in flight at a kill)")
-                    continue
-                if row["url"] not in self.urls:
-                    self.urls.add(row["url"])
-                    rows.append(row)
-        if rows:
-            logger.info("recovered %d journalled pages in %s", len(rows), self.directory)
-            self._write_shard(rows)
-        journal.unlink()
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue  # a live writer's journal
+                handle.seek(0)
+                for line in handle:
+                    try:
+                        row = json.loads(line)
+                    except json.JSONDecodeError:
+                        logger.warning("dropping a torn journal line (a page in flight at a kill)")
+                        continue
+                    self._accept(row)
+            recovered.append(path)
+        if self._buffer:
+            logger.info("recovered %d journalled pages in %s", len(self._buffer), self.directory)
+            self._flush_locked(shards)
+        for path in recovered:
+            path.unlink(missing_ok=True)
 
-    def _write_shard(self, rows: list[dict[str, Any]]) -> None:
-        name = f"data-{len(self._shards):05d}.arrow"
-        table = pa.Table.from_pylist(
-            [FEATURES.encode_example(row) for row in rows], schema=FEATURES.arrow_schema
-        )
-        tmp = self.directory / (name + ".tmp")
-        with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
-            writer.write_table(table)
-        os.replace(tmp, self.directory / name)
-        self._shards.append(name)
-        self._write_state()
+    # --- shards (under the directory lock) -----------------------------------------------------
 
-    def _write_state(self) -> None:
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the directory's lock (briefly: while shards and the state are written)."""
+        with open(self.directory / LOCK_FILE, "a", encoding="utf-8") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+    def _flush_locked(self, shards: list[str]) -> None:
+        """Write the buffer as a new shard, remove the rows it replaces, list the shards."""
+        self._read_shards(shards)
+        shards = list(shards)
+        if self._buffer:
+            name = _free_shard_name(shards)
+            _write_table(self.directory / name, list(self._buffer.values()))
+            shards.append(name)
+            self._known.add(name)
+            for url, row in self._buffer.items():
+                if not row["rendered"]:
+                    self._unrendered[url] = name
+        by_shard: dict[str, set[str]] = {}
+        for url, shard in self._replacing.items():
+            by_shard.setdefault(shard, set()).add(url)
+        for shard, urls in by_shard.items():
+            if shard in shards and not _drop_rows(self.directory / shard, urls):
+                shards.remove(shard)
+                (self.directory / shard).unlink(missing_ok=True)
+        self._write_state(shards)
+        self._buffer = {}
+        self._replacing = {}
+
+    def _write_state(self, shards: list[str]) -> None:
+        digest = hashlib.sha1()
+        for name in shards:
+            digest.update(f"{name}:{(self.directory / name).stat().st_size};".encode())
         state: dict[str, Any] = {
-            "_data_files": [{"filename": name} for name in self._shards],
-            "_fingerprint": f"shopwright-{len(self._shards)}-{len(self.urls)}",
+            "_data_files": [{"filename": name} for name in shards],
+            "_fingerprint": f"shopwright-{digest.hexdigest()[:16]}",
             "_format_columns": None,
             "_format_kwargs": {},
             "_format_type": None,
@@ -196,9 +309,9 @@ class PageDatasetWriter:
         write_text_atomic(self.directory / INFO_FILE, json.dumps(info, indent=2))
         write_text_atomic(self.directory / STATE_FILE, json.dumps(state, indent=2))
 
-    def _remove_orphan_shards(self) -> None:
+    def _remove_orphan_shards(self, shards: list[str]) -> None:
         for path in self.directory.glob("data-*.arrow*"):
-            if path.name not in self._shards:
+            if path.name not in shards:
                 logger.warning("removing %s: written but never listed (killed mid-write)", path)
                 path.unlink()
 
@@ -210,11 +323,48 @@ def _read_shard_names(directory: Path) -> list[str]:
     return [entry["filename"] for entry in json.loads(state.read_text())["_data_files"]]
 
 
-def _shard_urls(directory: Path, shards: list[str]) -> Iterator[str]:
-    for name in shards:
-        with pa.memory_map(str(directory / name)) as source:
-            table = pa.ipc.open_stream(source).read_all()
-        yield from table.column("url").to_pylist()
+def _read_table(path: Path) -> pa.Table:
+    with pa.memory_map(str(path)) as source:
+        return pa.ipc.open_stream(source).read_all()
+
+
+def _shard_pages(path: Path) -> list[tuple[str, bool]]:
+    """(url, rendered) of every row of a shard."""
+    table = _read_table(path).select(["url", "rendered"])
+    urls, rendered = table.column("url").to_pylist(), table.column("rendered").to_pylist()
+    return list(zip(urls, rendered, strict=True))
+
+
+def _write_table(path: Path, rows: list[dict[str, Any]] | pa.Table) -> None:
+    """Write rows (or a table) as an Arrow stream shard: a temporary file, then a rename."""
+    table = (
+        rows
+        if isinstance(rows, pa.Table)
+        else pa.Table.from_pylist(
+            [FEATURES.encode_example(row) for row in rows], schema=FEATURES.arrow_schema
+        )
+    )
+    tmp = path.with_name(path.name + ".tmp")
+    with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    os.replace(tmp, path)
+
+
+def _drop_rows(path: Path, urls: set[str]) -> int:
+    """Rewrite a shard without the rows of `urls`; the rows it keeps (0: remove the shard)."""
+    table = _read_table(path)
+    keep = [url not in urls for url in table.column("url").to_pylist()]
+    kept = table.filter(pa.array(keep, type=pa.bool_()))
+    if kept.num_rows:
+        _write_table(path, kept)
+    return kept.num_rows
+
+
+def _free_shard_name(shards: list[str]) -> str:
+    index = len(shards)
+    while f"data-{index:05d}.arrow" in shards:
+        index += 1
+    return f"data-{index:05d}.arrow"
 
 
 def load_pages(directory: str | Path) -> datasets.Dataset:

@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterator
 from typing import TypedDict
 
+import charset_normalizer
 import ftfy
 import lxml.etree
 import lxml.html
@@ -78,18 +79,95 @@ class Node(TypedDict):
 
 
 def decode_html(body: bytes | str, content_type: str | None = None) -> str:
-    """Decode page bytes with the encoding the HTTP header, BOM or meta tag declares."""
+    """Decode page bytes with the encoding the HTTP header, BOM or meta tag declares, else the
+    one they are written in (`sniff_encoding`)."""
     if isinstance(body, str):
         return body
-    encoding, text = html_to_unicode(content_type, body)
+    return sniff_encoding(body, content_type)[1]
+
+
+def sniff_encoding(body: bytes, content_type: str | None = None) -> tuple[str, str]:
+    """(encoding, text) of page bytes, by Scrapy's rules (w3lib: BOM, HTTP header, `<meta>`),
+    then, for a page that declares nothing, UTF-8 when the bytes are UTF-8, else the encoding
+    charset-normalizer finds (Latin-1, Shift-JIS, GB18030...), else windows-1252.
+
+    The text is a lossless decoding of the bytes: `text.encode(encoding)` gives the raw bytes
+    back (after a BOM). Only a page whose declared encoding is right but for a few stray bytes
+    gets U+FFFD for those bytes, with a warning, as a browser shows it; a page whose declared
+    encoding is wrong is read as UTF-8, windows-1252 or Latin-1, the first that reads every byte.
+    Pages saved as UTF-8 that kept an old Latin-1 declaration are read as UTF-8.
+    """
+    encoding, text = html_to_unicode(content_type, body, auto_detect_fun=_detect_encoding)
+    codec = _codec_name(encoding)
     # Pages saved by tools that re-encode to UTF-8 keep their old Latin-1 declaration; bytes that
     # are valid UTF-8 with non-ASCII characters are practically never meant as Latin-1.
-    if _codec_name(encoding) in LATIN_ENCODINGS and not body.isascii():
-        try:
-            return body.decode("utf-8").lstrip("\ufeff")
-        except UnicodeDecodeError:
-            pass
-    return text
+    if codec in LATIN_ENCODINGS and not body.isascii() and _decodes(body, "utf-8"):
+        return "utf-8", body.decode("utf-8").lstrip("\ufeff")
+    if "\ufffd" not in text or _decodes(_without_bom(body), codec):
+        return encoding, text
+    # The declared encoding is wrong. A few stray bytes in a page that it reads: replaced, as a
+    # browser does; a page written in another encoding: the first that reads every byte.
+    replaced = text.count("\ufffd")
+    if replaced > max(3, sum(1 for b in body if b > 0x7F) // 100):
+        for candidate in ("utf-8", "cp1252", "latin-1"):
+            if _decodes(body, candidate):
+                logger.info("page declared %s but is written in %s", encoding, candidate)
+                return candidate, body.decode(candidate).lstrip("\ufeff")
+    logger.warning("%d bytes that %s cannot read were replaced with U+FFFD", replaced, encoding)
+    return encoding, text
+
+
+#: Bytes of a page that the encoding detector reads (it is slow on megabytes).
+DETECT_BYTES = 200_000
+
+
+def _detect_encoding(body: bytes) -> str | None:
+    """The encoding of bytes that declare none: UTF-8 (or ASCII) when they decode as such,
+    else charset-normalizer's best guess that decodes them all, else windows-1252."""
+    if _decodes(body, "utf-8"):
+        return "utf-8"
+    match = charset_normalizer.from_bytes(body[:DETECT_BYTES]).best()
+    if match is not None and _decodes(body, match.encoding):
+        return str(match.encoding)
+    return "cp1252" if _decodes(body, "cp1252") else "latin-1"
+
+
+def _decodes(body: bytes, encoding: str) -> bool:
+    try:
+        body.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        return False
+    return True
+
+
+def _without_bom(body: bytes) -> bytes:
+    for bom in (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        if body.startswith(bom):
+            return body[len(bom) :]
+    return body
+
+
+#: What a file that is not HTML (an image, an archive, a PDF) starts with.
+BINARY_MAGIC = (
+    b"\x89PNG",
+    b"GIF8",
+    b"\xff\xd8\xff",
+    b"%PDF",
+    b"PK\x03\x04",
+    b"\x1f\x8b",
+    b"\x7fELF",
+)
+
+
+def binary_kind(body: bytes) -> str | None:
+    """Why bytes are not an HTML page (a known binary format, NUL bytes in text that is not
+    UTF-16), or None when they can be one."""
+    head = body[:4096]
+    if head.startswith(BINARY_MAGIC):
+        return "a binary file (image, archive, PDF or program)"
+    if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "a binary file (NUL bytes)"
+    return None
 
 
 def _codec_name(encoding: str) -> str:
@@ -130,9 +208,56 @@ def parse_html(body: bytes | str, content_type: str | None = None) -> lxml.html.
     parser = lxml.html.HTMLParser(huge_tree=True, remove_comments=True, remove_pis=True)
     try:
         root = lxml.html.document_fromstring(text, parser=parser)
+        if any("Excessive depth" in error.message for error in parser.error_log):
+            # libxml2 stops at 2048 levels and drops the rest of the page (footer included):
+            # parse it again with the elements beyond MAX_DEPTH left out, their text kept.
+            logger.warning(
+                "page nested deeper than libxml2 reads: elements deeper than %d flattened",
+                MAX_DEPTH,
+            )
+            root = lxml.html.document_fromstring(flatten_nesting(text), parser=parser)
     except (lxml.etree.ParserError, ValueError) as exc:
         raise PageError(f"not parseable as HTML: {exc}") from exc
     return root
+
+
+#: Elements deeper than this are left out by `flatten_nesting` (their text is kept).
+MAX_DEPTH = 1000
+_TAG = re.compile(r"<(/?)([A-Za-z][\w:-]*)[^>]*>")
+#: Elements that never have a closing tag.
+VOID_TAGS = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param"}
+    | {"source", "track", "wbr"}
+)
+
+
+def flatten_nesting(text: str, max_depth: int = MAX_DEPTH) -> str:
+    """The HTML with the start and end tags of elements nested deeper than `max_depth` taken
+    out: their text stays, in order, inside the element at that depth."""
+    out: list[str] = []
+    stack: list[tuple[str, bool]] = []  # (tag, kept)
+    open_tags: dict[str, int] = {}  # tag -> how many are on the stack
+    last = 0
+    for match in _TAG.finditer(text):
+        closing, name = match.group(1) == "/", match.group(2).lower()
+        keep = True
+        if closing:
+            if open_tags.get(name):  # close it, and what is left open inside it
+                while stack:
+                    tag, kept = stack.pop()
+                    open_tags[tag] -= 1
+                    if tag == name:
+                        keep = kept
+                        break
+        elif name not in VOID_TAGS and not match.group(0).endswith("/>"):
+            keep = len(stack) < max_depth
+            stack.append((name, keep))
+            open_tags[name] = open_tags.get(name, 0) + 1
+        if not keep:
+            out.append(text[last : match.start()])
+            last = match.end()
+    out.append(text[last:])
+    return "".join(out)
 
 
 def clean_text(text: str) -> str:

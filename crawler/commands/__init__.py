@@ -1,0 +1,1 @@
+"""Scrapy commands of the project (`COMMANDS_MODULE`): `crawl`, which fails when the crawl did."""

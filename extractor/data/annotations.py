@@ -50,7 +50,7 @@ class ValuesReport:
 
 
 def _read_jsonl(path: Path, kind: str) -> list[dict[str, Any]]:
-    if not path.is_file():
+    if not path.exists():
         raise FileNotFoundError(f"{kind} file {path} does not exist")
     return [entry | {"_line": number} for number, entry in read_objects(path, AnnotationError)]
 

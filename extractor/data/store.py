@@ -136,21 +136,24 @@ class StoreDir:
         when there is one but it is incomplete: extraction must not fall back to the shipped
         model in silence."""
         path = self.model_dir
-        if not path.exists():
-            if path.is_symlink():
-                raise StoreError(
-                    f"the store's model {path} links to a folder that is gone: adapt again "
-                    f"(`shopwright adapt {self.name}`), or remove {path} to use the shipped model"
-                )
-            return None
-        missing = [name for name in MODEL_FILES if not (path / name).is_file()]
-        if missing:
+        for _ in range(3):  # an adapt may swap the link (and remove old versions) meanwhile
+            if not path.exists() and not path.is_symlink():
+                return None
+            folder = path.resolve()
+            missing = [name for name in MODEL_FILES if not (folder / name).is_file()]
+            if not missing:
+                return folder
+            if path.resolve() == folder:  # not swapped meanwhile: it is incomplete
+                break
+        if not folder.exists():
             raise StoreError(
-                f"the store's model {path} is incomplete ({', '.join(missing)} missing): adapt "
-                f"again (`shopwright adapt {self.name}`), or remove {path} to use the shipped "
-                "model"
+                f"the store's model {path} links to a folder that is gone: adapt again "
+                f"(`shopwright adapt {self.name}`), or remove {path} to use the shipped model"
             )
-        return path.resolve()
+        raise StoreError(
+            f"the store's model {path} is incomplete ({', '.join(missing)} missing): adapt "
+            f"again (`shopwright adapt {self.name}`), or remove {path} to use the shipped model"
+        )
 
     def new_model_folder(self) -> Path:
         """An empty folder to write a new version of the store's model to (`install_model`)."""

@@ -9,13 +9,16 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from playwright.async_api import Error as PlaywrightError
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
 from extractor.page.dom import PageError, parse_html
 
 if TYPE_CHECKING:
+    from playwright.async_api import Page, Route
     from playwright.async_api import Request as PlaywrightRequest
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
@@ -163,6 +166,14 @@ def running_as_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
+def _is_top_navigation(request: PlaywrightRequest) -> bool:
+    """Whether a browser request navigates the page itself (not a frame, not a worker's)."""
+    try:
+        return request.is_navigation_request() and request.frame.parent_frame is None
+    except PlaywrightError:  # a service worker's request has no frame
+        return False
+
+
 class LazyPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
     """scrapy-playwright's handler, but Playwright starts with the first browser request, and
     the browser loads nothing outside the store.
@@ -172,10 +183,12 @@ class LazyPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
     without `meta["playwright"]` go to Scrapy's plain HTTP handler either way.
 
     Every request a rendered page makes (scripts, styles, frames, `fetch()`, navigations) goes
-    through the spider's `browser_in_scope(url)` before `PLAYWRIGHT_ABORT_REQUEST`: a request to
-    another host is aborted and counted (`shopwright/browser_blocked`), so that a page cannot
-    make the crawler's browser fetch from, post to or wait for sites the crawl was not told to
-    visit.
+    through Playwright's request routing, and there through the spider's `browser_in_scope(url)`
+    before scrapy-playwright's own handler (`PLAYWRIGHT_ABORT_REQUEST`): a request to another
+    host is blocked and counted (`shopwright/browser_blocked`), so that a page cannot make the
+    crawler's browser fetch from, post to or wait for sites the crawl was not told to visit. A
+    top-level navigation off the store is answered `204 No Content`, which leaves the page where
+    it is (an aborted one would replace it with the browser's error page).
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -183,23 +196,37 @@ class LazyPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
         self._launch_lock = asyncio.Lock()
         self._launched = False
         self._crawler = crawler
-        self._configured_abort: Callable[[PlaywrightRequest], Any] | None = getattr(
-            self, "abort_request", None
-        )
-        self.abort_request = self._abort_request
 
-    async def _abort_request(self, request: PlaywrightRequest) -> bool:
-        """Abort a browser request off the store's hosts, then as PLAYWRIGHT_ABORT_REQUEST says."""
-        in_scope = getattr(self._crawler.spider, "browser_in_scope", None)
-        if in_scope is not None and not in_scope(request.url):
+    def _make_request_handler(self, *args: Any, **kwargs: Any) -> Callable[..., Any]:
+        """scrapy-playwright's route handler of a page, behind the store's scope."""
+        handler = super()._make_request_handler(*args, **kwargs)
+
+        async def in_store(route: Route, request: PlaywrightRequest) -> None:
+            in_scope = getattr(self._crawler.spider, "browser_in_scope", None)
+            if in_scope is None or in_scope(request.url):
+                await handler(route, request)
+                return
             if self._crawler.stats is not None:
                 self._crawler.stats.inc_value("shopwright/browser_blocked")
             logger.debug("browser request off the store blocked: %s", request.url)
-            return True
-        if self._configured_abort is None:
-            return False
-        verdict = self._configured_abort(request)
-        return bool(await verdict if inspect.isawaitable(verdict) else verdict)
+            if _is_top_navigation(request):
+                await route.fulfill(status=204)
+            else:
+                await route.abort("blockedbyclient")
+
+        return in_store
+
+    async def _apply_page_methods(self, page: Page, request: Request, spider: Spider) -> None:
+        """Run the request's page methods, without scrapy-playwright's wait for the `load`
+        event after each: a page that started a navigation off the store before its `load`
+        keeps its document (the navigation is answered 204) but never fires `load`. The spider's
+        page methods wait for what rendering needs (the app's mount filled, the network idle).
+        """
+        for method in request.meta.get("playwright_page_methods") or ():
+            call = partial(method.method, page) if callable(method.method) else None
+            call = call or getattr(page, method.method)
+            result = call(*method.args, **method.kwargs)
+            method.result = await result if inspect.isawaitable(result) else result
 
     async def _maybe_launch_in_thread(self) -> None:
         """Connected to engine_started by the parent: do not launch yet."""

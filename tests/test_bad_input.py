@@ -237,7 +237,12 @@ CASES = [
         2,
         "invalid store name",
     ),
-    Case("crawl-output-folder", "crawl http://shop.example/ -o {tmp}/folder.json", 2, "it is a folder"),
+    Case(
+        "crawl-output-folder",
+        "crawl http://shop.example/ -o {tmp}/folder.json",
+        2,
+        "it is a folder",
+    ),
     Case(
         "crawl-model-missing",
         "crawl http://shop.example/ --model {in}/nothing",

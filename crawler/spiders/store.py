@@ -40,6 +40,7 @@ from crawler.browser import MAX_PLACEHOLDER_TEXT, looks_like_js_shell
 from crawler.items import PageItem
 from extractor.data.pages import now_iso
 from extractor.data.store import check_store_name
+from extractor.page.dom import binary_kind, decode_html
 
 JS_MODES = ("auto", "always", "never")
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -217,7 +218,14 @@ class StoreSpider(scrapy.Spider):
         return scrapy.Request(
             url,
             callback=self.parse_page,
-            meta={"playwright": True, "playwright_page_methods": [wait]},
+            meta={
+                "playwright": True,
+                # `goto` returns once the page's response arrives; `wait` then waits for the
+                # render. A page that navigates off the store before its load event keeps its
+                # document (crawler.browser answers the navigation 204) but never fires `load`.
+                "playwright_page_goto_kwargs": {"wait_until": "commit"},
+                "playwright_page_methods": [wait],
+            },
             **kwargs,
         )
 
@@ -292,7 +300,9 @@ class StoreSpider(scrapy.Spider):
             url=response.url,
             store=self.store,
             status=response.status,
-            html=response.text,
+            # A static page is decoded by the page dataset's rules (extractor.page.dom: what it
+            # declares, else the encoding it is written in), not Scrapy's UTF-8 fallback.
+            html=response.text if rendered else decode_html(response.body, content_type),
             rendered=rendered,
             content_type=content_type,
             fetched_at=now_iso(),
@@ -357,7 +367,9 @@ class StoreSpider(scrapy.Spider):
 
 
 def _is_html(response: Response, content_type: str | None) -> bool:
-    if not isinstance(response, TextResponse):
+    """Whether a response is an HTML page: a text response of an HTML type (or of none) whose
+    bytes are not an image, an archive or another binary file served under an HTML type."""
+    if not isinstance(response, TextResponse) or binary_kind(response.body) is not None:
         return False
     if content_type:
         return any(kind in content_type.lower() for kind in HTML_TYPES)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import TypedDict
 
 import charset_normalizer
+from charset_normalizer.utils import is_multi_byte_encoding
 import ftfy
 import lxml.etree
 import lxml.html
@@ -88,8 +89,9 @@ def decode_html(body: bytes | str, content_type: str | None = None) -> str:
 
 def sniff_encoding(body: bytes, content_type: str | None = None) -> tuple[str, str]:
     """(encoding, text) of page bytes, by Scrapy's rules (w3lib: BOM, HTTP header, `<meta>`),
-    then, for a page that declares nothing, UTF-8 when the bytes are UTF-8, else the encoding
-    charset-normalizer finds (Latin-1, Shift-JIS, GB18030...), else windows-1252.
+    then, for a page that declares nothing, UTF-8 when the bytes are UTF-8, else a multi-byte
+    encoding charset-normalizer finds (Shift-JIS, GB18030...), else windows-1252
+    (`_detect_encoding`).
 
     The text is a lossless decoding of the bytes: `text.encode(encoding)` gives the raw bytes
     back (after a BOM). Only a page whose declared encoding is right but for a few stray bytes
@@ -122,14 +124,20 @@ DETECT_BYTES = 200_000
 
 
 def _detect_encoding(body: bytes) -> str | None:
-    """The encoding of bytes that declare none: UTF-8 (or ASCII) when they decode as such,
-    else charset-normalizer's best guess that decodes them all, else windows-1252."""
+    """The encoding of bytes that declare none: UTF-8 (or ASCII) when they decode as such; a
+    multi-byte encoding (Shift-JIS, GB18030, EUC-KR, Big5...) when charset-normalizer finds one
+    that decodes them all; else windows-1252, as browsers read an undeclared Western page
+    (the detector's guesses among single-byte encodings are unreliable: French comes out as
+    windows-1250), else the single-byte encoding it found, else Latin-1, which reads any byte."""
     if _decodes(body, "utf-8"):
         return "utf-8"
     match = charset_normalizer.from_bytes(body[:DETECT_BYTES]).best()
-    if match is not None and _decodes(body, match.encoding):
-        return str(match.encoding)
-    return "cp1252" if _decodes(body, "cp1252") else "latin-1"
+    found = str(match.encoding) if match is not None else None
+    if found and is_multi_byte_encoding(found) and _decodes(body, found):
+        return found
+    if _decodes(body, "cp1252"):
+        return "cp1252"
+    return found if found and _decodes(body, found) else "latin-1"
 
 
 def _decodes(body: bytes, encoding: str) -> bool:

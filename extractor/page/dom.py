@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from typing import TypedDict
 
 import charset_normalizer
-from charset_normalizer.utils import is_multi_byte_encoding
 import ftfy
 import lxml.etree
 import lxml.html
+from charset_normalizer.utils import is_multi_byte_encoding
 from w3lib.encoding import html_to_unicode
 
 logger = logging.getLogger(__name__)

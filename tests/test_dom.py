@@ -15,6 +15,7 @@ from extractor.page.dom import (
     iter_text_nodes,
     parse_html,
     repair_text,
+    sniff_encoding,
     text_nodes,
 )
 
@@ -74,6 +75,34 @@ def test_malformed_html_still_gives_nodes() -> None:
 def test_deep_nesting_does_not_recurse() -> None:
     html = "<div>" * 1500 + "deep" + "</div>" * 1500  # deeper than Python recursion
     assert [n["text"] for n in text_nodes(html)] == ["deep"]
+
+
+def test_nesting_deeper_than_libxml2_reads_keeps_the_rest_of_the_page() -> None:
+    """Issue 14, case 13: past ~2048 levels libxml2 drops the rest of the page (footer
+    included); the deep elements are flattened instead, their text and everything after kept."""
+    html = "<body>" + "<div>" * 3000 + "deep" + "</div>" * 3000 + "<footer>Footer</footer>"
+    assert [n["text"] for n in text_nodes(html)] == ["deep", "Footer"]
+
+
+@pytest.mark.parametrize(
+    ("text", "codec"),
+    [
+        ("Crème brûlée à la façon de grand-mère, garnie d'éclats de noisettes", "latin-1"),
+        ("Großer Kühlschrank für die Küche, günstig und schön", "cp1252"),
+        (
+            "抹茶のロールケーキ。北海道産の生クリームを使用した、しっとりとした生地です。",
+            "shift_jis",
+        ),
+        ("北京烤鸭是一道著名的中国菜，以其色泽红艳、肉质细嫩而闻名。", "gb18030"),
+    ],
+)
+def test_an_undeclared_encoding_is_detected_and_lossless(text: str, codec: str) -> None:
+    """Issue 14, case 9: a page that declares no charset is read in the encoding it is written
+    in; the text encodes back to the very bytes (the raw page is recoverable)."""
+    body = f"<html><body><h1>{text}</h1></body></html>".encode(codec)
+    encoding, decoded = sniff_encoding(body, "text/html")
+    assert "\ufffd" not in decoded and text in decoded
+    assert decoded.encode(encoding) == body
 
 
 @pytest.mark.parametrize("body", ["", "   \n", b""])

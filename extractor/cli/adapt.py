@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -81,10 +80,6 @@ def register(subparsers: Subparsers) -> None:
     adapt.set_defaults(func=run_adapt)
 
 
-#: Pages of the store read to tell its template from its data at adaptation.
-STORE_PAGES = 50
-
-
 def _store_rows(store: StoreDir) -> list[dict[str, Any]]:
     pages = store.load_pages()
     if len(pages) == 0:
@@ -137,8 +132,9 @@ def run_adapt(args: argparse.Namespace) -> int:
     model, the annotations against the stored pages), written last."""
     import torch
 
+    from extractor.adapt.annotated import adapt_to_annotations, install_adapted
     from extractor.adapt.settings import AdaptSettings
-    from extractor.adapt.store import StoreAdapter, annotation_example, save_adapted
+    from extractor.adapt.store import StoreAdapter
     from extractor.cli.command import device_arg
     from extractor.data.annotations import AnnotationError, check_spans, read_annotations
     from extractor.extract import check_model_dir, load_model
@@ -160,9 +156,6 @@ def run_adapt(args: argparse.Namespace) -> int:
                 "FILE` or pass --values"
             )
         annotations = read_annotations(source)
-    missing = [a["url"] for a in annotations if a["url"] not in by_url]
-    if missing:
-        raise AnnotationError(f"annotated pages not in the store's page dataset: {missing[:3]}")
     if not check_spans(annotations, by_url, source) and not args.force:
         kept = f"; the model at {store.model_dir} is kept" if store.model_dir.exists() else ""
         raise AnnotationError(
@@ -176,14 +169,7 @@ def run_adapt(args: argparse.Namespace) -> int:
         print(f"adapting with {settings.steps} SGD steps: this takes a while")
     adapter = StoreAdapter(model, settings)
     loaded = time.perf_counter()
-    nodes = [list(by_url[a["url"]]["nodes"]) for a in annotations]
-    examples = [
-        annotation_example(n, by_url[a["url"]].get("html"), a["url"], a)
-        for n, a in zip(nodes, annotations, strict=True)
-    ]
-    # the store's other pages tell its template from its data (a sample is enough)
-    others = [list(row["nodes"]) for row in rows[:STORE_PAGES]]
-    extractor = adapter.adapt(nodes, [a["spans"] for a in annotations], others, examples)
+    extractor = adapt_to_annotations(adapter, annotations, rows)
     adapted = time.perf_counter()
     info = {
         "adapted_from": str(model_dir),
@@ -193,15 +179,7 @@ def run_adapt(args: argparse.Namespace) -> int:
         "command": f"shopwright adapt {args.store}",
     }
     previous = _previous_attributes(store)
-    # Write a new version beside the old one, then swap in one rename: a failed run leaves the
-    # old model in place, and a reader finds the old model or the new one, never none.
-    folder = store.new_model_folder()
-    try:
-        save_adapted(extractor, folder, info)
-        target = store.install_model(folder)
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
+    target = install_adapted(store, extractor, info)
     if args.values is not None:
         _write_annotations(store, annotations)
     total = time.perf_counter() - start

@@ -147,16 +147,11 @@ def crawl_settings(args: argparse.Namespace) -> Any:
 def check_inputs(args: argparse.Namespace, settings: Any) -> None:
     """What can be checked before Scrapy starts: the spider's arguments, the model, the feed."""
     from crawler.commands.crawl import input_error
-    from crawler.extraction import DEFAULT_MODEL
     from crawler.spiders.store import StoreSpider
-    from extractor.extract import check_model_dir
 
     error = input_error(StoreSpider, spider_arguments(args), settings)
     if error is not None:
         raise ValueError(error)
-    model = settings.get("SHOPWRIGHT_MODEL")
-    if model and str(model).strip() != DEFAULT_MODEL:
-        check_model_dir(Path(str(model).strip()).expanduser())
 
 
 def run(args: argparse.Namespace) -> int:

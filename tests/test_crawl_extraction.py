@@ -166,29 +166,38 @@ def test_unknown_precision_closes_the_crawl_with_a_clear_error(
     assert result.records == [] and result.pages == []
 
 
-def test_missing_model_closes_the_crawl_with_a_clear_error(
+def test_a_missing_model_is_refused_before_the_crawl_starts(
     base_url: str, store: Store, tmp_path: Path
 ) -> None:
+    """-O over a catalog with a model that is not there (issue 14, problem 4): `scrapy crawl`
+    refuses it before anything starts (exit status 2, one line), the catalog left as it was."""
+    previous = '{"url": "http://shop/p/1", "name": "Kept"}\n'
+    catalog = tmp_path / "catalog.jsonl"
+    catalog.write_text(previous, encoding="utf-8")
     missing = tmp_path / "no-such-model"
-    result = crawl(base_url, store, tmp_path, "-a", f"model={missing}", returncode=1)
-    assert f"extraction model '{missing}' cannot be loaded" in result.log
-    assert f"no model at {missing}" in result.log
-    assert "Traceback" not in result.log, result.log[-5000:]
-    assert result.stats["finish_reason"] == MODEL_ERROR
-    assert result.records == [] and result.pages == []  # closed before fetching anything
+    command = [sys.executable, "-m", "scrapy", "crawl", "store", "-O", str(catalog)]
+    command += ["-a", f"start_url={base_url}{store.start_url}", "-a", f"model={missing}"]
+    command += ["-s", f"SHOPWRIGHT_DATA_DIR={tmp_path}"]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr
+    assert f"no model at {missing}" in done.stderr.strip().splitlines()[-1]
+    assert catalog.read_text(encoding="utf-8") == previous
+    assert not (tmp_path / store.slug).exists()  # nothing fetched
 
 
-def test_a_model_error_keeps_the_previous_catalog(
-    base_url: str, store: Store, tmp_path: Path
+def test_a_model_that_fails_to_load_keeps_the_previous_catalog(
+    base_url: str, store: Store, tiny_model: Path, tmp_path: Path
 ) -> None:
-    """-O over a catalog with a model that cannot be loaded (issue 14, problem 4): the crawl
-    fails (exit status 1) and the previous catalog is left as it was."""
+    """A model error found only when the model loads closes the crawl (exit status 1), and the
+    previous catalog of `-O` is left as it was, with no temporary file beside it."""
     previous = '{"url": "http://shop/p/1", "name": "Kept"}\n'
     (tmp_path / "catalog.jsonl").write_text(previous, encoding="utf-8")
-    result = crawl(base_url, store, tmp_path, "-a", f"model={tmp_path / 'nope'}", returncode=1)
+    settings = {"SHOPWRIGHT_MODEL": str(tiny_model), "SHOPWRIGHT_PRECISION": "fp8"}
+    result = crawl(base_url, store, tmp_path, returncode=1, **settings)
     assert result.stats["finish_reason"] == MODEL_ERROR
     assert (tmp_path / "catalog.jsonl").read_text(encoding="utf-8") == previous
-    assert not list(tmp_path.glob(".catalog.jsonl.*"))  # no temporary file left
+    assert not list(tmp_path.glob(".catalog.jsonl.*"))
 
 
 def test_failing_extraction_keeps_every_page_and_the_crawl_going(

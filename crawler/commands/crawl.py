@@ -3,21 +3,24 @@
 Scrapy's own `crawl` exits 0 whatever happened once the spider started: a model that cannot be
 loaded, a browser that never rendered a page, a store whose robots.txt forbids every page. This
 one judges the finished crawl as `shopwright crawl` does (`crawler.outcome.crawl_failure`), and
-refuses bad spider arguments and unwritable feed files before anything starts (exit status 2),
-with one line instead of a traceback.
+refuses bad spider arguments, a model that cannot be loaded and unwritable feed files before
+anything starts (exit status 2), with one line instead of a traceback.
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
+from crawler.extraction import DEFAULT_MODEL
 from crawler.outcome import crawl_failure
 from extractor.data.atomic import OutputError, check_writable
+from extractor.extract import check_model_dir
 
 if TYPE_CHECKING:
     import argparse
@@ -30,11 +33,18 @@ if TYPE_CHECKING:
 def input_error(
     spidercls: type[Spider], spider_args: dict[str, Any], settings: BaseSettings
 ) -> str | None:
-    """What is wrong with the spider's arguments or the feed files, before the crawl starts."""
+    """What is wrong with the spider's arguments, the extraction model or the feed files,
+    before the crawl starts (and before a feed could touch a previous file)."""
     try:
         spidercls(**spider_args)
     except (TypeError, ValueError) as exc:
         return str(exc)
+    model = str(spider_args.get("model") or settings.get("SHOPWRIGHT_MODEL") or "").strip()
+    if model:
+        try:
+            check_model_dir(None if model == DEFAULT_MODEL else Path(model).expanduser())
+        except (FileNotFoundError, ValueError) as exc:
+            return str(exc)
     for uri in settings.getdict("FEEDS"):
         path = str(uri)
         if "%(" in path or ("://" in path and not path.startswith("file://")):

@@ -25,12 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from extractor.modeldir import MODEL_FILES
+
 logger = logging.getLogger(__name__)
 
 #: What a store name may be: a folder name that cannot leave the data directory.
 STORE_NAME = re.compile(r"\w[\w.-]*")
-#: Files a model folder must have (`extractor.neural.checkpoint`).
-MODEL_FILES = ("config.json", "model.safetensors")
 #: Where the versions of a store's adapted model live; `model` links to one of them.
 MODEL_VERSIONS = ".models"
 #: Model versions kept: the current one and the one before it (a reader may still load it).

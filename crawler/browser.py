@@ -18,7 +18,7 @@ from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 from extractor.page.dom import PageError, parse_html
 
 if TYPE_CHECKING:
-    from playwright.async_api import Page, Route
+    from playwright.async_api import Page, Route, WebSocketRoute
     from playwright.async_api import Request as PlaywrightRequest
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
@@ -174,6 +174,11 @@ def _is_top_navigation(request: PlaywrightRequest) -> bool:
         return False
 
 
+async def _refuse_web_socket(socket: WebSocketRoute) -> None:
+    """Close a page's WebSocket without connecting it to its server."""
+    await socket.close(code=1008, reason="off the store")
+
+
 class LazyPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
     """scrapy-playwright's handler, but Playwright starts with the first browser request, and
     the browser loads nothing outside the store.
@@ -188,7 +193,9 @@ class LazyPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
     host is blocked and counted (`shopwright/browser_blocked`), so that a page cannot make the
     crawler's browser fetch from, post to or wait for sites the crawl was not told to visit. A
     top-level navigation off the store is answered `204 No Content`, which leaves the page where
-    it is (an aborted one would replace it with the browser's error page).
+    it is (an aborted one would replace it with the browser's error page). WebSockets go through
+    the same scope (`page.route_web_socket`); service workers, whose requests routing would not
+    see, are blocked in the browser context (`PLAYWRIGHT_CONTEXTS`).
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -197,24 +204,36 @@ class LazyPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
         self._launched = False
         self._crawler = crawler
 
+    def _in_scope(self, url: str) -> bool:
+        """Whether the spider's scope lets the browser load `url`; counts what it blocks."""
+        in_scope = getattr(self._crawler.spider, "browser_in_scope", None)
+        if in_scope is None or in_scope(url):
+            return True
+        if self._crawler.stats is not None:
+            self._crawler.stats.inc_value("shopwright/browser_blocked")
+        logger.debug("browser request off the store blocked: %s", url)
+        return False
+
     def _make_request_handler(self, *args: Any, **kwargs: Any) -> Callable[..., Any]:
         """scrapy-playwright's route handler of a page, behind the store's scope."""
         handler = super()._make_request_handler(*args, **kwargs)
 
         async def in_store(route: Route, request: PlaywrightRequest) -> None:
-            in_scope = getattr(self._crawler.spider, "browser_in_scope", None)
-            if in_scope is None or in_scope(request.url):
+            if self._in_scope(request.url):
                 await handler(route, request)
-                return
-            if self._crawler.stats is not None:
-                self._crawler.stats.inc_value("shopwright/browser_blocked")
-            logger.debug("browser request off the store blocked: %s", request.url)
-            if _is_top_navigation(request):
+            elif _is_top_navigation(request):
                 await route.fulfill(status=204)
             else:
                 await route.abort("blockedbyclient")
 
         return in_store
+
+    async def _create_page(self, request: Request, spider: Spider) -> Page:
+        """A new page whose WebSockets are held to the store too (request routing does not see
+        them): one off the store is closed before it reaches its server."""
+        page = await super()._create_page(request, spider)
+        await page.route_web_socket(lambda url: not self._in_scope(url), _refuse_web_socket)
+        return page
 
     async def _apply_page_methods(self, page: Page, request: Request, spider: Spider) -> None:
         """Run the request's page methods, without scrapy-playwright's wait for the `load`

@@ -99,6 +99,9 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
         "--disable-quic",
     ],
 }
+# Service workers' requests bypass the pages' request routing, which holds the browser to the
+# store (crawler.browser): none are registered.
+PLAYWRIGHT_CONTEXTS = {"default": {"service_workers": "block"}}
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
 # Images, media and fonts are skipped; every request off the store's hosts is blocked too

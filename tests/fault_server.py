@@ -9,7 +9,8 @@ linked from its home page. The home page of `/shop/` also links to the traps and
     /shop/photo.html               a PNG image served as text/html
     /shop/js/<n>                   JavaScript shells whose script fills the page, then makes
                                    the browser ask `other` (another host) for a script, a frame,
-                                   a fetch() and a top-level navigation
+                                   a fetch(), a WebSocket, a service worker's fetch() and a
+                                   top-level navigation
 
 `robots.txt` allows everything, or nothing when `deny_all` is set. An `OtherHost` records every
 request it gets: a crawl that stays in its store sends none.
@@ -40,8 +41,12 @@ const s = document.createElement("script"); s.src = other + "/script.js";
 document.head.appendChild(s);
 const f = document.createElement("iframe"); f.src = other + "/frame";
 document.body.appendChild(f);
+new WebSocket(other.replace("http", "ws") + "/socket").onerror = () => {};
+if (navigator.serviceWorker) navigator.serviceWorker.register("/shop/sw.js").catch(() => {});
 setTimeout(() => { location.href = other + "/away"; }, 20);
 """
+#: A service worker that asks another host for data (routing would not see its requests).
+SW_JS = 'fetch("%(other)s/from-worker").catch(() => {});'
 
 
 class FaultServer(ThreadingHTTPServer):
@@ -102,6 +107,8 @@ class FaultHandler(BaseHTTPRequestHandler):
             return self._send(_bare(SJIS_TEXT).encode("shift_jis"), "text/html")
         if rest == "photo.html":
             return self._send(PNG, "text/html")
+        if rest == "sw.js":
+            return self._send((SW_JS % {"other": self.server.other}).encode(), "text/javascript")
         if rest == "app.js":
             return self._send((APP_JS % {"other": self.server.other}).encode(), "text/javascript")
         if parts[0] == "js":

@@ -165,13 +165,14 @@ class StoreSpider(scrapy.Spider):
         return parts.netloc.lower() == self.netloc and (parts.path or "/").startswith(self.prefix)
 
     def browser_in_scope(self, url: str) -> bool:
-        """Whether the browser may load a URL while rendering a page: the store's host and port
-        (any path: scripts and styles often live outside the store's prefix) and the allowed
-        hosts; `data:` and `blob:` URLs, which go to no server."""
+        """Whether the browser may load a URL while rendering a page (or open a WebSocket to
+        it): the store's host and port (any path: scripts and styles often live outside the
+        store's prefix) and the allowed hosts; `data:` and `blob:` URLs, which go to no
+        server."""
         parts = urlsplit(url)
         if parts.scheme in ("data", "blob", "about"):
             return True
-        if parts.scheme not in ("http", "https"):
+        if parts.scheme not in ("http", "https", "ws", "wss"):
             return False
         return parts.netloc.lower() == self.netloc or (parts.hostname or "") in self.extra_hosts
 

@@ -16,8 +16,11 @@ class PageItem:
     store: str = ""
     #: HTTP status of the response the page came from.
     status: int = 200
-    #: The page's HTML, already decoded with the encoding the response declares.
+    #: The page's HTML, decoded (`extractor.page.dom.sniff_encoding` for a static page).
     html: str = field(default="", repr=False)
+    #: The encoding `html` was decoded from (the stored page's bytes are recoverable with it);
+    #: None for the DOM Chromium rendered.
+    encoding: str | None = None
     #: True when the HTML is the DOM that Chromium rendered, False when fetched statically.
     rendered: bool = False
     #: The response's Content-Type header, if any.

@@ -90,6 +90,7 @@ class PageDatasetPipeline:
             rendered=item.rendered,
             content_type=item.content_type,
             fetched_at=item.fetched_at,
+            encoding=item.encoding,
         )
         if not writer.add(row):  # the same URL finished parsing twice at once
             self._inc("shopwright/pages_already_stored")

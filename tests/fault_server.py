@@ -102,9 +102,9 @@ class FaultHandler(BaseHTTPRequestHandler):
         if parts[0] == "deep":
             return self._send(_page(f"Level {len(parts)}", f"{path.rstrip('/')}/a"))
         if rest == "latin":
-            return self._send(_bare(LATIN_TEXT).encode("latin-1"), "text/html")
+            return self._send(bare_page(LATIN_TEXT).encode("latin-1"), "text/html")
         if rest == "sjis":
-            return self._send(_bare(SJIS_TEXT).encode("shift_jis"), "text/html")
+            return self._send(bare_page(SJIS_TEXT).encode("shift_jis"), "text/html")
         if rest == "photo.html":
             return self._send(PNG, "text/html")
         if rest == "sw.js":
@@ -147,7 +147,7 @@ def _page(title: str, link: str) -> bytes:
     return body.encode()
 
 
-def _bare(text: str) -> str:
+def bare_page(text: str) -> str:
     """A page that declares no charset (no meta tag; the header names none either)."""
     head = f"<html><head><title>{text[:12]}</title></head>"
     return f"{head}<body><h1>{text}</h1><p>{text}</p></body></html>"

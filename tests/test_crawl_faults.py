@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fault_server import LATIN_TEXT, SJIS_TEXT, FaultServer, OtherHost, serve
+from fault_server import LATIN_TEXT, SJIS_TEXT, FaultServer, OtherHost, bare_page, serve
 
-from extractor.data.pages import load_pages
+from extractor.data.pages import load_pages, raw_html
 
 REPO = Path(__file__).resolve().parents[1]
 FAST = {"AUTOTHROTTLE_START_DELAY": "0.01", "LOG_LEVEL": "INFO"}
@@ -137,11 +137,15 @@ def test_the_default_limits_bound_a_trap() -> None:
 
 def test_pages_without_a_charset_keep_their_characters(shop: Crawl) -> None:
     """Issue 14, case 9: Latin-1 and Shift-JIS pages that declare no charset are read in their
-    encoding, not turned into U+FFFD."""
-    for path, text in (("/shop/latin", LATIN_TEXT), ("/shop/sjis", SJIS_TEXT)):
+    encoding, not turned into U+FFFD, and the bytes served can be had back."""
+    for path, text, codec in (
+        ("/shop/latin", LATIN_TEXT, "latin-1"),
+        ("/shop/sjis", SJIS_TEXT, "shift_jis"),
+    ):
         row = shop.page(path)
         assert "\ufffd" not in row["html"], path
         assert text in [node["text"] for node in row["nodes"]], path
+        assert raw_html(row) == bare_page(text).encode(codec)  # the bytes served, recoverable
 
 
 def test_a_binary_page_is_not_stored(shop: Crawl) -> None:

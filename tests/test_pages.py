@@ -8,9 +8,11 @@ import sys
 from pathlib import Path
 
 import datasets
+import pyarrow as pa
+import pytest
 
 from extractor.cli import main
-from extractor.data.pages import FEATURES, PageDatasetWriter, load_pages, page_row
+from extractor.data.pages import FEATURES, PageDatasetWriter, load_pages, page_row, raw_html
 
 PRODUCT = """<html lang="fr-FR"><head><script type="application/ld+json">
 {"@context": "https://schema.org", "@type": "Product", "name": "Lampe"}</script></head>
@@ -146,6 +148,51 @@ def test_a_rendered_page_replaces_the_unrendered_one(tmp_path: Path) -> None:
     assert len(pages) == 3 and len(load_pages(tmp_path)) == 3
     assert pages["http://shop/p/1"]["rendered"] and pages["http://shop/p/1"]["is_product"]
     assert not pages["http://shop/p/0"]["rendered"]
+
+
+@pytest.mark.parametrize(
+    ("text", "codec"),
+    [
+        ("Crème brûlée à la façon de grand-mère", "latin-1"),
+        ("抹茶のロールケーキ。北海道産の生地です。", "shift_jis"),
+    ],
+)
+def test_the_raw_bytes_of_a_stored_page_are_recoverable(
+    tmp_path: Path, text: str, codec: str
+) -> None:
+    """Issue 14, case 9: a page that declares no charset is stored as text with the encoding it
+    was read in; `raw_html` gives back the very bytes that were fetched."""
+    body = f"<html><body><h1>{text}</h1><p>{text}</p></body></html>".encode(codec)
+    with PageDatasetWriter(tmp_path) as writer:
+        writer.add(page_row("shop", "http://shop/p/1", body))
+    (row,) = load_pages(tmp_path)
+    assert text in row["html"] and raw_html(row) == body
+
+
+def test_shards_of_an_older_schema_get_the_new_columns(tmp_path: Path) -> None:
+    """A dataset written before `encoding` existed: the next writer gives its shards the column
+    (empty), so that old and new pages load as one dataset."""
+    with PageDatasetWriter(tmp_path) as writer:
+        writer.add(page_row("shop", "http://shop/p/1", PRODUCT))
+    (shard,) = tmp_path.glob("data-*.arrow")
+    with pa.OSFile(str(shard)) as source:
+        table = pa.ipc.open_stream(source).read_all().drop_columns(["encoding"])
+    old = shard.with_name("old.arrow")
+    with pa.OSFile(str(old), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as out:
+        out.write_table(table)
+    old.replace(shard)
+    info = json.loads((tmp_path / "dataset_info.json").read_text())
+    del info["features"]["encoding"]
+    (tmp_path / "dataset_info.json").write_text(json.dumps(info))
+    assert "encoding" not in load_pages(tmp_path).column_names  # the old layout loads as it is
+    with PageDatasetWriter(tmp_path) as writer:
+        writer.add(page_row("shop", "http://shop/p/2", PRODUCT.encode("utf-8")))
+    rows = list(load_pages(tmp_path))
+    assert [(row["url"], row["encoding"]) for row in rows] == [
+        ("http://shop/p/1", None),
+        ("http://shop/p/2", "utf-8"),
+    ]
+    assert raw_html(rows[0]) == PRODUCT.encode("utf-8")
 
 
 def test_load_pages_error_names_the_problem(tmp_path: Path) -> None:

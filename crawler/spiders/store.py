@@ -40,7 +40,7 @@ from crawler.browser import MAX_PLACEHOLDER_TEXT, looks_like_js_shell
 from crawler.items import PageItem
 from extractor.data.pages import now_iso
 from extractor.data.store import check_store_name
-from extractor.page.dom import binary_kind, decode_html
+from extractor.page.dom import binary_kind, sniff_encoding
 
 JS_MODES = ("auto", "always", "never")
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -297,13 +297,17 @@ class StoreSpider(scrapy.Spider):
         if self.max_pages and self.pages >= self.max_pages:
             raise CloseSpider("max_pages")
         self.pages += 1
+        # A static page is decoded by the page dataset's rules (extractor.page.dom: what it
+        # declares, else the encoding it is written in), not Scrapy's UTF-8 fallback.
+        encoding, html = (
+            (None, response.text) if rendered else sniff_encoding(response.body, content_type)
+        )
         yield PageItem(
             url=response.url,
             store=self.store,
             status=response.status,
-            # A static page is decoded by the page dataset's rules (extractor.page.dom: what it
-            # declares, else the encoding it is written in), not Scrapy's UTF-8 fallback.
-            html=response.text if rendered else decode_html(response.body, content_type),
+            html=html,
+            encoding=encoding,
             rendered=rendered,
             content_type=content_type,
             fetched_at=now_iso(),

@@ -22,9 +22,9 @@ from extractor.page.dom import (
     HINT_ATTRIBUTES,
     Node,
     PageError,
-    decode_html,
     iter_text_nodes,
     parse_html,
+    sniff_encoding,
 )
 from extractor.page.signals import looks_like_product, page_language
 
@@ -38,6 +38,9 @@ FEATURES = datasets.Features(
         "status": datasets.Value("int32"),
         "rendered": datasets.Value("bool"),
         "html": datasets.Value("large_string"),
+        # what `html` was decoded from: `raw_html` gives the page's bytes back ("" or missing:
+        # the HTML came as text, e.g. the DOM Chromium rendered)
+        "encoding": datasets.Value("string"),
         "nodes": datasets.List(
             {
                 "xpath": datasets.Value("string"),
@@ -75,12 +78,18 @@ def page_row(
     rendered: bool = False,
     content_type: str | None = None,
     fetched_at: str | None = None,
+    encoding: str | None = None,
 ) -> dict[str, Any]:
-    """Build one dataset row from a fetched page; a page with no text gets no nodes."""
+    """Build one dataset row from a fetched page; a page with no text gets no nodes. Bytes are
+    decoded by `extractor.page.dom.sniff_encoding` (what they declare, else what they are
+    written in), losslessly; text comes with the `encoding` it was decoded from, if any."""
     nodes: list[Node] = []
     is_product = False
     lang = ""
-    text = decode_html(html, content_type)
+    if isinstance(html, bytes):
+        encoding, text = sniff_encoding(html, content_type)
+    else:
+        text = html
     try:
         root = parse_html(text)
         nodes = list(iter_text_nodes(root))
@@ -95,10 +104,17 @@ def page_row(
         "status": status,
         "rendered": rendered,
         "html": text,
+        "encoding": encoding or "",
         "nodes": nodes,
         "is_product": is_product,
         "lang": lang,
     }
+
+
+def raw_html(row: dict[str, Any]) -> bytes:
+    """The bytes a stored page was fetched as (after a byte-order mark): its text encoded back
+    with the encoding it was read with; UTF-8 for a page that came as text."""
+    return str(row["html"]).encode(row.get("encoding") or "utf-8")
 
 
 class PageDatasetWriter:
@@ -140,9 +156,10 @@ class PageDatasetWriter:
         with self._locked():
             shards = _read_shard_names(self.directory)
             self._remove_orphan_shards(shards)
+            upgraded = _upgrade_shards(self.directory, shards)
             self._read_shards(shards)
             self._recover_journals(shards)
-            if not (self.directory / STATE_FILE).exists():
+            if upgraded or not (self.directory / STATE_FILE).exists():
                 self._write_state(shards)
             # Created and locked under the directory lock: no other writer can take it for a
             # dead writer's journal.
@@ -321,6 +338,30 @@ def _read_shard_names(directory: Path) -> list[str]:
     if not state.exists():
         return []
     return [entry["filename"] for entry in json.loads(state.read_text())["_data_files"]]
+
+
+def _upgrade_shards(directory: Path, shards: list[str]) -> bool:
+    """Give shards written before a column was added to FEATURES that column, empty, so that
+    old and new shards load as one dataset; whether any shard changed."""
+    schema = FEATURES.arrow_schema
+    changed = False
+    for name in shards:
+        path = directory / name
+        with pa.memory_map(str(path)) as source:
+            names = pa.ipc.open_stream(source).schema.names
+        if names == schema.names:
+            continue
+        table = _read_table(path)
+        columns = [
+            table.column(field.name)
+            if field.name in names
+            else pa.nulls(table.num_rows, type=field.type)
+            for field in schema
+        ]
+        _write_table(path, pa.Table.from_arrays(columns, schema=schema))
+        logger.info("%s: shard %s given the columns it lacked", directory, name)
+        changed = True
+    return changed
 
 
 def _read_table(path: Path) -> pa.Table:

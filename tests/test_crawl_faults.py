@@ -252,16 +252,25 @@ def test_a_crawl_without_chromium_fails_and_the_next_one_repairs_the_store(
     crawl fails with the reason; the next crawl, with Chromium, replaces them rendered."""
     url = f"{server.base_url}/shop/js/2"
     settings = {"DEPTH_LIMIT": "1", "SHOPWRIGHT_DATA_DIR": str(tmp_path / "data")}
+    catalog = tmp_path / "catalog.jsonl"
+    catalog.write_text('{"url": "kept"}\n', encoding="utf-8")
     broken = crawl(
         url,
         tmp_path / "1",
         "js",
+        "-O",
+        str(catalog),
         SHOPWRIGHT_CHROMIUM="/nonexistent/chromium",
         SHOPWRIGHT_BROWSER_RETRIES="0",
+        SHOPWRIGHT_FEED_PAGES="True",
         **settings,
     )
     assert broken.returncode == 1
     assert "the browser never rendered a page" in broken.stderr.strip().splitlines()[-1]
+    # -O keeps the previous feed of a failed crawl; what this one exported lies beside it
+    assert catalog.read_text(encoding="utf-8") == '{"url": "kept"}\n'
+    exported = (tmp_path / "catalog.jsonl.incomplete").read_text(encoding="utf-8")
+    assert json.loads(exported)["url"] == url
     pages = list(load_pages(tmp_path / "data" / "js" / "pages"))
     assert [row["rendered"] for row in pages] == [False]
 

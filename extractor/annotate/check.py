@@ -62,9 +62,7 @@ def leave_one_out(
             entry = report.setdefault(name, {"found": 0, "missed": 0, "pages": []})
             ok = values_equal(name, got.get(name), expected, page_url=url, kind=types.get(name))
             entry["found" if ok else "missed"] += 1
-            entry["pages"].append(
-                {"url": url, "expected": expected, "got": got.get(name), "ok": ok}
-            )
+            entry["pages"].append({"url": url, "expected": expected, "got": got.get(name), "ok": ok})
     return dict(sorted(report.items()))
 
 

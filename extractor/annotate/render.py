@@ -280,9 +280,7 @@ def sanitize(root: lxml.html.HtmlElement) -> None:
             local = lower.rsplit(":", 1)[-1]
             if lower.startswith("on") or local in URL_ATTRIBUTES:
                 value = element.attrib.pop(name)
-                if local == "href" and not value.strip().lower().startswith(
-                    ("javascript:", "data:")
-                ):
+                if local == "href" and not value.strip().lower().startswith(("javascript:", "data:")):
                     element.set("data-sw-href", value[:500])
             elif lower == "style":
                 element.set(name, safe_css(element.get(name) or ""))

@@ -13,6 +13,7 @@ included); a changed one is made again from its regions.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -52,7 +53,8 @@ def label_config(attributes: Sequence[str]) -> str:
 def _fragment(session: Session, index: int) -> tuple[lxml.html.HtmlElement, dict[str, str]]:
     """The page's fragment as a tree, and each stored node's XPath -> its XPath in the tree."""
     rendered = render_fragment(session.pages.row(index))
-    root = lxml.html.fragment_fromstring(rendered.html)
+    # a tree of its own (the parser puts a fragment under html/body): XPaths start at its div
+    root = copy.deepcopy(lxml.html.fragment_fromstring(rendered.html))
     nodes = session.pages.meta[index]["nodes"]
     paths = {}
     for span in root.iter("span"):

@@ -450,3 +450,25 @@ def test_label_studio_round_trip(
     )
     with pytest.raises(AnnotationError, match="task 1"):
         import_tasks(Session(store), bad)
+
+
+def test_the_command_serves_the_store_and_prints_its_url(store: StoreDir) -> None:
+    """`shopwright annotate STORE`: a URL on 127.0.0.1 with a free port, stopped by Ctrl-C."""
+    import signal
+    import subprocess
+    import sys
+
+    argv = [sys.executable, "-m", "extractor.cli", "annotate", "shop", "--no-browser"]
+    argv += ["--data-dir", str(store.data_dir)]
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("annotating store 'shop' at http://127.0.0.1:"), line
+        url = line.split(" at ")[1].split()[0]
+        with urllib.request.urlopen(url + "api/state", timeout=30) as response:
+            assert json.loads(response.read())["store"] == "shop"
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(30)
+    assert process.returncode in (0, 130), process.stderr.read() if process.stderr else ""

@@ -6,7 +6,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup chromium lint test test-fast demo clean model
+.PHONY: setup chromium lint test test-fast demo demo-annotate clean model
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -32,6 +32,10 @@ test-fast: setup
 
 demo: setup
 	bash scripts/demo.sh
+
+# The demo with the browser annotator in place of the values file (Ctrl-C ends annotating).
+demo-annotate: setup
+	bash scripts/demo.sh --annotate
 
 # Rebuild the shipped model (extractor/default_model) from scratch: fixtures -> supervised ->
 # meta-training -> export; progress in out/build/build.log (about 25 min on 2 CPU cores).

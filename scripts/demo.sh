@@ -3,7 +3,11 @@
 #   fixture server -> shopwright crawl (JavaScript store, real Chromium) -> annotate 5 pages from the
 #   store's ground truth -> adapt the shipped meta-trained model -> JSON catalog.
 # Output lands in out/demo/ (override with DEMO_DIR). Run through `make demo`.
+# With --annotate (`make demo-annotate`), step 3 is the browser annotator instead of the values
+# file: annotate and adapt there, stop it with Ctrl-C, and the demo extracts the catalog.
 set -euo pipefail
+ANNOTATE=0
+[ "${1:-}" = "--annotate" ] && ANNOTATE=1
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYTHONUNBUFFERED=1
 PY=.venv/bin/python
@@ -28,6 +32,16 @@ echo "   store $SLUG (JavaScript-rendered): $START"
 
 echo "== 2. crawl it: shopwright crawl $START --store demo"
 .venv/bin/shopwright crawl "$START" --store demo --data-dir "$OUT/data" -s LOG_LEVEL=WARNING
+
+if [ "$ANNOTATE" = 1 ]; then
+    kill $SERVER 2>/dev/null || true  # the annotator shows the stored pages: nothing is fetched
+    echo "== 3. annotate in the browser: click the values on the 5 suggested pages, press Adapt,"
+    echo "      then Ctrl-C here (docs/ANNOTATE.md)"
+    .venv/bin/shopwright annotate demo --data-dir "$OUT/data" || true
+    echo "== 4. extract the catalog with the store's model"
+    .venv/bin/shopwright extract demo -o "$OUT/catalog.json" --data-dir "$OUT/data"
+    exit 0
+fi
 
 echo "== 3. annotate 5 pages from the store's ground truth (a values file)"
 $PY - "$BASE" "$SLUG" "$OUT/values.jsonl" <<'PY'

@@ -11,6 +11,7 @@ from typing import Any
 
 from extractor.adapt.annotated import adapt_to_annotations
 from extractor.adapt.store import AdaptedExtractor, StoreAdapter
+from extractor.page.input import as_page
 from extractor.values.equality import values_equal
 from extractor.values.schema import AttributeType
 
@@ -57,12 +58,14 @@ def leave_one_out(
         others = [a for i, a in enumerate(annotations) if i != held]
         extractor = adapt_to_annotations(adapter, others, rows)
         url = str(annotation["url"])
-        got, _ = extractor.extract_values([by_url[url]])[0]
+        got, _ = extractor.extract_values([as_page(by_url[url])])[0]
         for name, expected in gold_values(annotation, lists).items():
             entry = report.setdefault(name, {"found": 0, "missed": 0, "pages": []})
             ok = values_equal(name, got.get(name), expected, page_url=url, kind=types.get(name))
             entry["found" if ok else "missed"] += 1
-            entry["pages"].append({"url": url, "expected": expected, "got": got.get(name), "ok": ok})
+            entry["pages"].append(
+                {"url": url, "expected": expected, "got": got.get(name), "ok": ok}
+            )
     return dict(sorted(report.items()))
 
 
@@ -77,7 +80,7 @@ def preview(
     others = [r for r in rows if str(r["url"]) not in annotated]
     others.sort(key=lambda r: not r.get("is_product", True))
     chosen = others[:limit]
-    found = extractor.extract_values(chosen) if chosen else []
+    found = extractor.extract_values([as_page(r) for r in chosen]) if chosen else []
     return [
         {
             "url": str(row["url"]),

@@ -95,7 +95,7 @@ class Prelabeler:
         try:
             found = self._reader.extract_values(rows)
         except (ValueError, RuntimeError) as exc:  # a page the model cannot read: no labels
-            logger.warning("pre-labels of %d pages failed: %s", len(pages), exc)
+            logger.warning("pre-labels of %d pages failed: %s", len(rows), exc)
             found = [({}, {}) for _ in rows]
         for index, row, (values, confidence) in zip(indexes, rows, found, strict=True):
             self._cache[index] = page_labels(row, values, confidence)

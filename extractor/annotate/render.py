@@ -158,7 +158,11 @@ def _frame_head() -> list[lxml.html.HtmlElement]:
     charset = lxml.html.Element("meta", charset="utf-8")
     policy = lxml.html.Element("meta")
     policy.set("http-equiv", "Content-Security-Policy")
-    policy.set("content", FRAME_CSP.replace("; sandbox allow-same-origin", ""))
+    # a <meta> policy too, for a frame saved to disk; frame-ancestors and sandbox are header-only
+    meta_csp = "; ".join(
+        d for d in FRAME_CSP.split("; ") if not d.startswith(("frame-ancestors", "sandbox"))
+    )
+    policy.set("content", meta_csp)
     style = lxml.html.Element("style", id="sw-style")
     style.text = FRAME_STYLE
     return [charset, policy, style]
@@ -179,7 +183,7 @@ def _marked_root(
         _wrap(owner, is_tail, str(nodes[index]["text"]), index)
         marked.append(index)
     sanitize(root)
-    images = []
+    images: list[ImageMatch] = []
     for element, image in image_elements:
         if element.getroottree().getroot() is not root:  # inside a removed element
             continue
@@ -280,7 +284,8 @@ def sanitize(root: lxml.html.HtmlElement) -> None:
             local = lower.rsplit(":", 1)[-1]
             if lower.startswith("on") or local in URL_ATTRIBUTES:
                 value = element.attrib.pop(name)
-                if local == "href" and not value.strip().lower().startswith(("javascript:", "data:")):
+                unsafe = value.strip().lower().startswith(("javascript:", "data:", "vbscript:"))
+                if local == "href" and not unsafe:
                     element.set("data-sw-href", value[:500])
             elif lower == "style":
                 element.set(name, safe_css(element.get(name) or ""))

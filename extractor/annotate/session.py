@@ -246,7 +246,7 @@ class Session:
         from extractor.adapt.annotated import install_adapted
         from extractor.adapt.settings import AdaptSettings
         from extractor.adapt.store import StoreAdapter
-        from extractor.annotate.check import adapt_and_check
+        from extractor.annotate.check import PREVIEW_PAGES, adapt_and_check
         from extractor.neural.model import ExtractorModel
 
         start = time.perf_counter()
@@ -259,7 +259,12 @@ class Session:
         model = ExtractorModel.from_pretrained(self.base_model)
         settings = AdaptSettings.for_model(self.base_model)
         adapter = StoreAdapter(model, settings)
-        rows = self.pages.with_html({a["url"] for a in annotations})
+        # whole rows (with the HTML: structured data, images) for the annotated pages and the
+        # pages the preview reads, as `shopwright extract` reads them
+        urls = {a["url"] for a in annotations}
+        others = [self.pages.urls[i] for i in self._candidates()]
+        previewed = [u for u in others if u not in urls][:PREVIEW_PAGES]
+        rows = self.pages.with_html(urls | set(previewed))
         types = {a["name"]: a["type"] for a in self.attributes(annotations)}
         extractor, report = adapt_and_check(adapter, annotations, rows, types, progress)
         progress("saving the store's model")

@@ -27,7 +27,7 @@ DESCRIPTION = "Turn an online store into a clean product catalog."
 EPILOG = """\
 the user's day:
   shopwright crawl https://shop.example/ --store example   # -> data/example/pages
-  shopwright annotate example --values values.jsonl        # -> data/example/annotations.jsonl
+  shopwright annotate example                              # browser -> annotations.jsonl
   shopwright adapt example                                 # -> data/example/model
   shopwright extract example -o example.json               # JSON catalog
   shopwright stores                                        # what data/ holds

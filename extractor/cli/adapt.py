@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from extractor.annotate import cli as annotator
 from extractor.cli.command import Subparsers, add_command, int_between
 from extractor.data.store import StoreDir
 
@@ -23,21 +24,28 @@ def register(subparsers: Subparsers) -> None:
     annotate = add_command(
         subparsers,
         "annotate",
-        summary="annotate a store's pages from a values file",
-        description='Turn a values file (JSON Lines of {"file" or "url", "labels": '
+        summary="annotate a store's pages in the browser, or from a values file",
+        description="Without --values: open the browser annotator on the store (a local web "
+        "app on 127.0.0.1: click the values on suggested pages, adapt, see the check and a "
+        "catalog preview; saved to data/STORE/annotations.jsonl on every change; "
+        "docs/ANNOTATE.md). "
+        'With --values: turn a values file (JSON Lines of {"file" or "url", "labels": '
         "{attribute: value}}) into data/STORE/annotations.jsonl with the value matcher; "
         "reports per attribute what it could not find. A page on which no value is found is "
         "left out; when none is found at all nothing is written (--force writes it anyway).",
         examples=[
-            "shopwright annotate example --values values.jsonl  # -> data/example/annotations.jsonl"
+            "shopwright annotate example                        # the browser annotator",
+            "shopwright annotate example --values values.jsonl  # values -> annotations.jsonl",
+            "shopwright annotate example --export-label-studio tasks.json",
         ],
     )
     annotate.add_argument("store", help="store name (its folder under --data-dir)")
-    annotate.add_argument("--values", type=Path, required=True, help="values file (JSON Lines)")
+    annotate.add_argument("--values", type=Path, help="values file (JSON Lines)")
     annotate.add_argument("--data-dir", type=Path, default=Path("data"), help="default: data/")
     annotate.add_argument(
         "--force", action="store_true", help="write the annotations even when no value is found"
     )
+    annotator.add_arguments(annotate)
     annotate.set_defaults(func=run_annotate)
 
     adapt = add_command(
@@ -120,7 +128,9 @@ def _write_annotations(store: StoreDir, annotations: list[dict[str, Any]]) -> No
 
 
 def run_annotate(args: argparse.Namespace) -> int:
-    """Write the store's annotations from a values file."""
+    """Write the store's annotations from a values file, or open the browser annotator."""
+    if args.values is None:
+        return annotator.run(args)
     store = StoreDir(args.data_dir, args.store).require_pages()
     annotations = _from_values(store, args.values, _store_rows(store), args.force)
     _write_annotations(store, annotations)

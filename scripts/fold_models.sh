@@ -27,19 +27,20 @@ RECIPES=data/recipe-folds/A-eval     # recipe sites for training; B-eval is neve
 
 fold() {  # fold F: train on the other fold's real stores, evaluate on F's
     local F=$1 dir=out/folds/$1
-    mkdir -p "$dir"
-    "$SW" train data/fixtures-train "$RECIPES" "data/real-folds/$F-train" --out "$dir/joint" \
+    mkdir -p "$dir"  # each step is skipped when its output exists; meta-training resumes
+    [ -f "$dir/joint/model.safetensors" ] || "$SW" train data/fixtures-train "$RECIPES" "data/real-folds/$F-train" --out "$dir/joint" \
         --init-model extractor/default_model/joint --data-weights 1 1 1.5 --strip-markup \
         --steps "$JOINT_STEPS" --batch-size 8 --window 128 --lr 2e-4 --head-lr 2e-3 \
         --train-layers 2 --eval-fraction 0.05 --eval-every 0 --checkpoint-every 100 \
         --exclude-industries books --threads 1 --seed 0 --no-progress >"$dir/joint.log" 2>&1
-    "$SW" meta-train --config configs/meta-relations.json --threads 1 --steps "$STEPS" \
+    [ -f "$dir/meta/model.safetensors" ] || "$SW" meta-train --config configs/meta-relations.json --threads 1 --steps "$STEPS" \
         --data data/fixtures-train/labels.jsonl "$RECIPES/labels.jsonl" \
         "data/real-folds/$F-train/labels.jsonl" --init-model "$dir/joint" --out "$dir/meta" \
-        --cache-dir out/cache --no-progress >"$dir/meta.log" 2>&1
+        --cache-dir out/cache --no-progress >>"$dir/meta.log" 2>&1
     ln -sfn "$(realpath "$dir/joint")" "$dir/meta/joint"  # the `joint` baseline of this fold
     for mode in markup stripped; do
         local flag=""; [ "$mode" = stripped ] && flag=--strip-markup
+        [ -f "out/eval/fold-$F-$mode/report.json" ] && continue
         "$SW" evaluate --labels "data/real-folds/$F-eval/labels.jsonl" --shots "$SHOTS" \
             --repeats "$REPEATS" --seed 0 --model "$dir/meta" --baselines $flag --no-progress \
             --out "out/eval/fold-$F-$mode" >"out/eval/fold-$F-$mode.log" 2>&1

@@ -38,7 +38,7 @@ demo-annotate: setup
 	bash scripts/demo.sh --annotate
 
 # Rebuild the shipped model (extractor/default_model) from scratch: fixtures -> supervised ->
-# meta-training -> export; progress in out/build/build.log (about 25 min on 2 CPU cores).
+# meta-training -> export; progress in out/build/build.log (about 45 min of CPU time, 1 thread).
 model: setup
 	bash scripts/build_model.sh
 

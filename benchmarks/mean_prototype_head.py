@@ -7,7 +7,8 @@ with `python -m metatrain evaluate ... --model /tmp/mean-head`.
 For each training store (the `books` industry left out, as in training) `--pages` pages are
 annotated and adapted on the way `shopwright adapt` does (prototypes from the support, no step);
 every standard class's default prototype becomes the normalised mean, over stores, of the
-stores' prototypes. The biases stay. Results and why it is not used: docs/MODEL_CARD.md.
+stores' prototypes. The biases stay. Results and why it is not used:
+docs/history/MODEL_CARD-2026-12-01.md.
 """
 
 from __future__ import annotations

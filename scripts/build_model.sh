@@ -4,7 +4,7 @@
 #   meta-training from it with relations to the support -> export to extractor/default_model
 #   (meta-trained) and extractor/default_model/joint (the baseline).
 # Progress goes to out/build/build.log; each stage's own log sits next to it.
-# Settings: configs/meta.json (meta-training) and the supervised flags below; everything seeded.
+# Settings: configs/meta-relations.json (meta-training) and the supervised flags below; everything seeded.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -41,6 +41,18 @@ BUDGETS = [
 ]
 
 
+def count_kept(found: dict, kept: list, windows: list, spans: dict) -> int:
+    """Count, per attribute, pages with gold spans and pages where the windows encode one of
+    them (`found[attribute] = [pages, kept]`); returns the windows' tokens."""
+    encoded = {kept[i]["xpath"] for w in windows for i in w.node_ids}
+    for attribute, items in spans.items():
+        if items:
+            counts = found.setdefault(attribute, [0, 0])
+            counts[0] += 1
+            counts[1] += any(s["xpath"] in encoded for s in items)
+    return sum(len(w.input_ids) for w in windows)
+
+
 def main() -> int:
     """Print the coverage table."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -61,13 +73,7 @@ def main() -> int:
             for name, budget, strategy, cap in BUDGETS:
                 config = FeatureConfig(page_budget=strategy, budget_node_tokens=cap)
                 windows = encode_page(kept, tokenizer, config, page_tokens=budget)
-                encoded = {kept[i]["xpath"] for w in windows for i in w.node_ids}
-                tokens[name] += sum(len(w.input_ids) for w in windows)
-                for attribute, items in spans.items():
-                    if items:
-                        counts = found[name].setdefault(attribute, [0, 0])
-                        counts[0] += 1
-                        counts[1] += any(s["xpath"] in encoded for s in items)
+                tokens[name] += count_kept(found[name], kept, windows, spans)
     support_rows(stores, args.realpages, tokenizer, found, tokens)
     attributes = sorted(found["all"])
     print(f"{'budget':12s} tok/page " + " ".join(f"{a[:8]:>8s}" for a in attributes) + "    micro")
@@ -114,13 +120,7 @@ def support_rows(
                 kept = prune_template_nodes([node_lists[0], nodes], [set(), protect])[1]
                 keep = support.support_like(kept) if protect else []
                 windows = encode_page(kept, tokenizer, config, page_tokens=budget, keep=keep)
-                encoded = {kept[i]["xpath"] for w in windows for i in w.node_ids}
-                tokens[name] += sum(len(w.input_ids) for w in windows)
-                for attribute, items in spans.items():
-                    if items:
-                        counts = found[name].setdefault(attribute, [0, 0])
-                        counts[0] += 1
-                        counts[1] += any(s["xpath"] in encoded for s in items)
+                tokens[name] += count_kept(found[name], kept, windows, spans)
 
 
 if __name__ == "__main__":

@@ -189,14 +189,44 @@ def test_a_span_both_prices_claim_is_the_price() -> None:
 
 def test_a_name_every_word_of_which_is_tagged_b_is_one_span() -> None:
     """`Ace` + `r` + `CB242Y`, each tagged B-name, is the name `Acer CB242Y`, not `Ace`;
-    breadcrumb items tagged B in one node stay apart, except inside a word."""
-    nodes = [node("/html/body/h1", "Acer CB242Y"), node("/html/body/p", "Home Shoes")]
-    tokens = [(0, 0, 3), (0, 3, 4), (0, 5, 11), (1, 0, 2), (1, 2, 4), (1, 5, 10)]
+    breadcrumb items tagged B in one node stand apart where the page separates them."""
+    nodes = [node("/html/body/h1", "Acer CB242Y"), node("/html/body/p", "Home > Shoes")]
+    tokens = [(0, 0, 3), (0, 3, 4), (0, 5, 11), (1, 0, 2), (1, 2, 4), (1, 5, 6), (1, 7, 12)]
     win = window([0, 1], tokens)
-    rows = [(0, 0.9), (1, 0.9), (1, 0.6), (1, 0.7), (5, 0.9), (5, 0.8), (5, 0.9), (0, 0.9)]
-    out = decode_page(nodes, [win], [probs(rows)], ATTRS)
+    rows = [(0, 0.9), (1, 0.9), (1, 0.6), (1, 0.7), (5, 0.9), (5, 0.8), (0, 0.9), (5, 0.9)]
+    out = decode_page(nodes, [win], [probs(rows + [(0, 0.9)])], ATTRS)
     assert out.values["name"] == "Acer CB242Y"
     assert out.values["breadcrumb"] == ["Home", "Shoes"]
+
+
+def test_a_list_item_is_the_whole_link_text_not_its_words() -> None:
+    """`Displays & Projektoren` (B, O, B) and `Herren Schuhe` (B, B) are one item each: nothing
+    separates them inside the link; words of the name tagged as the list are not items."""
+    nodes = [
+        node("/html/body/nav/a[1]", "Displays & Projektoren"),
+        node("/html/body/nav/a[2]", "Herren Schuhe"),
+        node("/html/body/h1", "Wortmann Terra LCD LED 2748W"),
+    ]
+    tokens = [(0, 0, 8), (0, 9, 10), (0, 11, 22), (1, 0, 6), (1, 7, 13)]
+    tokens += [(2, 0, 8), (2, 9, 14), (2, 15, 18), (2, 19, 22), (2, 23, 28)]
+    win = window([0, 1, 2], tokens)
+    rows = [(0, 0.9), (5, 0.9), (0, 0.8), (5, 0.8), (5, 0.9), (5, 0.7)]
+    rows += [(0, 0.9), (0, 0.9), (5, 0.6), (0, 0.9), (5, 0.6), (0, 0.9)]
+    out = decode_page(nodes, [win], [probs(rows)], ATTRS)
+    assert out.values["breadcrumb"] == ["Displays & Projektoren", "Herren Schuhe"]
+
+
+def test_a_list_made_only_of_words_in_one_node_keeps_them() -> None:
+    """Sizes `S M L` in one sentence: every item is a few words of a longer node, so none is
+    dropped as scattered."""
+    nodes = [node("/html/body/p", "Sizes: S / M / L in stock")]
+    tokens = [(0, 0, 5), (0, 5, 6), (0, 7, 8), (0, 9, 10), (0, 11, 12), (0, 13, 14)]
+    tokens += [(0, 15, 16), (0, 17, 19), (0, 20, 25)]
+    win = window([0], tokens)
+    rows = [(0, 0.9), (0, 0.9), (0, 0.9), (5, 0.9), (0, 0.9), (5, 0.9), (0, 0.9), (5, 0.9)]
+    rows += [(0, 0.9), (0, 0.9), (0, 0.9)]
+    out = decode_page(nodes, [win], [probs(rows)], ATTRS)
+    assert out.values["breadcrumb"] == ["S", "M", "L"]
 
 
 def test_snap_to_words_widens_to_words_and_past_the_cut() -> None:

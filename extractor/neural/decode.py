@@ -126,8 +126,9 @@ def node_candidates(
     """Runs of tokens whose argmax class belongs to one attribute, within one node.
 
     A B of the attribute that ends the run so far continues it rather than starting a new
-    span: a weakly adapted tagger often marks every word of a long name B. List attributes
-    (several values in a node) only continue within a word.
+    span: a weakly adapted tagger often marks every word of a long name B. A list attribute's
+    items within one node stand apart only where the page separates them (`Home > Shoes`):
+    `Displays & Projektoren` is one breadcrumb item, tagged in two runs or not.
     """
     labels = scores.probs.argmax(-1).tolist()
     result: list[Candidate] = []
@@ -138,22 +139,53 @@ def node_candidates(
             t += 1
             continue
         k = (label - 1) // 2
+        is_list = kind_of(attributes[k], kinds) == "list"
         end = t + 1
         while end < len(labels) and labels[end] in (1 + 2 * k, 2 + 2 * k):
-            inside_word = scores.offsets[end][0] == scores.offsets[end - 1][1]
-            if (
-                labels[end] == 1 + 2 * k
-                and kind_of(attributes[k], kinds) == "list"
-                and not inside_word
-            ):
+            gap = text[scores.offsets[end - 1][1] : scores.offsets[end][0]]
+            if labels[end] == 1 + 2 * k and is_list and _separates_items(gap):
                 break
             end += 1
         kind = kind_of(attributes[k], kinds)
         candidate = _candidate(attributes[k], kind, k, node, text, scores, t, end)
         candidate.opens = label == 1 + 2 * k or t > 0
-        result.append(candidate)
+        before = result[-1] if result else None
+        if (
+            is_list
+            and before is not None
+            and before.attribute == candidate.attribute
+            and _joins_items(text[before.end : candidate.start])
+        ):
+            _extend(before, candidate, text)
+        else:
+            result.append(candidate)
         t = end
     return result
+
+
+#: What stands between two items of a list written in one node (`Home > Shoes`, `S | M | L`).
+_ITEM_SEPARATORS = frozenset(">»›|/\\•·;→\n\t")
+
+
+def _separates_items(gap: str) -> bool:
+    """Whether the text between two tagged runs of a list attribute separates two items."""
+    return any(ch in _ITEM_SEPARATORS for ch in gap)
+
+
+def _joins_items(gap: str) -> bool:
+    """Whether two runs of a list attribute in one node are one item: nothing but spaces and
+    joining punctuation (`&`, `-`, `,`) between them."""
+    return not _separates_items(gap) and not any(ch.isalnum() for ch in gap)
+
+
+def _extend(item: Candidate, more: Candidate, text: str) -> None:
+    """Grow `item` over `more` (a later run in the same node) and what stands between."""
+    n = max(1, len(item.text.split()))
+    m = max(1, len(more.text.split()))
+    item.end = more.end
+    item.text = text[item.start : item.end]
+    item.confidence = (item.confidence * n + more.confidence * m) / (n + m)
+    item.max_prob = max(item.max_prob, more.max_prob)
 
 
 def join_continuations(
@@ -380,9 +412,12 @@ def choose_values(
     for attribute in order:
         ranked = sorted(by_attr[attribute], key=lambda c: -c.score)
         if kind_of(attribute, kinds) == "list":
-            items = sorted(
-                (c for c in ranked if not any(_overlaps(c, o) for o in chosen)),
-                key=lambda c: (c.node, c.start),
+            items = whole_items(
+                sorted(
+                    (c for c in ranked if not any(_overlaps(c, o) for o in chosen)),
+                    key=lambda c: (c.node, c.start),
+                ),
+                nodes,
             )
             texts = list(dict.fromkeys(c.text.strip() for c in items))
             if texts:
@@ -401,6 +436,23 @@ def choose_values(
     if price is not None and symbol is not None:  # the price's own currency beats a lone span
         result.values["currency"], result.confidence["currency"] = symbol, price.confidence
     return result
+
+
+def whole_items(items: Sequence[Candidate], nodes: Sequence[Node]) -> list[Candidate]:
+    """A list's items without the scattered words it picked up elsewhere: where some nodes are
+    wholly items (a breadcrumb's links, `Home > Shoes`, an ingredient line), items that are a
+    few words out of a longer node (the name's `LCD`, `LED` beside the links) are dropped."""
+
+    covered: dict[int, int] = {}
+    for c in items:
+        covered[c.node] = covered.get(c.node, 0) + len("".join(c.text.split()))
+
+    def whole(c: Candidate) -> bool:  # its node's items, together, are most of the node
+        node_chars = len("".join(nodes[c.node]["text"].split()))
+        return c.last_node > c.node or covered[c.node] >= 0.5 * node_chars
+
+    kept = [c for c in items if whole(c)]
+    return kept if kept else list(items)
 
 
 def decode_page(

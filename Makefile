@@ -6,7 +6,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup chromium lint test test-fast demo demo-annotate clean model
+.PHONY: setup chromium redis lint test test-fast demo demo-annotate clean model
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -17,7 +17,11 @@ $(VENV)/.installed: pyproject.toml
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-setup: $(VENV)/.installed chromium
+# The crawl frontier's tests start Debian's redis-server (tests/redis_server.py).
+redis:
+	@command -v redis-server >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; }
+
+setup: $(VENV)/.installed chromium redis
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -37,7 +37,7 @@ def crawl_failure(reason: str | None, stats: Mapping[str, Any]) -> str | None:
     limit; when the browser never rendered a page that needed it (the pages are stored as
     fetched, and a later crawl with a working browser replaces them); and when it stored no page
     at all (robots.txt forbids the store, the start page fails...), unless every page it found
-    was already stored (a resumed crawl).
+    was already stored (a resumed crawl) or, on a shared frontier, queued by other workers.
     """
     if reason is None:
         return "the crawl did not start; the log above says why"
@@ -52,8 +52,13 @@ def crawl_failure(reason: str | None, stats: Mapping[str, Any]) -> str | None:
             "were stored as fetched, without their content: fix the browser (SHOPWRIGHT_CHROMIUM, "
             "`make chromium`) and crawl again, which replaces them, or crawl with --js never"
         )
-    if not stats.get("shopwright/pages_stored") and not stats.get(
-        "shopwright/pages_already_stored"
+    if not any(
+        stats.get(key)
+        for key in (
+            "shopwright/pages_stored",
+            "shopwright/pages_already_stored",
+            "shopwright/frontier/seen",
+        )
     ):
         return "the crawl stored no page: " + _why_no_page(stats)
     return None

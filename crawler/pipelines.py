@@ -9,6 +9,10 @@ Flow of a page item through `ITEM_PIPELINES`:
    was rendered and the stored one was not (a crawl whose browser failed): then it replaces it.
    Stored pages continue with `nodes`, `is_product` and `lang` filled in.
 2. Extraction pipelines (order between 100 and 1000) may turn product pages into product records.
+With a shared frontier (`SHOPWRIGHT_FRONTIER`) each worker writes its own shards
+(`SHOPWRIGHT_WORKER` in their names) into the store's one dataset, and tells the frontier which
+pages are in a shard (`crawler.signals.pages_stored`), so that it can release their requests.
+
 3. `DropPagesPipeline` (order 1000) drops the page items still left, quietly, so that feed
    exports (`-O catalog.jsonl`) carry only records; `-s SHOPWRIGHT_FEED_PAGES=True` keeps them.
 """
@@ -23,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
 
+from crawler import signals as shopwright_signals
+from crawler.frontier.keys import worker_id
 from crawler.items import PageItem
 from extractor.data.pages import PageDatasetWriter, page_row
 from extractor.data.store import StoreDir
@@ -38,22 +44,29 @@ logger = logging.getLogger(__name__)
 class PageDatasetPipeline:
     """Write page items to one append-only page dataset per store."""
 
-    def __init__(self, crawler: Crawler, data_dir: Path, shard_size: int) -> None:
+    def __init__(
+        self, crawler: Crawler, data_dir: Path, shard_size: int, worker: str | None = None
+    ) -> None:
         self.crawler = crawler
         self.data_dir = data_dir
         self.shard_size = shard_size
+        self.worker = worker
         self.writers: dict[str, PageDatasetWriter] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        """Read the data directory and shard size settings; close writers on spider_closed."""
+        """Read the data directory, shard size and worker settings; close writers on
+        spider_closed, flush them when the frontier asks."""
         settings = crawler.settings
+        worker = settings.get("SHOPWRIGHT_WORKER") if settings.get("SHOPWRIGHT_FRONTIER") else None
         pipeline = cls(
             crawler,
             Path(settings.get("SHOPWRIGHT_DATA_DIR") or "data"),
             settings.getint("SHOPWRIGHT_SHARD_SIZE", 64),
+            worker_id(worker) if worker else None,
         )
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(pipeline.flush, signal=shopwright_signals.flush_pages)
         return pipeline
 
     def pages_dir(self, store: str) -> Path:
@@ -64,7 +77,9 @@ class PageDatasetPipeline:
         """The open writer of a store's dataset (opening it recovers a killed crawl's journal)."""
         if store not in self.writers:
             directory = self.pages_dir(store)
-            self.writers[store] = PageDatasetWriter(directory, shard_size=self.shard_size)
+            self.writers[store] = PageDatasetWriter(
+                directory, shard_size=self.shard_size, worker=self.worker, on_shard=self.stored
+            )
             logger.info(
                 "page dataset %s: %d pages already stored", directory, len(self.writers[store])
             )
@@ -78,8 +93,7 @@ class PageDatasetPipeline:
             raise ValueError(f"page item without a store name: {item.url}")
         writer = self.writer(item.store)
         if not writer.wants(item.url, item.rendered):
-            self._inc("shopwright/pages_already_stored")
-            raise DropItem(f"already stored: {item.url}", log_level="DEBUG")
+            self._already_stored(item.url)
         # Parsing a large page takes a while: do it off the reactor thread (lxml frees the GIL).
         row = await asyncio.to_thread(
             page_row,
@@ -93,8 +107,7 @@ class PageDatasetPipeline:
             encoding=item.encoding,
         )
         if not writer.add(row):  # the same URL finished parsing twice at once
-            self._inc("shopwright/pages_already_stored")
-            raise DropItem(f"already stored: {item.url}", log_level="DEBUG")
+            self._already_stored(item.url)
         self._inc("shopwright/pages_stored")
         if row["rendered"]:
             self._inc("shopwright/pages_stored/rendered")
@@ -106,6 +119,20 @@ class PageDatasetPipeline:
         item.is_product = row["is_product"]
         item.lang = row["lang"]
         return item
+
+    def _already_stored(self, url: str) -> None:
+        self._inc("shopwright/pages_already_stored")
+        self.stored([url])
+        raise DropItem(f"already stored: {url}", log_level="DEBUG")
+
+    def stored(self, urls: list[str]) -> None:
+        """Tell the frontier (if any) that these pages are in a shard of the dataset."""
+        self.crawler.signals.send_catch_log(signal=shopwright_signals.pages_stored, urls=urls)
+
+    def flush(self) -> None:
+        """Write every writer's buffered pages as a shard now."""
+        for writer in self.writers.values():
+            writer.flush()
 
     def spider_closed(self) -> None:
         """Flush and close every writer: each directory is then a complete dataset."""

@@ -19,6 +19,13 @@ Every value can be overridden per crawl with `-s NAME=VALUE`. shopwright's own s
   directory (`default`: the shipped model); `SHOPWRIGHT_DEVICE`, `SHOPWRIGHT_EXTRACT_BATCH`,
   `SHOPWRIGHT_EXTRACT_CONTEXT`, `SHOPWRIGHT_PAGE_TOKENS`, `SHOPWRIGHT_PRECISION` and
   `SHOPWRIGHT_TORCH_THREADS` tune it (see `crawler.extraction`).
+- `SHOPWRIGHT_FRONTIER` (default unset): a Redis URL (`redis://host:6379/0`); every crawl of a
+  store given it shares one frontier there, so that crawler processes on any machines split the
+  store between them (`crawler.frontier`, docs/SCALING.md). `SHOPWRIGHT_FRONTIER_RATE` (default
+  10) caps the requests per second to a store's host across all of them (0: no cap);
+  `SHOPWRIGHT_FRONTIER_LEASE` (default 60) is the seconds after which the requests of a worker
+  that stopped answering return to the frontier; `SHOPWRIGHT_WORKER` (default host-pid) names the
+  worker in the shards it writes.
 """
 
 from __future__ import annotations
@@ -61,11 +68,13 @@ TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 
 # --- Components.
-ADDONS = {"crawler.browser.BrowserAddon": 100}
+ADDONS = {"crawler.browser.BrowserAddon": 100, "crawler.frontier.FrontierAddon": 200}
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.StoreScopeMiddleware": 60,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.middlewares.ConcurrentSafeRobotsTxtMiddleware": 100,
+    # One request rate per store host across the workers of a shared frontier.
+    "crawler.frontier.politeness.GlobalRateMiddleware": 110,
     "crawler.middlewares.BrowserFallbackMiddleware": 540,
 }
 ITEM_PIPELINES = {
@@ -123,6 +132,11 @@ SHOPWRIGHT_EXTRACT_CONTEXT = 16
 SHOPWRIGHT_PAGE_TOKENS = None  # None: the model's own page budget
 SHOPWRIGHT_PRECISION = "auto"  # auto: bf16 on a CPU with native bf16, else fp32
 SHOPWRIGHT_TORCH_THREADS = 0  # 0: half the CPUs
+# Shared frontier (crawler.frontier): off until a Redis URL is given.
+SHOPWRIGHT_FRONTIER = None
+SHOPWRIGHT_FRONTIER_RATE = 10.0
+SHOPWRIGHT_FRONTIER_LEASE = 60.0
+SHOPWRIGHT_WORKER = None
 
 # --- Feeds and commands that lose nothing (crawler.feeds, crawler.commands): `-O FILE` replaces
 # FILE only when the crawl ends well, CSV cells never run as formulas, and `scrapy crawl` exits

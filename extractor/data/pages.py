@@ -8,7 +8,7 @@ import json
 import logging
 import os
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -134,14 +134,27 @@ class PageDatasetWriter:
     A page stored as fetched statically (`rendered` false) is replaced by a rendered row of the
     same URL: a crawl whose browser failed stores JavaScript shells unrendered, and the next crawl
     that renders them must not drop the rendered pages as "already stored".
+
+    A `worker` name (a crawler process of a shared frontier) goes into the names of the shards
+    this writer writes (`data-<worker>-00000.arrow`); `on_shard` is called with the URLs of the
+    buffered rows each time they are in a listed shard (written here, or by another writer).
     """
 
-    def __init__(self, directory: str | Path, shard_size: int = 64) -> None:
+    def __init__(
+        self,
+        directory: str | Path,
+        shard_size: int = 64,
+        *,
+        worker: str | None = None,
+        on_shard: Callable[[list[str]], None] | None = None,
+    ) -> None:
         if shard_size < 1:
             raise ValueError(f"shard size must be >= 1, got {shard_size}")
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.shard_size = shard_size
+        self.worker = worker
+        self.on_shard = on_shard
         #: URLs stored in listed shards or buffered here
         self.urls: set[str] = set()
         #: URLs stored unrendered -> the shard that holds them (None: still in the buffer)
@@ -195,10 +208,13 @@ class PageDatasetWriter:
         """Turn buffered rows into a shard and empty the journal."""
         if not self._buffer:
             return
+        urls = list(self._buffer)
         with self._locked():
             self._flush_locked(_read_shard_names(self.directory))
         self._journal.truncate(0)
         self._journal.seek(0)
+        if self.on_shard is not None:
+            self.on_shard(urls)
 
     def close(self) -> None:
         """Flush and close; the directory is a complete dataset afterwards."""
@@ -291,7 +307,7 @@ class PageDatasetWriter:
         self._read_shards(shards)
         shards = list(shards)
         if self._buffer:
-            name = _free_shard_name(shards)
+            name = _free_shard_name(shards, self.worker)
             _write_table(self.directory / name, list(self._buffer.values()))
             shards.append(name)
             self._known.add(name)
@@ -401,11 +417,12 @@ def _drop_rows(path: Path, urls: set[str]) -> int:
     return kept.num_rows
 
 
-def _free_shard_name(shards: list[str]) -> str:
-    index = len(shards)
-    while f"data-{index:05d}.arrow" in shards:
+def _free_shard_name(shards: list[str], worker: str | None = None) -> str:
+    prefix = f"data-{worker}-" if worker else "data-"
+    index = sum(name.startswith(prefix) for name in shards) if worker else len(shards)
+    while f"{prefix}{index:05d}.arrow" in shards:
         index += 1
-    return f"data-{index:05d}.arrow"
+    return f"{prefix}{index:05d}.arrow"
 
 
 def load_pages(directory: str | Path) -> datasets.Dataset:

@@ -118,12 +118,16 @@ class FrontierScheduler(Scheduler):
     def enqueue_request(self, request: Request) -> bool:
         """Queue a request unless seen; a redirect or retry of a leased request releases it."""
         lease = request.meta.pop(LEASE, None)
-        queued = super().enqueue_request(request)
-        if not queued:
+        queued = request.dont_filter or not self.df.request_seen(request)
+        if queued:
+            self.queue.push(request)
+            self._inc("scheduler/enqueued/redis")
+        else:
+            self.df.log(request, self.spider)
             self._inc("shopwright/frontier/seen")
         if lease is not None:
             self._release([lease])
-        return bool(queued)
+        return queued
 
     def next_request(self) -> Request | None:
         """The next request of the shared queue, leased to this worker."""

@@ -7,14 +7,17 @@ import logging
 import os
 from pathlib import Path
 
-from extractor.cli.command import Subparsers, add_command, device_arg, non_negative_int
+from extractor.cli.command import (
+    Subparsers,
+    add_command,
+    device_arg,
+    non_negative_int,
+    positive_int,
+)
 from extractor.data.store import StoreDir
 from extractor.neural.precision import PRECISIONS
 
 logger = logging.getLogger(__name__)
-
-#: Pages handed to the model at once (template pruning looks across them).
-CHUNK = 32
 
 
 def register(subparsers: Subparsers) -> None:
@@ -29,6 +32,9 @@ def register(subparsers: Subparsers) -> None:
         examples=[
             "shopwright extract example -o example.json          # -> example.json",
             "shopwright extract example -o example.csv --precision int8 --all-pages",
+            "shopwright extract example --workers 2              # two processes",
+            "shopwright extract example --cluster tcp://10.0.0.5:8786 \\",
+            "    --pages-url /mnt/shared/data/example/pages      # Dask (docs/SCALING.md)",
         ],
     )
     parser.add_argument("store", help="store name (its folder under --data-dir)")
@@ -55,6 +61,25 @@ def register(subparsers: Subparsers) -> None:
         "about 40%% less CPU per page, else fp32; int8 = dynamic quantization, CPU only, may lose "
         "a little accuracy)",
     )
+    parser.add_argument(
+        "--workers",
+        type=positive_int,
+        default=1,
+        help="processes on this machine, each loading the model once (default: 1); with "
+        "--cluster local, the local cluster's worker processes",
+    )
+    parser.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="extract on the workers of a Dask cluster: its scheduler's address "
+        "(tcp://host:8786), or `local` for a cluster of --workers processes here",
+    )
+    parser.add_argument(
+        "--pages-url",
+        metavar="URL",
+        help="where --cluster workers read the store's page dataset (a path on a shared mount "
+        "or an fsspec URL; default: its local path)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -65,8 +90,11 @@ def run(args: argparse.Namespace) -> int:
 
     from extractor.data.atomic import check_writable
     from extractor.data.catalog import export_format, write_records
-    from extractor.extract import Extractor, check_model_dir
+    from extractor.extract import DEFAULT_MODEL_DIR, Extractor, check_model_dir
     from extractor.neural.precision import resolve_precision
+    from extractor.scale.chunks import ExtractJob, chunked, extract_rows, product_rows
+    from extractor.scale.cluster import extract_on_dask
+    from extractor.scale.pool import extract_in_processes
 
     output: Path = args.output or Path(f"{args.store}.json")
     export_format(output)  # an unknown extension or a place that cannot be written fails
@@ -76,20 +104,11 @@ def run(args: argparse.Namespace) -> int:
     device = device_arg(args.device)
     precision = resolve_precision(args.precision, device)
     pages = store.load_pages()
-    if args.all_pages:
-        chosen = list(range(len(pages)))
-    else:  # no `filter`: it would write cache files into the dataset folder
-        chosen = [i for i, product in enumerate(pages["is_product"]) if product]
+    chosen = product_rows(pages, args.all_pages)
     if not chosen:
         kind = "pages" if args.all_pages else "product pages (try --all-pages)"
         raise ValueError(f"store {args.store!r} has no {kind}")
-    if args.threads or os.environ.get("OMP_NUM_THREADS") is None:
-        import torch
-
-        torch.set_num_threads(args.threads or os.cpu_count() or 1)
-    extractor = Extractor.load(
-        model_dir, device=device, precision=precision, page_tokens=args.page_tokens
-    )
+    chunks = chunked(chosen)
     logger.info(
         "extracting %d pages of %s with %s on %s at %s precision",
         len(chosen),
@@ -98,12 +117,33 @@ def run(args: argparse.Namespace) -> int:
         device,
         precision,
     )
-    records = []
+    cores = os.cpu_count() or 1
     with tqdm(total=len(chosen), unit="page", disable=args.no_progress) as bar:
-        for start in range(0, len(chosen), CHUNK):
-            rows = [pages[i] for i in chosen[start : start + CHUNK]]
-            records += extractor.extract(rows)
-            bar.update(len(rows))
+        if args.cluster or args.workers > 1:
+            job = ExtractJob(
+                pages=args.pages_url or str(store.pages_dir.resolve()),
+                model=None if model_dir == DEFAULT_MODEL_DIR else str(model_dir.resolve()),
+                device=str(device),
+                precision=precision,
+                page_tokens=args.page_tokens,
+                threads=args.threads or max(1, cores // args.workers),
+            )
+            if args.cluster:
+                records = extract_on_dask(job, chunks, args.cluster, args.workers, bar.update)
+            else:
+                records = extract_in_processes(job, chunks, args.workers, bar.update)
+        else:
+            if args.threads or os.environ.get("OMP_NUM_THREADS") is None:
+                import torch
+
+                torch.set_num_threads(args.threads or cores)
+            extractor = Extractor.load(
+                model_dir, device=device, precision=precision, page_tokens=args.page_tokens
+            )
+            records = []
+            for rows in chunks:
+                records += extract_rows(extractor, pages, rows)
+                bar.update(len(rows))
     write_records(records, output)
     print(f"{len(records)} records -> {output}")
     return 0

@@ -425,8 +425,20 @@ def _free_shard_name(shards: list[str], worker: str | None = None) -> str:
     return f"{prefix}{index:05d}.arrow"
 
 
-def load_pages(directory: str | Path) -> datasets.Dataset:
-    """Load a page dataset, with a clear error when the directory is not one."""
+def load_pages(
+    directory: str | Path, storage_options: dict[str, Any] | None = None
+) -> datasets.Dataset:
+    """Load a page dataset (a path, or an fsspec URL such as `s3://bucket/data/shop/pages` with
+    the file system's `storage_options`), with a clear error when the directory is not one."""
+    if isinstance(directory, str) and "://" in directory:
+        import fsspec
+
+        fs, root = fsspec.core.url_to_fs(directory, **(storage_options or {}))
+        if not fs.exists(f"{root.rstrip('/')}/{STATE_FILE}"):
+            raise FileNotFoundError(
+                f"{directory} is not a page dataset (no {STATE_FILE}); crawl or import pages first"
+            )
+        return datasets.load_from_disk(directory, storage_options=storage_options)
     path = Path(directory)
     if not (path / STATE_FILE).exists():
         raise FileNotFoundError(

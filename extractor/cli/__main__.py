@@ -6,4 +6,6 @@ import sys
 
 from extractor.cli import main
 
-sys.exit(main())
+# Guarded: `--workers` spawns processes, which import this module again under another name.
+if __name__ == "__main__":
+    sys.exit(main())

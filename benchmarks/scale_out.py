@@ -197,7 +197,7 @@ def main() -> None:
     """Run the benchmark and print its tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--products", type=int, default=1500, help="products of the store")
-    parser.add_argument("--extract-pages", type=int, default=192, help="pages extracted")
+    parser.add_argument("--extract-pages", type=int, default=768, help="pages extracted")
     parser.add_argument("--max-workers", type=int, default=3, help="most processes per path")
     parser.add_argument("--seed", type=int, default=0, help="fixture generator seed")
     args = parser.parse_args()

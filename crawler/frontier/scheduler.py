@@ -53,6 +53,8 @@ class FrontierScheduler(Scheduler):
         self.lease_url: dict[str, str] = {}
         self.url_leases: dict[str, set[str]] = {}
         self.heartbeat: Any = None
+        #: fingerprints this worker queued or found seen (a cache of the shared seen-set)
+        self.seen_here: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -118,7 +120,7 @@ class FrontierScheduler(Scheduler):
     def enqueue_request(self, request: Request) -> bool:
         """Queue a request unless seen; a redirect or retry of a leased request releases it."""
         lease = request.meta.pop(LEASE, None)
-        queued = request.dont_filter or not self.df.request_seen(request)
+        queued = request.dont_filter or not self.seen(request)
         if queued:
             self.queue.push(request)
             self._inc("scheduler/enqueued/redis")
@@ -128,6 +130,15 @@ class FrontierScheduler(Scheduler):
         if lease is not None:
             self._release([lease])
         return queued
+
+    def seen(self, request: Request) -> bool:
+        """Whether a request was queued before, by any worker (Redis' seen-set); what this
+        worker saw once needs no round trip (most links repeat on every page)."""
+        fingerprint = self.df.request_fingerprint(request)
+        if fingerprint in self.seen_here:
+            return True
+        self.seen_here.add(fingerprint)
+        return not self.server.sadd(self.keys.seen, fingerprint)
 
     def next_request(self) -> Request | None:
         """The next request of the shared queue, leased to this worker."""

@@ -1,7 +1,7 @@
 """Scale-out: pages/s of 1, 2 and 3 crawler processes sharing a Redis frontier, and of extraction
 on 1, 2 and 3 worker processes, with memory per worker.
 
-    python benchmarks/scale_out.py [--products 1500] [--extract-pages 192] [--max-workers 3]
+    python benchmarks/scale_out.py [--products 1500] [--extract-pages 768] [--max-workers 3]
 
 Crawl: a static fixture store (`--products` products plus their category and listing pages:
 1500 give 2,004 pages) served by `python -m fixtures serve` in a process of its own, whose CPU

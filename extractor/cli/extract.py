@@ -118,28 +118,29 @@ def run(args: argparse.Namespace) -> int:
         precision,
     )
     cores = os.cpu_count() or 1
-    with tqdm(total=len(chosen), unit="page", disable=args.no_progress) as bar:
-        if args.cluster or args.workers > 1:
-            job = ExtractJob(
-                pages=args.pages_url or str(store.pages_dir.resolve()),
-                model=None if model_dir == DEFAULT_MODEL_DIR else str(model_dir.resolve()),
-                device=str(device),
-                precision=precision,
-                page_tokens=args.page_tokens,
-                threads=args.threads or max(1, cores // args.workers),
-            )
-            if args.cluster:
-                records = extract_on_dask(job, chunks, args.cluster, args.workers, bar.update)
-            else:
-                records = extract_in_processes(job, chunks, args.workers, bar.update)
-        else:
-            if args.threads or os.environ.get("OMP_NUM_THREADS") is None:
-                import torch
+    job = ExtractJob(
+        pages=args.pages_url or str(store.pages_dir.resolve()),
+        model=None if model_dir == DEFAULT_MODEL_DIR else str(model_dir.resolve()),
+        device=str(device),
+        precision=precision,
+        page_tokens=args.page_tokens,
+        threads=args.threads or max(1, cores // args.workers),
+    )
+    extractor = None
+    if not (args.cluster or args.workers > 1):  # one process: the model loads here, first
+        if args.threads or os.environ.get("OMP_NUM_THREADS") is None:
+            import torch
 
-                torch.set_num_threads(args.threads or cores)
-            extractor = Extractor.load(
-                model_dir, device=device, precision=precision, page_tokens=args.page_tokens
-            )
+            torch.set_num_threads(args.threads or cores)
+        extractor = Extractor.load(
+            model_dir, device=device, precision=precision, page_tokens=args.page_tokens
+        )
+    with tqdm(total=len(chosen), unit="page", disable=args.no_progress) as bar:
+        if args.cluster:
+            records = extract_on_dask(job, chunks, args.cluster, args.workers, bar.update)
+        elif extractor is None:
+            records = extract_in_processes(job, chunks, args.workers, bar.update)
+        else:
             records = []
             for rows in chunks:
                 records += extract_rows(extractor, pages, rows)

@@ -42,6 +42,7 @@ from extractor.values.fusion import (
     fill_from_page,
     fuse,
     markup_values,
+    prefer_rules,
     put_forward_price,
     store_template_texts,
     store_title_segments,
@@ -200,6 +201,8 @@ class Extractor:
                 confirm_title_name(*fused, page, markup, shared, self.fusion, template)
             fill_from_page(*fused, page, markup, self.fusion)
             put_forward_price(*fused, page, markup, self.fusion)
+            if i in rules_of and self.support is not None and self.support.wrapper is not None:
+                prefer_rules(*fused, rules_of[i], self.support.wrapper.rules, self.fusion)
             result.append(fused)
         return result
 

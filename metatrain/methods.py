@@ -24,7 +24,7 @@ from extractor.neural.config import PACKAGED_ENCODER, ExtractorConfig
 from extractor.neural.model import ExtractorModel
 from extractor.page.input import PageInput
 from extractor.page.signals import page_language
-from extractor.values.fusion import markup_values
+from extractor.values.fusion import FusionSettings, markup_values
 from metatrain.tasks import AnnotatedPage, Page
 
 logger = logging.getLogger(__name__)
@@ -133,11 +133,15 @@ class ModelReader:
 class ModelMethod:
     """A model adapted per store the way `shopwright adapt` adapts it (`StoreAdapter`)."""
 
-    def __init__(self, name: str, adapter: StoreAdapter, rules: bool = True) -> None:
+    def __init__(
+        self, name: str, adapter: StoreAdapter, rules: bool = True, gate: bool = True
+    ) -> None:
         self.name = name
         self.adapter = adapter
         #: whether the store's wrapper rules (from the same support) are among the relations
         self.rules = rules
+        #: whether the rules' values win over unsure ones (`extractor.values.fusion.prefer_rules`)
+        self.gate = gate
 
     def adapt(self, support: Sequence[AnnotatedPage], store: Sequence[Page] = ()) -> ModelReader:
         """Prototypes from the support spans, then the adapter's SGD steps; the store's pages
@@ -146,7 +150,14 @@ class ModelMethod:
         spans = [{a: s for a, s in p.match.spans.items() if a in p.attributes} for p in support]
         others = [p.parsed().nodes for p in store]
         examples = [example(a) for a in support] if self.rules else []
-        return ModelReader(self.adapter.adapt(nodes, spans, others, examples))
+        adapted = self.adapter.adapt(nodes, spans, others, examples)
+        if not self.gate:
+            adapted.extractor.fusion = NO_RULE_GATE
+        return ModelReader(adapted)
+
+
+#: Fusion that never lets the store's rules override or silence the pipeline's values.
+NO_RULE_GATE = FusionSettings(rules_over=0.0, unruled_min=0.0)
 
 
 def _joint_model(model: Path | None) -> ExtractorModel:
@@ -193,6 +204,17 @@ def meta_no_rules_method(
     return ModelMethod("meta-no-rules", adapter, rules=False)
 
 
+def meta_no_gate_method(model: Path | None, precision: str = "fp32", markup: bool = True) -> Method:
+    """`meta-no-gate`: `meta` with the store's rules among the relations only, never overriding
+    or silencing a value (`prefer_rules` off): what the learned model reads by itself, and the
+    predictions `scripts/rule_gate.py` chooses the gate's thresholds on."""
+    path = model_dir_or_default(model)
+    settings = AdaptSettings.for_model(path)
+    loaded = ExtractorModel.from_pretrained(path)
+    adapter = StoreAdapter(loaded, settings, precision, markup)
+    return ModelMethod("meta-no-gate", adapter, gate=False)
+
+
 def meta_steps_method(model: Path | None, precision: str = "fp32", markup: bool = True) -> Method:
     """`meta-steps`: the same model adapted with the inner loop it was meta-trained with (the
     head from the support prototypes, then its SGD steps), whatever default its export chose."""
@@ -231,6 +253,7 @@ MODEL_METHODS: dict[str, ModelFactory] = {
     "meta": meta_method,
     "meta-steps": meta_steps_method,
     "meta-no-rules": meta_no_rules_method,
+    "meta-no-gate": meta_no_gate_method,
     "pretrained": pretrained_method,
     "joint": joint_method,
     "joint-prototypes": joint_prototypes_method,

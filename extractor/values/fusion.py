@@ -19,7 +19,7 @@ and where the page shows the price with and without VAT, the one it puts forward
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,6 +83,12 @@ class FusionSettings:
     #: confidence of a name the page states without its titles' confirmation (its first `<h1>`,
     #: its product block's heading: `confirm_title_name`)
     page_name: float = 0.8
+    #: the store's wrapper rules (induced from its support) read an attribute: their value wins
+    #: over one the pipeline is less sure of than this (`prefer_rules`)
+    rules_over: float = 0.95
+    #: the store's rules read nothing for an attribute they have rules for: a value less sure
+    #: than this is left out (`prefer_rules`)
+    unruled_min: float = 0.7
 
 
 @dataclass
@@ -391,3 +397,27 @@ def put_forward_price(
     name = "price_excluding_vat" if other_amount < forward else "price_including_vat"
     values[name] = normalize_price(other_amount)
     confidence[name] = confidence.get("price", settings.min_confidence)
+
+
+def prefer_rules(
+    values: Values,
+    confidence: Confidence,
+    rules: Mapping[str, Any],
+    ruled: Collection[str],
+    settings: FusionSettings,
+) -> None:
+    """The store's wrapper rules against the pipeline's values, in place: where the rules read an
+    attribute, their value replaces one the pipeline is less sure of than `rules_over`; where
+    they have rules for it (`ruled`) but read nothing on this page, a value less sure than
+    `unruled_min` is left out. Both thresholds were chosen by cross-validation over real stores
+    (`scripts/rule_gate.py`: chosen on one fold of stores, checked on the other)."""
+    for name, value in rules.items():
+        if value in (None, "", []):
+            continue
+        if name not in values or confidence.get(name, 0.0) < settings.rules_over:
+            values[name] = value
+            confidence[name] = max(confidence.get(name, 0.0), settings.unruled_min)
+    for name in [n for n in values if n in ruled and n not in rules]:
+        if confidence.get(name, 0.0) < settings.unruled_min:
+            del values[name]
+            confidence.pop(name, None)

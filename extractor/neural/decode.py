@@ -139,14 +139,14 @@ def node_candidates(
             t += 1
             continue
         k = (label - 1) // 2
-        is_list = kind_of(attributes[k], kinds) == "list"
+        kind = kind_of(attributes[k], kinds)
+        is_list = kind == "list"
         end = t + 1
         while end < len(labels) and labels[end] in (1 + 2 * k, 2 + 2 * k):
             gap = text[scores.offsets[end - 1][1] : scores.offsets[end][0]]
             if labels[end] == 1 + 2 * k and is_list and _separates_items(gap):
                 break
             end += 1
-        kind = kind_of(attributes[k], kinds)
         candidate = _candidate(attributes[k], kind, k, node, text, scores, t, end)
         candidate.opens = label == 1 + 2 * k or t > 0
         before = result[-1] if result else None
@@ -443,13 +443,15 @@ def whole_items(items: Sequence[Candidate], nodes: Sequence[Node]) -> list[Candi
     wholly items (a breadcrumb's links, `Home > Shoes`, an ingredient line), items that are a
     few words out of a longer node (the name's `LCD`, `LED` beside the links) are dropped."""
 
+    def chars(text: str) -> int:
+        return len("".join(text.split()))
+
     covered: dict[int, int] = {}
     for c in items:
-        covered[c.node] = covered.get(c.node, 0) + len("".join(c.text.split()))
+        covered[c.node] = covered.get(c.node, 0) + chars(c.text)
 
     def whole(c: Candidate) -> bool:  # its node's items, together, are most of the node
-        node_chars = len("".join(nodes[c.node]["text"].split()))
-        return c.last_node > c.node or covered[c.node] >= 0.5 * node_chars
+        return c.last_node > c.node or covered[c.node] >= 0.5 * chars(nodes[c.node]["text"])
 
     kept = [c for c in items if whole(c)]
     return kept if kept else list(items)

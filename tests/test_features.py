@@ -13,6 +13,7 @@ from extractor.neural.features import (
     encode_page,
     hint_ids,
     hint_words,
+    tokenize_nodes,
     xpath_features,
 )
 from extractor.page.dom import Node
@@ -286,3 +287,23 @@ def test_a_value_that_opens_on_a_node_owns_it_over_a_continuing_one() -> None:
         ("description", "/ul/li[2]", False),
         ("mpn", "/ul/li[1]", True),
     ]
+
+
+def test_node_tokens_equal_the_tokenizers_own_call_whatever_state_it_left(tokenizer) -> None:  # noqa: ANN001
+    """The backend path gives what `tokenizer(...)` gives, even after a call that left padding and
+    a shorter truncation on the shared backend."""
+    texts = ["Preis: 12,99 € inkl. MwSt.", "", "word " * 80, "Ölfilter für Motoren"]
+    tokenizer(["a b c d e f"], padding="max_length", truncation=True, max_length=3)
+    found = tokenize_nodes(texts, tokenizer, 48)
+    expected = tokenizer(
+        texts,
+        add_special_tokens=False,
+        return_offsets_mapping=True,
+        truncation=True,
+        max_length=48,
+    )
+    assert found["input_ids"] == expected["input_ids"]
+    assert [list(map(tuple, o)) for o in found["offset_mapping"]] == [
+        list(map(tuple, o)) for o in expected["offset_mapping"]
+    ]
+    assert len(found["input_ids"][2]) == 48

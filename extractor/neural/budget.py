@@ -89,7 +89,7 @@ def focus_nodes(nodes: Sequence[Node], counts: Sequence[int], budget: int) -> li
 def node_priors(nodes: Sequence[Node], counts: Sequence[int]) -> list[float]:
     """A cheap score per node of how likely it holds a product value: near the title (first h1),
     price-like, an availability phrase, identifier-like, short, or with a value-like hint."""
-    from extractor.values.normalize.availability import AVAILABILITY_ANY
+    from extractor.values.normalize.availability import has_availability_phrase
     from extractor.values.normalize.currencies import CURRENCY_PATTERN
 
     anchor = _title_index(nodes)
@@ -120,7 +120,7 @@ def node_priors(nodes: Sequence[Node], counts: Sequence[int]) -> list[float]:
             score += 2.5
         elif has_digit and len(text) < 24 and _PRICE_TEXT.fullmatch(text.strip()):
             score += 1.0  # a bare amount: its currency may be a sibling node
-        if len(text) < 80 and AVAILABILITY_ANY.search(text):
+        if len(text) < 80 and has_availability_phrase(text):
             score += 1.5
         if len(text) < 60 and _IDENTIFIER_TEXT.search(text):
             score += 1.0

@@ -275,6 +275,27 @@ def _candidate(
     return Candidate(attribute, node, start, end, text[start:end], float(p.mean()), float(p.max()))
 
 
+@dataclass
+class NodePeaks:
+    """Per node of a page, each token's probability of standing inside each attribute's span
+    (B + I, [tokens, attributes]) and its likeliest token per attribute: computed once per page
+    for `fallback_candidate`."""
+
+    inside: dict[int, torch.Tensor]
+    peak: dict[int, list[float]]
+    at: dict[int, list[int]]
+
+    @classmethod
+    def of(cls, merged: Mapping[int, NodeScores]) -> NodePeaks:
+        """The peaks of a page's merged node scores."""
+        inside = {n: s.probs[:, 1::2] + s.probs[:, 2::2] for n, s in merged.items()}
+        peak, at = {}, {}
+        for node, p in inside.items():
+            values, tokens = p.max(0)
+            peak[node], at[node] = values.tolist(), tokens.tolist()
+        return cls(inside, peak, at)
+
+
 def fallback_candidate(
     attribute: str,
     k: int,
@@ -284,16 +305,18 @@ def fallback_candidate(
     nodes: Sequence[Node],
     tries: int = 5,
     kind: AttributeType | None = None,
+    peaks_of: NodePeaks | None = None,
 ) -> Candidate | None:
     """The most likely usable span of an attribute that no token's argmax gave a usable value:
     grown from the likeliest token of each node, nodes taken by that token's probability (at
-    most `tries` of them, each at least `threshold`)."""
-    peaks: list[tuple[float, int, int, torch.Tensor]] = []
-    for node, scores in merged.items():
-        p = scores.probs[:, 1 + 2 * k] + scores.probs[:, 2 + 2 * k]
-        value, t = p.max(0)
-        if float(value) >= threshold:
-            peaks.append((float(value), node, int(t), p))
+    most `tries` of them, each at least `threshold`). `peaks_of`: the page's `NodePeaks`, when
+    several attributes fall back on one page."""
+    found_peaks = peaks_of if peaks_of is not None else NodePeaks.of(merged)
+    peaks: list[tuple[float, int, int, torch.Tensor]] = [
+        (found_peaks.peak[node][k], node, found_peaks.at[node][k], found_peaks.inside[node][:, k])
+        for node in merged
+        if found_peaks.peak[node][k] >= threshold
+    ]
     for seed, node, t0, p in sorted(peaks, key=lambda peak: peak[:3], reverse=True)[:tries]:
         scores = merged[node]
         t1 = t0 + 1
@@ -474,19 +497,21 @@ def decode_page(
         candidates.extend(node_candidates(node, texts[node], scores, attributes, kinds))
     candidates = join_continuations(checked_spans(candidates, nodes), texts)
     found = {c.attribute for c in candidates}
-    for k, attribute in enumerate(attributes):
-        if attribute not in found:
-            extra = fallback_candidate(
-                attribute,
-                k,
-                texts,
-                merged,
-                fallback_threshold,
-                nodes,
-                kind=kind_of(attribute, kinds),
-            )
-            if extra is not None:
-                candidates.append(extra)
+    missing = [(k, a) for k, a in enumerate(attributes) if a not in found]
+    peaks_of = NodePeaks.of(merged) if missing else None
+    for k, attribute in missing:
+        extra = fallback_candidate(
+            attribute,
+            k,
+            texts,
+            merged,
+            fallback_threshold,
+            nodes,
+            kind=kind_of(attribute, kinds),
+            peaks_of=peaks_of,
+        )
+        if extra is not None:
+            candidates.append(extra)
     if "price" in attributes:
         candidates = with_fallback_price(candidates, nodes)
     return choose_values(candidates, nodes, min_confidence, kinds)

@@ -200,6 +200,33 @@ def _span_labels(
     return by_node
 
 
+def tokenize_nodes(texts: Sequence[str], tokenizer: Any, max_tokens: int) -> dict[str, list[Any]]:
+    """`input_ids` and `offset_mapping` of each text, without special tokens, its first
+    `max_tokens` tokens. A fast tokenizer's backend is called directly (the same tokens, without
+    the per-text conversion of `tokenizer(...)`)."""
+    if not texts:
+        return {"input_ids": [], "offset_mapping": []}
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is None:
+        return dict(
+            tokenizer(
+                list(texts),
+                add_special_tokens=False,
+                return_offsets_mapping=True,
+                truncation=True,
+                max_length=max_tokens,
+            )
+        )
+    # `tokenizer(...)` leaves its truncation and padding on the backend: none here.
+    backend.no_truncation()
+    backend.no_padding()
+    found = backend.encode_batch(list(texts), add_special_tokens=False)
+    return {
+        "input_ids": [e.ids[:max_tokens] for e in found],
+        "offset_mapping": [e.offsets[:max_tokens] for e in found],
+    }
+
+
 def encode_page(
     nodes: Sequence[Node],
     tokenizer: Any,
@@ -215,14 +242,7 @@ def encode_page(
     each cut to `budget_node_tokens` (fast extraction, `budget_nodes`; `keep`: nodes where the
     support values stand, read first); otherwise every node is in exactly one window.
     """
-    texts = [node["text"] for node in nodes]
-    encoded = tokenizer(
-        texts,
-        add_special_tokens=False,
-        return_offsets_mapping=True,
-        truncation=True,
-        max_length=config.max_node_tokens,
-    ) if texts else {"input_ids": [], "offset_mapping": []}  # fmt: skip
+    encoded = tokenize_nodes([node["text"] for node in nodes], tokenizer, config.max_node_tokens)
     by_node = _span_labels(nodes, spans, attributes) if spans is not None else {}
     budget = config.window - 2
     windows: list[Window] = []

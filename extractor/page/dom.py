@@ -278,6 +278,8 @@ def is_hidden(element: lxml.html.HtmlElement) -> bool:
     tag = element.tag
     if not isinstance(tag, str) or tag.lower() in INVISIBLE_TAGS:
         return True
+    if not element.attrib:  # most elements: nothing more to read
+        return False
     if element.get("hidden") is not None:
         return True
     if element.get("type", "").lower() == "hidden":
@@ -288,23 +290,10 @@ def is_hidden(element: lxml.html.HtmlElement) -> bool:
 
 def _attrs(element: lxml.html.HtmlElement) -> NodeAttrs:
     def get(name: str) -> str:
-        return clean_text(element.get(name, ""))[:MAX_HINT_CHARS]
+        value = element.get(name)
+        return clean_text(value)[:MAX_HINT_CHARS] if value else ""
 
     return NodeAttrs({name: get(name) for name in HINT_ATTRIBUTES})  # type: ignore[misc]
-
-
-def _child_paths(path: str, children: list[lxml.html.HtmlElement]) -> list[str]:
-    """XPaths of element children exactly as `tree.getpath` writes them, in one pass."""
-    totals: dict[str, int] = {}
-    for child in children:
-        totals[child.tag] = totals.get(child.tag, 0) + 1
-    seen: dict[str, int] = {}
-    paths = []
-    for child in children:
-        tag = child.tag
-        seen[tag] = seen.get(tag, 0) + 1
-        paths.append(f"{path}/{tag}[{seen[tag]}]" if totals[tag] > 1 else f"{path}/{tag}")
-    return paths
 
 
 def iter_text_nodes(root: lxml.html.HtmlElement) -> Iterator[Node]:
@@ -330,23 +319,31 @@ def iter_text_nodes(root: lxml.html.HtmlElement) -> Iterator[Node]:
         if is_hidden(element):
             continue
         children = list(element)
-        elements = [child for child in children if isinstance(child.tag, str)]
-        child_paths = dict(zip(map(id, elements), _child_paths(path, elements), strict=True))
-        segments = [element.text] + [child.tail for child in children]
-        many = sum(1 for s in segments if s and s.strip()) > 1
+        totals: dict[str, int] = {}  # element children per tag: `div` or `div[2]` in XPaths
+        for child in children:
+            if isinstance(child.tag, str):
+                totals[child.tag] = totals.get(child.tag, 0) + 1
+        segments = [element.text, *(child.tail for child in children)]
+        many = sum(1 for s in segments if s and not s.isspace()) > 1
         tag = element.tag.lower()
-        attrs = _attrs(element)
+        attrs: NodeAttrs | None = None  # read once, for the element's first text segment
+        seen: dict[str, int] = {}
         items: list[Node | tuple[lxml.html.HtmlElement, str]] = []
         k = 0  # XPath's text() index counts every text segment, blank ones too.
         for i, segment in enumerate(segments):
             if segment is not None:
                 k += 1
-                if segment.strip():
+                if segment and not segment.isspace():
                     xpath = f"{path}/text()[{k}]" if many else path
                     text = clean_text(repair_text(segment))
+                    attrs = _attrs(element) if attrs is None else attrs
                     items.append(Node(xpath=xpath, text=text, tag=tag, attrs=attrs))
-            if i < len(children) and id(children[i]) in child_paths:
-                items.append((children[i], child_paths[id(children[i])]))
+            if i < len(children) and isinstance(child_tag := children[i].tag, str):
+                seen[child_tag] = seen.get(child_tag, 0) + 1
+                child_path = f"{path}/{child_tag}"
+                if totals[child_tag] > 1:
+                    child_path += f"[{seen[child_tag]}]"
+                items.append((children[i], child_path))
         stack.extend(reversed(items))
 
 

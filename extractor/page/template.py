@@ -144,14 +144,14 @@ def _template_runs(pages: Sequence[Sequence[Node]], min_run: int = 6) -> list[se
 
 def _value_like(text: str) -> bool:
     """Short text that reads as a value even inside a template run: "Sofort verfügbar", "€"."""
-    from extractor.values.normalize.availability import AVAILABILITY_ANY
+    from extractor.values.normalize.availability import has_availability_phrase
     from extractor.values.normalize.currencies import find_currencies
 
     text = text.strip()
     if len(text) >= 40:
         return False
     whole_currency = [(0, len(text))] == [(start, end) for start, end, _ in find_currencies(text)]
-    return whole_currency or bool(AVAILABILITY_ANY.search(text))
+    return whole_currency or has_availability_phrase(text)
 
 
 def prune_template_nodes(

@@ -35,6 +35,7 @@ text that (nearly) every page of the store shows (`recurring_texts`).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
@@ -68,8 +69,10 @@ _SITE_META = ("og:site_name", "application-name", "apple-mobile-web-app-title")
 _HOST_NOISE = frozenset({"www", "m", "en", "de", "shop", "store", "co", "com", "net", "org"})
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def fold(text: str) -> str:
-    """Comparison form: NFKC, accents removed, case-folded, whitespace collapsed."""
+    """Comparison form: NFKC, accents removed, case-folded, whitespace collapsed (cached: the
+    same texts are compared again on every page of a store)."""
     decomposed = unicodedata.normalize("NFKD", normalize_text(text))
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
@@ -469,7 +472,7 @@ def breadcrumb_last(root: lxml.html.HtmlElement | None, nodes: Sequence[Node]) -
     tree = root.getroottree()
     hinted = (
         element
-        for element in root.iter(lxml.etree.Element)
+        for element in root.xpath("descendant-or-self::*[@class or @id or @aria-label]")
         if _BREADCRUMB_HINT.search(" ".join(element.get(k) or "" for k in _BREADCRUMB_ATTRS))
     )
     for element in itertools.islice(hinted, _MAX_HINTED):

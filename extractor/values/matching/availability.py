@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 
 import lxml.html
 
@@ -14,7 +13,6 @@ from extractor.values.matching.page import (
 )
 from extractor.values.matching.result import Span
 from extractor.values.normalize.availability import (
-    AVAILABILITY_ANY_FOLDED,
     BUY_BUTTON,
     find_availability,
     normalize_availability,
@@ -72,11 +70,7 @@ def _phrase_hits(page: PageIndex, token: str) -> list[Hit]:
     """Short nodes near the product whose phrase says `token` or a kindred one."""
     kin = _AVAILABILITY_KIN.get(token, {token})
     hits = []
-    joined, starts = page.joined("folded")
-    phrases = AVAILABILITY_ANY_FOLDED.finditer(joined)
-    phrased = sorted({bisect_right(starts, m.start()) - 1 for m in phrases})
-    for i in phrased:
-        node = page.nodes[i]
+    for i, node in enumerate(page.nodes):
         text = node["text"]
         if len(text) > 80:
             continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from bisect import bisect_right
@@ -26,8 +27,10 @@ _STRUCK = re.compile(r"/(?:del|s|strike)(?:\[\d+\])?(?:/|$)")
 MAX_SCAN = 400  # nodes longer than this are running text, scanned only for descriptions
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def _fold_with_map(text: str) -> tuple[str, list[int] | None]:
-    """NFKC + casefold, with a map from folded to source offsets when the lengths differ."""
+    """NFKC + casefold, with a map from folded to source offsets when the lengths differ (cached:
+    every value matched on a page folds its nodes again; the map is read, never changed)."""
     folded = unicodedata.normalize("NFKC", text).casefold()
     if len(folded) == len(text):
         return folded, None

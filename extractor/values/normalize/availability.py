@@ -15,6 +15,7 @@ not matter.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from extractor.values.normalize.text import (
@@ -151,12 +152,15 @@ def compile_phrases(pattern: str, flags: int = re.IGNORECASE) -> re.Pattern[str]
 _AVAILABILITY_RES = tuple((t, compile_phrases(p)) for t, p in AVAILABILITY_PHRASES)
 
 
-#: Any phrase at all: one search rules out most texts before the per-token searches.
-AVAILABILITY_ANY = compile_phrases("|".join(f"(?:{p})" for _, p in AVAILABILITY_PHRASES))
-
-
-#: The same for case-folded text, without IGNORECASE: several times faster over a whole page.
+#: Any phrase at all, in case-folded text (without IGNORECASE: several times faster).
 AVAILABILITY_ANY_FOLDED = compile_phrases("|".join(f"(?:{p})" for _, p in AVAILABILITY_PHRASES), 0)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def has_availability_phrase(text: str) -> bool:
+    """Whether a text holds any availability phrase: one search rules out most texts before the
+    per-token searches (cached: a store's template texts come back on every page)."""
+    return AVAILABILITY_ANY_FOLDED.search(text.casefold()) is not None
 
 
 #: Words of add-to-cart / buy-now buttons (InStock when the button works).
@@ -169,7 +173,7 @@ def find_availability(text: str) -> tuple[str, int, int] | None:
     Offsets index `text` itself; normalise it first (`normalize_text`) where it may hold entities.
     Buy-button words are not phrases here (`button_availability` reads them).
     """
-    if not AVAILABILITY_ANY.search(text):
+    if not has_availability_phrase(text):
         return None
     for token, pattern in _AVAILABILITY_RES:
         match = pattern.search(text)

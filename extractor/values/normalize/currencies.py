@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import urlsplit
 
@@ -161,6 +162,12 @@ def pick_currency(value: str | None, lang: str | None = None, url: str | None = 
 
 def find_currencies(text: str) -> list[tuple[int, int, tuple[str, ...]]]:
     """Every currency symbol or ISO code in a text: (start, end, candidate codes)."""
+    return list(_find_currencies(text))
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _find_currencies(text: str) -> tuple[tuple[int, int, tuple[str, ...]], ...]:
+    """`find_currencies`, cached (a store's texts come back on every page)."""
     found = []
     for match in CURRENCY_PATTERN.finditer(text):
         raw = match.group()
@@ -174,4 +181,4 @@ def find_currencies(text: str) -> list[tuple[int, int, tuple[str, ...]]]:
         codes = currency_codes(raw)
         if codes:
             found.append((match.start(), match.end(), codes))
-    return found
+    return tuple(found)

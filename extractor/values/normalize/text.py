@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -15,8 +16,10 @@ _NOT_ALNUM = re.compile(r"[\W_]+")
 _ALNUM = re.compile(r"[^\W_]")
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def normalize_text(value: str) -> str:
-    """Unicode NFKC, HTML entities decoded, whitespace collapsed: the display form of a text."""
+    """Unicode NFKC, HTML entities decoded, whitespace collapsed: the display form of a text
+    (cached: a store's texts come back on every page)."""
     if "&" in value:
         value = html.unescape(value)
     return _WS.sub(" ", unicodedata.normalize("NFKC", value)).strip()

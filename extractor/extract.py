@@ -202,7 +202,13 @@ class Extractor:
             fill_from_page(*fused, page, markup, self.fusion)
             put_forward_price(*fused, page, markup, self.fusion)
             if i in rules_of and self.support is not None and self.support.wrapper is not None:
-                prefer_rules(*fused, rules_of[i], self.support.wrapper.rules, self.fusion)
+                prefer_rules(
+                    *fused,
+                    rules_of[i],
+                    self.support.wrapper.rules,
+                    self.fusion,
+                    self.support.kinds,
+                )
             result.append(fused)
         return result
 

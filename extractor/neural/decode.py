@@ -26,7 +26,7 @@ from extractor.values.price_rules import (
     price_blocks,
     snap_to_amount,
 )
-from extractor.values.schema import PRICE_ATTRIBUTES, AttributeType, attribute_type
+from extractor.values.schema import PRICE_ATTRIBUTES, AttributeType, attribute_type, kind_of
 
 if TYPE_CHECKING:
     from extractor.neural.model import ExtractorModel
@@ -246,11 +246,6 @@ def snap_to_token(text: str, start: int, end: int) -> tuple[int, int]:
     while new_end > end and text[new_end - 1] == ".":
         new_end -= 1
     return new_start, new_end
-
-
-def kind_of(attribute: str, kinds: Mapping[str, AttributeType] | None) -> AttributeType:
-    """An attribute's type: the store's (inferred from its support), else the schema's."""
-    return (kinds or {}).get(attribute) or attribute_type(attribute)
 
 
 def _candidate(

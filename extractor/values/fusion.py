@@ -58,7 +58,7 @@ from extractor.values.price_rules import (
     vat_twin,
     vat_twins,
 )
-from extractor.values.schema import PRICE_ATTRIBUTES
+from extractor.values.schema import PRICE_ATTRIBUTES, AttributeType, kind_of
 
 Values = dict[str, Any]
 
@@ -88,7 +88,22 @@ class FusionSettings:
     rules_over: float = 0.95
     #: the store's rules read nothing for an attribute they have rules for: a value less sure
     #: than this is left out (`prefer_rules`)
-    unruled_min: float = 0.7
+    unruled_min: float = 0.8
+    #: `(attribute type, rules_over, unruled_min)`: the gate's thresholds for the attributes of
+    #: that type (`AttributeType`), in place of the two above; the store's rules always win for
+    #: tokens (availability, currency), the model's prices and codes need less to stand
+    gate_by_kind: tuple[tuple[str, float, float], ...] = (
+        ("identifier", 0.7, 0.8),
+        ("price", 0.5, 0.5),
+        ("token", 1.01, 0.5),
+    )
+
+    def gate(self, kind: str) -> tuple[float, float]:
+        """`(rules_over, unruled_min)` for the attributes of one type."""
+        for name, over, least in self.gate_by_kind:
+            if name == kind:
+                return over, least
+        return self.rules_over, self.unruled_min
 
 
 @dataclass
@@ -405,19 +420,22 @@ def prefer_rules(
     rules: Mapping[str, Any],
     ruled: Collection[str],
     settings: FusionSettings,
+    kinds: Mapping[str, AttributeType] | None = None,
 ) -> None:
     """The store's wrapper rules against the pipeline's values, in place: where the rules read an
     attribute, their value replaces one the pipeline is less sure of than `rules_over`; where
     they have rules for it (`ruled`) but read nothing on this page, a value less sure than
-    `unruled_min` is left out. Both thresholds were chosen by cross-validation over real stores
-    (`scripts/rule_gate.py`: chosen on one fold of stores, checked on the other)."""
+    `unruled_min` is left out. Both thresholds, per attribute type (`kinds`: the store's, else the
+    schema's), were chosen by cross-validation over real stores (`scripts/rule_gate.py`: chosen
+    on one fold of stores, checked on the other)."""
     for name, value in rules.items():
         if value in (None, "", []):
             continue
-        if name not in values or confidence.get(name, 0.0) < settings.rules_over:
+        over, least = settings.gate(kind_of(name, kinds))
+        if name not in values or confidence.get(name, 0.0) < over:
             values[name] = value
-            confidence[name] = max(confidence.get(name, 0.0), settings.unruled_min)
+            confidence[name] = max(confidence.get(name, 0.0), least)
     for name in [n for n in values if n in ruled and n not in rules]:
-        if confidence.get(name, 0.0) < settings.unruled_min:
+        if confidence.get(name, 0.0) < settings.gate(kind_of(name, kinds))[1]:
             del values[name]
             confidence.pop(name, None)

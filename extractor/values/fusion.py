@@ -314,9 +314,9 @@ def fill_from_page(
 ) -> None:
     """Fill (in place) the attributes that neither the model nor the markup gives from what the
     page shows a shopper: availability from the product's buy button (a working add-to-cart
-    button is in stock, a disabled or notify-me one out of stock), the image captioned with the
-    product's name (`main_image`), sku, mpn, gtin (with a valid check digit) and brand from the
-    row whose label names them.
+    button is in stock, a disabled or notify-me one out of stock), on a page without markup the
+    image captioned with the product's name (`main_image`), sku, mpn, gtin (with a valid check
+    digit) and brand from the row whose label names them.
 
     The model's identifier or brand gives way to the row's value when it cannot be one (a GTIN
     without a valid check digit, a code without a digit: `plausible_value`; without a row it is
@@ -334,7 +334,7 @@ def fill_from_page(
         if button is not None:
             values["availability"] = button.availability
             confidence["availability"] = settings.buy_button
-    if "image" not in values and "name" in values:
+    if "image" not in values and "name" in values and not markup.values:
         image = main_image(page.parsed_root(), str(values["name"]), page.url or None)
         if image is not None and settings.captioned_image >= settings.min_confidence:
             values["image"], confidence["image"] = image, settings.captioned_image
@@ -353,6 +353,10 @@ def fill_from_page(
         elif current is not None and not plausible_value(name, str(current)):
             del values[name]
             confidence.pop(name, None)
+
+
+def _shown_markup(name: str, value: object, markup: Markup) -> bool:
+    return markup.shown.get(name, False) and _from_markup(name, value, markup)
 
 
 def _from_markup(name: str, value: object, markup: Markup) -> bool:
@@ -429,15 +433,18 @@ def prefer_rules(
     ruled: Collection[str],
     settings: FusionSettings,
     kinds: Mapping[str, AttributeType] | None = None,
+    markup: Markup | None = None,
 ) -> None:
     """The store's wrapper rules against the pipeline's values, in place: where the rules read an
     attribute, their value replaces one the pipeline is less sure of than `rules_over`; where
     they have rules for it (`ruled`) but read nothing on this page, a value less sure than
     `unruled_min` is left out. Both thresholds, per attribute type (`kinds`: the store's, else the
     schema's), were chosen by cross-validation over real stores (`scripts/rule_gate.py`: chosen
-    on one fold of stores, checked on the other)."""
+    on one fold of stores, checked on the other). A value of the page's own `markup` that the page
+    shows stays: the page states it, the rules guess it from other pages."""
+    markup = markup or Markup()
     for name, value in rules.items():
-        if value in (None, "", []):
+        if value in (None, "", []) or _shown_markup(name, values.get(name), markup):
             continue
         over, least = settings.gate(kind_of(name, kinds))
         if name not in values or confidence.get(name, 0.0) < over:

@@ -437,7 +437,7 @@ def choose_values(
                 ),
                 nodes,
             )
-            texts = list(dict.fromkeys(c.text.strip() for c in items))
+            texts = list(dict.fromkeys(item_texts(items, nodes)))
             if texts:
                 result.values[attribute] = texts
                 result.confidence[attribute] = sum(c.confidence for c in items) / len(items)
@@ -473,6 +473,72 @@ def whole_items(items: Sequence[Candidate], nodes: Sequence[Node]) -> list[Candi
 
     kept = [c for c in items if whole(c)]
     return kept if kept else list(items)
+
+
+#: The most text nodes and characters an element may hold to be one list item (not a section).
+ITEM_NODES, ITEM_CHARS = 8, 300
+#: Tagged nodes further apart than this many nodes belong to different lists.
+LIST_GAP = 20
+
+
+def _element_steps(xpath: str) -> list[str]:
+    steps = xpath.split("/")
+    return steps[:-1] if steps[-1].startswith("text()") else steps
+
+
+def item_texts(items: Sequence[Candidate], nodes: Sequence[Node]) -> list[str]:
+    """The texts of a list's items as the page groups them: where the tagged nodes of one list
+    stand in separate elements, the item is the element one level below the list's container
+    (the nodes' common ancestor): an ingredient line whose amount, unit and name stand in three
+    nodes of one `<li>` is one item, with the words the model left untagged (`100` `g`
+    `pompoen`). An element that holds more than `ITEM_NODES` nodes or `ITEM_CHARS` characters
+    is a section of the list (ingredients for the dough, for the topping), read the same way
+    inside; the spans of a node that holds several items (`Home > Shoes`) stay as they are."""
+    texts: list[str] = []
+    run: list[Candidate] = []
+    for c in sorted(items, key=lambda c: (c.node, c.start)):
+        if run and c.node - max(run[-1].node, run[-1].last_node) > LIST_GAP:
+            texts.extend(_grouped(run, nodes))
+            run = []
+        run.append(c)
+    return texts + (_grouped(run, nodes) if run else [])
+
+
+def _grouped(run: Sequence[Candidate], nodes: Sequence[Node]) -> list[str]:
+    """`item_texts` of one run of tagged nodes."""
+    paths = [_element_steps(nodes[c.node]["xpath"]) for c in run]
+    if len({"/".join(p) for p in paths}) < 2:
+        return [c.text.strip() for c in run]
+    depth = 0  # the container: the steps all the run's elements share
+    while all(len(p) > depth + 1 for p in paths) and len({p[depth] for p in paths}) == 1:
+        depth += 1
+    groups: dict[str, list[Candidate]] = {}
+    for c, path in zip(run, paths, strict=True):
+        groups.setdefault("/".join(path[: depth + 1]), []).append(c)
+    texts: list[str] = []
+    for key, members in groups.items():
+        item = _item_text(key, members, nodes)
+        texts.extend([item] if item is not None else _grouped(members, nodes))
+    return texts
+
+
+def _item_text(key: str, members: Sequence[Candidate], nodes: Sequence[Node]) -> str | None:
+    """One item: the text nodes of the element `key`, separators left out; None when the
+    element is a section (too many nodes or characters) or one of its nodes holds two items."""
+    tagged = [c.node for c in members]
+    if len(tagged) != len(set(tagged)):
+        return None
+    first, last = min(tagged), max(max(c.node, c.last_node) for c in members)
+    inside = []
+    for i in range(max(0, first - ITEM_NODES), min(len(nodes), last + ITEM_NODES + 1)):
+        path = "/".join(_element_steps(nodes[i]["xpath"]))
+        if path.startswith(key) and path[len(key) : len(key) + 1] in ("", "/"):
+            inside.append(i)
+    words = [nodes[i]["text"].strip() for i in inside]
+    text = " ".join(w for w in words if any(ch.isalnum() for ch in w))
+    if not text or len(inside) > ITEM_NODES or len(text) > ITEM_CHARS:
+        return None
+    return text
 
 
 def decode_page(

@@ -13,6 +13,7 @@ from extractor.neural.decode import (
     Candidate,
     choose_values,
     decode_page,
+    item_texts,
     merge_windows,
     snap_to_token,
     snap_to_words,
@@ -283,3 +284,37 @@ def test_a_value_that_continues_over_nodes_is_joined() -> None:
     rows = [(0, 0.9), (0, 0.9), (b_name, 0.9), (i_name, 0.8), (b_name, 0.3), (0, 0.9)]
     found = decode_page(nodes, windows, [probs(rows)], ATTRS)
     assert found.values["name"] == "Warm light. Walnut base."
+
+
+def test_a_list_item_is_its_item_element_read_whole() -> None:
+    """Amount, unit and name in three nodes of one `<li>` are one ingredient, the untagged unit
+    included, in two sections of a recipe; a breadcrumb in one node keeps its items; a menu
+    entry too big to be one item keeps its spans."""
+    base = "/html/body/div/div"
+    nodes = [
+        node(f"{base}[1]/h3", "Dough"),
+        node(f"{base}[1]/ul/li[1]/span[1]", "100"),
+        node(f"{base}[1]/ul/li[1]/span[2]", "g"),
+        node(f"{base}[1]/ul/li[1]/span[3]", "pumpkin"),
+        node(f"{base}[1]/ul/li[2]/span[1]", "120"),
+        node(f"{base}[1]/ul/li[2]/span[2]", "ml"),
+        node(f"{base}[1]/ul/li[2]/span[3]", "warm water"),
+        node(f"{base}[2]/h3", "Topping"),
+        node(f"{base}[2]/ul/li/span[1]", "1"),
+        node(f"{base}[2]/ul/li/span[2]", "onion"),
+        node("/html/body/p", "Home > Recipes"),
+        *[node(f"/html/body/nav/ul/li/a[{i}]", f"Menu entry {i}") for i in range(1, 11)],
+    ]
+    tagged = [(1, "100"), (3, "pumpkin"), (4, "120"), (6, "warm water"), (8, "1"), (9, "onion")]
+    items = [cand("ingredients", i, text, 0.9) for i, text in tagged]
+    items += [cand("ingredients", 10, "Home", 0.9), cand("ingredients", 10, "Recipes", 0.9, 7)]
+    items += [cand("ingredients", 11, "Menu entry 1", 0.9), cand("ingredients", 12, "Menu", 0.9)]
+    assert item_texts(items, nodes) == [
+        "100 g pumpkin",
+        "120 ml warm water",
+        "1 onion",
+        "Home",
+        "Recipes",
+        "Menu entry 1",
+        "Menu",
+    ]

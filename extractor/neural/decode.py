@@ -475,10 +475,11 @@ def whole_items(items: Sequence[Candidate], nodes: Sequence[Node]) -> list[Candi
     return kept if kept else list(items)
 
 
-#: The most text nodes and characters an element may hold to be one list item (not a section).
+#: The most text nodes and characters an element may hold to be one list item (not a menu).
 ITEM_NODES, ITEM_CHARS = 8, 300
-#: Tagged nodes further apart than this many nodes belong to different lists.
-LIST_GAP = 20
+#: Elements that stand for one item of a list, and how far above a text node one may be.
+ITEM_TAGS, ITEM_LEVELS = frozenset({"li", "tr", "dt", "dd", "option"}), 4
+_POSITION = re.compile(r"\[\d+\]$")
 
 
 def _element_steps(xpath: str) -> list[str]:
@@ -486,45 +487,37 @@ def _element_steps(xpath: str) -> list[str]:
     return steps[:-1] if steps[-1].startswith("text()") else steps
 
 
+def _item_element(xpath: str) -> str | None:
+    """The XPath of the list item element (`<li>`, a table row, ...) that holds a node, if any
+    within `ITEM_LEVELS` levels above it."""
+    steps = _element_steps(xpath)
+    for j in range(len(steps) - 1, max(len(steps) - 1 - ITEM_LEVELS, 0), -1):
+        if _POSITION.sub("", steps[j]).lower() in ITEM_TAGS:
+            return "/".join(steps[: j + 1])
+    return None
+
+
 def item_texts(items: Sequence[Candidate], nodes: Sequence[Node]) -> list[str]:
-    """The texts of a list's items as the page groups them: where the tagged nodes of one list
-    stand in separate elements, the item is the element one level below the list's container
-    (the nodes' common ancestor): an ingredient line whose amount, unit and name stand in three
-    nodes of one `<li>` is one item, with the words the model left untagged (`100` `g`
-    `pompoen`). An element that holds more than `ITEM_NODES` nodes or `ITEM_CHARS` characters
-    is a section of the list (ingredients for the dough, for the topping), read the same way
-    inside; the spans of a node that holds several items (`Home > Shoes`) stay as they are."""
-    texts: list[str] = []
-    run: list[Candidate] = []
+    """The texts of a list's items as the page groups them: the tagged nodes of one item
+    element (an `<li>`, a table row) are one item, read whole with the words the model left
+    untagged (an ingredient line whose amount, unit and name stand in three nodes of one `<li>`:
+    `100` `g` `pompoen`). A span outside an item element, of an element too big to be one item
+    (more than `ITEM_NODES` nodes or `ITEM_CHARS` characters: a menu), or of a node that holds
+    several items (`Home > Shoes`) stays as it is."""
+    groups: dict[str | int, list[Candidate]] = {}  # item element, or a span's own number
     for c in sorted(items, key=lambda c: (c.node, c.start)):
-        if run and c.node - max(run[-1].node, run[-1].last_node) > LIST_GAP:
-            texts.extend(_grouped(run, nodes))
-            run = []
-        run.append(c)
-    return texts + (_grouped(run, nodes) if run else [])
-
-
-def _grouped(run: Sequence[Candidate], nodes: Sequence[Node]) -> list[str]:
-    """`item_texts` of one run of tagged nodes."""
-    paths = [_element_steps(nodes[c.node]["xpath"]) for c in run]
-    if len({"/".join(p) for p in paths}) < 2:
-        return [c.text.strip() for c in run]
-    depth = 0  # the container: the steps all the run's elements share
-    while all(len(p) > depth + 1 for p in paths) and len({p[depth] for p in paths}) == 1:
-        depth += 1
-    groups: dict[str, list[Candidate]] = {}
-    for c, path in zip(run, paths, strict=True):
-        groups.setdefault("/".join(path[: depth + 1]), []).append(c)
+        element = _item_element(nodes[c.node]["xpath"])
+        groups.setdefault(element if element is not None else -1 - len(groups), []).append(c)
     texts: list[str] = []
     for key, members in groups.items():
-        item = _item_text(key, members, nodes)
-        texts.extend([item] if item is not None else _grouped(members, nodes))
+        item = _item_text(key, members, nodes) if isinstance(key, str) else None
+        texts.extend([item] if item is not None else [c.text.strip() for c in members])
     return texts
 
 
 def _item_text(key: str, members: Sequence[Candidate], nodes: Sequence[Node]) -> str | None:
     """One item: the text nodes of the element `key`, separators left out; None when the
-    element is a section (too many nodes or characters) or one of its nodes holds two items."""
+    element is too big to be one item or one of its nodes holds two items."""
     tagged = [c.node for c in members]
     if len(tagged) != len(set(tagged)):
         return None

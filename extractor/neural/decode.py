@@ -18,6 +18,7 @@ from extractor.values.normalize.currencies import find_currencies
 from extractor.values.price_rules import (
     MIN_CONFIDENCE,
     currency_of_price,
+    element_steps,
     fallback_price,
     in_carousel,
     joined_split,
@@ -482,15 +483,10 @@ ITEM_TAGS, ITEM_LEVELS = frozenset({"li", "tr", "dt", "dd", "option"}), 4
 _POSITION = re.compile(r"\[\d+\]$")
 
 
-def _element_steps(xpath: str) -> list[str]:
-    steps = xpath.split("/")
-    return steps[:-1] if steps[-1].startswith("text()") else steps
-
-
 def _item_element(xpath: str) -> str | None:
     """The XPath of the list item element (`<li>`, a table row, ...) that holds a node, if any
     within `ITEM_LEVELS` levels above it."""
-    steps = _element_steps(xpath)
+    steps = element_steps(xpath)
     for j in range(len(steps) - 1, max(len(steps) - 1 - ITEM_LEVELS, 0), -1):
         if _POSITION.sub("", steps[j]).lower() in ITEM_TAGS:
             return "/".join(steps[: j + 1])
@@ -524,7 +520,7 @@ def _item_text(key: str, members: Sequence[Candidate], nodes: Sequence[Node]) ->
     first, last = min(tagged), max(max(c.node, c.last_node) for c in members)
     inside = []
     for i in range(max(0, first - ITEM_NODES), min(len(nodes), last + ITEM_NODES + 1)):
-        path = "/".join(_element_steps(nodes[i]["xpath"]))
+        path = "/".join(element_steps(nodes[i]["xpath"]))
         if path.startswith(key) and path[len(key) : len(key) + 1] in ("", "/"):
             inside.append(i)
     words = [nodes[i]["text"].strip() for i in inside]

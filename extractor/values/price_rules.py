@@ -227,14 +227,15 @@ def plausible_price(nodes: Sequence[Node], i: int, start: int, end: int) -> bool
     )
 
 
-def _element(xpath: str) -> list[str]:
+def element_steps(xpath: str) -> list[str]:
+    """The steps of a text node's element XPath (without `/text()[k]`)."""
     steps = xpath.split("/")
     return steps[:-1] if steps[-1].startswith("text()") else steps
 
 
 def _near_relatives(a: Node, b: Node) -> bool:
     """Elements at most two levels below a common ancestor (a price's parts)."""
-    x, y = _element(a["xpath"]), _element(b["xpath"])
+    x, y = element_steps(a["xpath"]), element_steps(b["xpath"])
     common = 0
     while common < min(len(x), len(y)) and x[common] == y[common]:
         common += 1
@@ -278,7 +279,7 @@ def repeated_blocks(xpaths: Sequence[str]) -> set[str]:
     equal to two others but for the index of one ancestor element."""
     groups: dict[tuple[str, str], dict[str, list[str]]] = {}
     for xpath in set(xpaths):
-        steps = _element(xpath)
+        steps = element_steps(xpath)
         for j in range(1, len(steps) - 1):  # an ancestor, not the node's own element
             match = _STEP.match(steps[j])
             if match is None:
@@ -318,7 +319,7 @@ def titled_blocks(nodes: Sequence[Node]) -> set[str]:
         text = node["text"]
         if len(text) > _MAX_TITLE or not _CAROUSEL_TITLE.match(text.strip()):
             continue
-        steps = _element(node["xpath"])
+        steps = element_steps(node["xpath"])
         block = None
         for depth in range(len(steps) - 1, 3, -1):  # the title's parent up to below <body>
             prefix = "/".join(steps[:depth])

@@ -195,3 +195,20 @@ def test_a_list_item_over_several_nodes_is_one_item() -> None:
     assert [(s["text"], s["item"]) for s in spans] == [
         ("2", 0), ("cups", 0), ("flour", 0), ("1", 1), ("egg", 1), ("a pinch of salt", 2),
     ]  # fmt: skip
+
+
+def test_an_image_not_shown_does_not_match_the_logo_through_a_shared_path_word() -> None:
+    # A WordPress page: every image lives under wp-content/uploads; the gold image (the social
+    # image of the markup) is not shown, so nothing may match; a shown one still matches by id.
+    site = "https://blog.example/wp-content/uploads/2024"
+    images = "".join(
+        f'<img src="{site}/{n}.jpg">' for n in ("site-logo", "pie-1", "pie-2", "pie-3")
+    )
+    html = f"<html><body><header>{images[:60]}</header><p>Apple pie</p>{images}</body></html>"
+    root = parse_html(html.encode())
+    nodes = list(iter_text_nodes(root))
+    url = "https://blog.example/x"
+    not_shown = match_values(nodes, {"image": f"{site}/apple-pie-social.jpg"}, url, root=root)
+    assert not not_shown.found("image") and "no image element" in not_shown.missing["image"]
+    resized = match_values(nodes, {"image": f"{site}/pie-2.jpg?w=1200"}, url, root=root)
+    assert resized.images["image"][0]["url"] == f"{site}/pie-2.jpg"

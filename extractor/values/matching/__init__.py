@@ -23,7 +23,7 @@ from extractor.page.dom import Node
 from extractor.values.labels import ROW_LABELS
 from extractor.values.matching.availability import match_availability
 from extractor.values.matching.identifiers import match_identifier
-from extractor.values.matching.images import image_candidates, match_image, url_parts
+from extractor.values.matching.images import image_candidates, match_image
 from extractor.values.matching.numbers import (
     RATING_WORDS,
     match_currency,
@@ -176,12 +176,7 @@ def _match_url_attribute(
     if normalize_url(value, page_url) is None:
         result.missing[attribute] = f"not a URL: {value[:60]!r}"
         return
-    url = normalize_url(value, page_url) or ""
-    bare, path, distinctive = url_parts(url)
-    # Every rule of match_image needs the file name or a long id token in the element's URL.
-    needles = [t for t in distinctive if len(t) >= 10] + [path.rsplit("/", 1)[-1]]
-    only = needles if all(needles) else ()
-    matches = match_image(image_candidates(root, page_url, only), value, page_url)
+    matches = match_image(image_candidates(root, page_url), value, page_url)
     if matches:
         result.images[attribute] = matches
     else:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections import Counter
+from collections.abc import Sequence
 
 import lxml.html
 
@@ -26,13 +27,8 @@ _IMAGE_ATTRS = (
 _IMAGE_EXT = re.compile(r"\.(?:jpe?g|png|webp|gif|avif)(?:$|[?#])", re.I)
 
 
-def image_candidates(
-    root: lxml.html.HtmlElement, page_url: str | None = None, only: Collection[str] = ()
-) -> list[ImageMatch]:
-    """Every image URL the page's `<img>`/`<source>` elements (and links to image files) show.
-
-    `only` keeps the URLs that contain one of these strings (a fast pre-filter for matching).
-    """
+def image_candidates(root: lxml.html.HtmlElement, page_url: str | None = None) -> list[ImageMatch]:
+    """Every image URL the page's `<img>`/`<source>` elements (and links to image files) show."""
     tree = root.getroottree()
     found: list[ImageMatch] = []
     seen: set[tuple[str, str]] = set()
@@ -53,8 +49,6 @@ def image_candidates(
                     )
                 else:
                     values.append(raw)
-        if only:
-            values = [v for v in values if any(s in v for s in only)]
         if not values:
             continue
         xpath = tree.getpath(element)
@@ -66,7 +60,7 @@ def image_candidates(
     return found
 
 
-def url_parts(url: str) -> tuple[str, str, set[str]]:
+def _url_parts(url: str) -> tuple[str, str, set[str]]:
     bare = re.sub(r"^https?:", "", url).split("#")[0]
     path = bare.split("?")[0]
     distinctive = {t for t in re.findall(r"[A-Za-z0-9_-]{8,}", bare.split("/", 3)[-1])}
@@ -76,14 +70,22 @@ def url_parts(url: str) -> tuple[str, str, set[str]]:
 def match_image(
     candidates: Sequence[ImageMatch], value: str, page_url: str | None = None
 ) -> list[ImageMatch]:
-    """Image elements showing the URL: same URL, same path, or the same file id in it."""
+    """Image elements showing the URL: same URL, same path, or the same file id in it.
+
+    `candidates`: every image of the page (`image_candidates`). An id token shared by most of
+    the page's image URLs (`wp-content`, a CDN's cache hash) names no file: it never matches
+    on its own, or a page whose image is not shown would match its logo.
+    """
     url = normalize_url(value, page_url)
     if url is None:
         return []
-    bare, path, distinctive = url_parts(url)
+    bare, path, distinctive = _url_parts(url)
+    parts = [_url_parts(candidate["url"]) for candidate in candidates]
+    distinctive -= _common_tokens([tokens for _, _, tokens in parts])
     scored = []
-    for order, candidate in enumerate(candidates):
-        c_bare, c_path, c_tokens = url_parts(candidate["url"])
+    for order, (candidate, (c_bare, c_path, c_tokens)) in enumerate(
+        zip(candidates, parts, strict=True)
+    ):
         if c_bare == bare:
             score = 3
         elif c_path == path and len(path.rsplit("/", 1)[-1]) > 4:
@@ -94,3 +96,11 @@ def match_image(
             continue
         scored.append((-score, order, candidate))
     return [c for _, _, c in sorted(scored, key=lambda s: (s[0], s[1]))]
+
+
+def _common_tokens(token_sets: Sequence[set[str]], min_urls: int = 4) -> set[str]:
+    """Tokens found in more than half of the page's image URLs (when it has `min_urls` or more)."""
+    if len(token_sets) < min_urls:
+        return set()
+    counts = Counter(t for tokens in token_sets for t in tokens)
+    return {t for t, n in counts.items() if 2 * n > len(token_sets)}

@@ -77,3 +77,55 @@ def test_real_store_name_and_price_from_three_pages(realpages: Path, site: str) 
     assert len(task) >= 5
     scores = _accuracy(task.pages, 3, ("name", "price"))
     assert scores == {"name": 1.0, "price": 1.0}
+
+
+def _recipe_page(items: list[tuple[str, str, str, str]]) -> str:
+    """A recipe card as a recipe plugin writes it: every ingredient an <li> of amount, unit,
+    name and note spans after a checkbox; the note is shown bare (no brackets)."""
+    lis = "".join(
+        f'<li class="ingredient"><span class="check">▢</span> <span class="amount">{a}</span> '
+        f'<span class="unit">{u}</span> <span class="name">{n}</span> '
+        + (f'<span class="notes">{note}</span>' if note else "")
+        + "</li>"
+        for a, u, n, note in items
+    )
+    return f'<html><body><h1>Pie</h1><ul class="ingredients">{lis}</ul><p>Bake.</p></body></html>'
+
+
+def _written(items: list[tuple[str, str, str, str]]) -> list[str]:
+    """The ingredient lines as the site's own values write them: the note in brackets."""
+    bracketed = [note if note.startswith("(") or not note else f"({note})" for *_, note in items]
+    return [
+        f"{a} {u} {n} {note}".strip() for (a, u, n, _), note in zip(items, bracketed, strict=True)
+    ]
+
+
+def test_a_list_of_items_over_several_nodes_read_whole_as_the_store_writes_them(
+    tmp_path: Path,
+) -> None:
+    import json
+
+    pages = {
+        "1.html": [("2", "cups", "flour", ""), ("½", "cup", "butter", "melted"),
+                   ("1", "tsp", "salt", ""), ("3", "tbsp", "jam", "(optional)")],
+        "2.html": [("1", "cup", "sugar", "packed"), ("2", "cups", "apples", ""),
+                   ("1", "pinch", "cinnamon", "(or nutmeg)")],
+    }  # fmt: skip
+    site = tmp_path / "pages" / "pie.example"
+    site.mkdir(parents=True)
+    with (tmp_path / "labels.jsonl").open("w", encoding="utf-8") as out:
+        for name, items in pages.items():
+            (site / name).write_text(_recipe_page(items), encoding="utf-8")
+            labels = {"name": "Pie", "ingredients": _written(items)}
+            row = {"site": "pie.example", "file": f"pages/pie.example/{name}",
+                   "url": f"https://pie.example/{name}", "labels": labels}  # fmt: skip
+            out.write(json.dumps(row) + "\n")
+    first, second = read_labels(tmp_path / "labels.jsonl")
+    wrapper = induce([example(annotate(first))])
+    prediction, _ = wrapper.read(wrapper_page(second.page))
+    # one item per line (not one string, not one per node), no checkbox, the note in brackets
+    # as the support's values write it, and a note the page already brackets left as it is
+    assert prediction["ingredients"] == _written(pages["2.html"])
+    rule = wrapper.rules["ingredients"][0][0]
+    assert (rule.mode, rule.kind) == ("items", "list")
+    assert type(wrapper).from_dict(wrapper.to_dict()).rules == wrapper.rules

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from extractor.adapt.wrapper import Example, Wrapper, WrapperPage, induce
 from extractor.neural.features import N_RELATIONS, RELATION_FEATURES, Window, marked_spans
 from extractor.page.dom import Node
-from extractor.values.schema import AttributeType, infer_attribute_type
+from extractor.values.schema import AttributeType, support_kinds
 
 if TYPE_CHECKING:
     import torch
@@ -241,14 +241,7 @@ class SupportIndex:
         rules."""
         if profile is None:
             profile = StoreProfile.build([*pages, *store_pages])
-        texts: dict[str, list[str]] = {}
-        itemised: set[str] = set()
-        for marked in spans:
-            for attribute, items in marked.items():
-                texts.setdefault(attribute, []).extend(str(s.get("text", "")) for s in items)
-                if any("item" in s for s in items):
-                    itemised.add(attribute)
-        kinds = {a: infer_attribute_type(a, t, a in itemised) for a, t in texts.items()}
+        kinds = support_kinds(spans)
         wrapper = induce(examples) if examples else None
         index = cls(profile=profile, support_pages=len(pages), kinds=kinds, wrapper=wrapper)
         for p, (nodes, marked) in enumerate(zip(pages, spans, strict=True)):

@@ -28,11 +28,13 @@ from extractor.values.equality import values_equal
 from extractor.values.matching import MatchResult, Span, image_candidates
 from extractor.values.normalize.currencies import find_currencies
 from extractor.values.normalize.text import text_key
-from extractor.values.schema import attribute_type
+from extractor.values.schema import AttributeType, attribute_type, support_kinds
 
 logger = logging.getLogger(__name__)
 
-Mode = Literal["first", "all", "subtree", "subtree-list", "image", "after-label", "constant"]
+Mode = Literal[
+    "first", "all", "items", "subtree", "subtree-list", "image", "after-label", "constant"
+]
 #: Candidate families, most general first (ties on the support pages go to the earlier family).
 FAMILIES = ("id", "itemprop", "class", "label", "relaxed", "absolute", "constant")
 _TEXT_STEP = re.compile(r"/text\(\)\[(\d+)\]$")
@@ -59,6 +61,11 @@ class Rule:
     image_index: int = 0  #: which of the element's image URLs
     label: str = ""  #: for `after-label`: the label node's text key
     constant: Any = None
+    kind: AttributeType | None = None  #: the attribute's type in this store (`support_kinds`)
+    #: for `items` (`item_parts`): kinds of node (tag, class) whose text the store's values
+    #: write with something before and after it, and kinds of node items leave out
+    parts: tuple[tuple[str, str, str, str], ...] = ()
+    skip: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -245,7 +252,7 @@ def cut(text: str, rule: Rule, kind: str) -> str | None:
 
 def apply_rule(rule: Rule, view: PageView, compiled: Mapping[str, lxml.etree.XPath]) -> Any:
     """The value a rule reads from a page, or None."""
-    kind = attribute_type(rule.attribute)
+    kind = rule.kind or attribute_type(rule.attribute)
     if rule.mode == "constant":
         return list(rule.constant) if isinstance(rule.constant, tuple) else rule.constant
     if rule.mode == "after-label":
@@ -264,6 +271,9 @@ def apply_rule(rule: Rule, view: PageView, compiled: Mapping[str, lxml.etree.XPa
         if not texts:
             return None
         return texts if rule.mode == "subtree-list" else " ".join(texts)
+    if rule.mode == "items":  # every selected element is one item, read whole
+        items = [_item_text(view, e, rule.parts, rule.skip) for e in elements]
+        return [item for item in items if item.strip()] or None
     if rule.mode == "all":
         values = []
         for element in elements:
@@ -311,7 +321,11 @@ class Wrapper:
         for attribute, ranked in data.items():
             for fields, score in ranked:
                 constant = fields.get("constant")
-                rule = Rule(**{**fields, "constant": _frozen(constant)})
+                parts = tuple(tuple(part) for part in fields.get("parts", ()))
+                skip = tuple(tuple(kind) for kind in fields.get("skip", ()))
+                rule = Rule(
+                    **{**fields, "constant": _frozen(constant), "parts": parts, "skip": skip}
+                )
                 if rule.xpath and rule.xpath not in compiled:
                     compiled[rule.xpath] = lxml.etree.XPath(rule.xpath)
                 rules.setdefault(attribute, []).append((rule, float(score)))
@@ -334,6 +348,99 @@ def _element_of(view: PageView, xpath: str) -> Any:
     return found[0] if found and isinstance(found[0], lxml.html.HtmlElement) else None
 
 
+def _role(node: Node) -> tuple[str, str]:
+    return node["tag"], (node.get("attrs") or {}).get("class", "")
+
+
+def _item_text(
+    view: PageView,
+    element: Any,
+    parts: Sequence[Sequence[str]],
+    skip: Sequence[Sequence[str]],
+) -> str:
+    """An item element's text: its text nodes but those of the kinds items leave out (a
+    checkbox beside each ingredient), joined, each written the way the store's values write
+    it (a note in brackets; `item_parts`)."""
+    around = {(tag, cls): (before, after) for tag, cls, before, after in parts}
+    left_out = {(tag, cls) for tag, cls in skip}
+    texts = []
+    for i in view.subtree(view.path(element)):
+        node = view.nodes[i]
+        if _role(node) in left_out:
+            continue
+        text = node["text"].strip()
+        before, after = around.get(_role(node), ("", ""))
+        if not _written(text, before, after):
+            text = f"{before}{text}{after}"
+        texts.append(text)
+    return " ".join(texts)
+
+
+_DECORATION = re.compile(r"[(\[{,;:/–—-]*")
+_CLOSING = re.compile(r"[)\]},;:.]*")
+
+
+def item_parts(
+    attribute: str, support: Sequence[Example], views: Sequence[PageView]
+) -> tuple[tuple[tuple[str, str, str, str], ...], tuple[tuple[str, str], ...]]:
+    """How the annotated items of a list are made of their nodes, per kind of node (tag and
+    class): (the kinds the store's values write with something around them where the page
+    shows them bare, e.g. the brackets of a note, `butter (melted)` for `butter` `melted`,
+    when every annotated occurrence agrees; the kinds inside the items' elements that no
+    annotated item holds, e.g. a checkbox)."""
+    seen: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+    marked: set[tuple[str, str]] = set()
+    unmarked: set[tuple[str, str]] = set()
+    for page, view in zip(support, views, strict=True):
+        golds = page.labels.get(attribute)
+        if not isinstance(golds, list | tuple):
+            continue
+        by_xpath = {n["xpath"]: n for n in view.nodes}
+        items: dict[int, list[Node]] = {}
+        for span in page.match.spans.get(attribute, []):
+            node = by_xpath.get(span["xpath"])
+            if node is not None and isinstance(span.get("item"), int) and span["item"] < len(golds):
+                nodes = items.setdefault(span["item"], [])
+                if node not in nodes:
+                    nodes.append(node)
+        for index, nodes in items.items():
+            element = _lowest_common([_element_of(view, element_path(n["xpath"])) for n in nodes])
+            if element is not None:
+                inside = [view.nodes[i] for i in view.subtree(view.path(element))]
+                unmarked.update(_role(n) for n in inside if n not in nodes)
+            marked.update(_role(n) for n in nodes)
+            gold, pos, found = str(golds[index]), 0, []
+            for node in nodes:
+                start = gold.find(node["text"].strip(), pos)
+                if start < 0:
+                    break
+                found.append((node, start, start + len(node["text"].strip())))
+                pos = found[-1][2]
+            else:
+                for k, (node, start, end) in enumerate(found):
+                    gap = gold[found[k - 1][2] if k else 0 : start]
+                    tail = gold[end : found[k + 1][1] if k + 1 < len(found) else len(gold)]
+                    # as the value writes it: `- 185 g` keeps its space, `(melted)` has none
+                    before = gap.lstrip() if k and _DECORATION.fullmatch(gap.strip()) else ""
+                    after = tail.rstrip() if _CLOSING.fullmatch(tail.strip()) else ""
+                    seen.setdefault(_role(node), []).append((before, after, node["text"]))
+    parts = []
+    for (tag, cls), occurrences in seen.items():
+        ways = {(before, after) for before, after, _ in occurrences if before or after}
+        if len(ways) != 1:
+            continue
+        before, after = ways.pop()
+        # a note the page already writes in brackets is the same way of writing it
+        if all(b or a or _written(text.strip(), before, after) for b, a, text in occurrences):
+            parts.append((tag, cls, before, after))
+    return tuple(parts), tuple(sorted(unmarked - marked))
+
+
+def _written(text: str, before: str, after: str) -> bool:
+    """Whether a node's text already stands the way a decoration would write it."""
+    return text.startswith(before.strip()) and text.endswith(after.strip())
+
+
 def _lowest_common(elements: Sequence[Any]) -> Any:
     chains = [[e, *e.iterancestors()][::-1] for e in elements]
     common = None
@@ -346,10 +453,9 @@ def _lowest_common(elements: Sequence[Any]) -> Any:
 
 
 def _candidates(
-    attribute: str, support: Sequence[Example], views: Sequence[PageView]
+    attribute: str, kind: AttributeType, support: Sequence[Example], views: Sequence[PageView]
 ) -> Iterator[Rule]:
     """Every candidate rule for an attribute from every support page that shows it."""
-    kind = attribute_type(attribute)
     contexts: list[tuple[str, int, int]] = []
     for page, view in zip(support, views, strict=True):
         spans: list[Span] = page.match.spans.get(attribute, [])
@@ -394,6 +500,12 @@ def _candidates(
                 segment = text_index(spans[0]["xpath"])
                 for family, xpath in candidate_paths(elements[-1]):
                     yield Rule(attribute, "all", family, xpath, segment)
+                first_item = [e for e, s in zip(elements, spans, strict=True) if s.get("item") == 0]
+                item = _lowest_common(first_item) if len(first_item) > 1 else None
+                if item is not None:  # an item over several nodes: its element, read whole
+                    parts, skip = item_parts(attribute, support, views)
+                    for family, xpath in candidate_paths(item):
+                        yield Rule(attribute, "items", family, xpath, parts=parts, skip=skip)
     golds = [p.labels.get(attribute) for p in support if p.labels.get(attribute) is not None]
     same = len({repr(g) for g in golds}) == 1
     if same and (len(golds) >= 2 or attribute == "currency"):
@@ -409,10 +521,13 @@ def induce(support: Sequence[Example]) -> Wrapper:
     for page in support:
         attributes += [a for a in page.labels if a not in attributes]
     rules: dict[str, list[tuple[Rule, float]]] = {}
+    kinds = support_kinds(p.match.spans for p in support)
     for attribute in attributes:
         scored = []
         seen: set[Rule] = set()
-        for rule in _candidates(attribute, support, views):
+        kind = kinds.get(attribute) or attribute_type(attribute)
+        for found in _candidates(attribute, kind, support, views):
+            rule = dataclasses.replace(found, kind=kind)
             if rule in seen:
                 continue
             seen.add(rule)
@@ -433,16 +548,21 @@ def induce(support: Sequence[Example]) -> Wrapper:
     return Wrapper(rules=rules, compiled=compiled)
 
 
-def annotated_value(page: Example, attribute: str) -> Any:
-    """What the annotation marks for an attribute: span text(s) or the image URL."""
+def annotated_value(page: Example, attribute: str, kind: AttributeType | None = None) -> Any:
+    """What the annotation marks for an attribute: span text(s), a list's items (the spans of
+    one item joined), or the image URL."""
     images = page.match.images.get(attribute)
     if images:
         return images[0]["url"]
-    texts = [s["text"] for s in page.match.spans.get(attribute, [])]
+    spans = page.match.spans.get(attribute, [])
+    texts = [s["text"] for s in spans]
     if not texts:
         return None
-    if attribute_type(attribute) == "list":
-        return texts
+    if (kind or attribute_type(attribute)) == "list":
+        items: dict[Any, list[str]] = {}
+        for n, span in enumerate(spans):
+            items.setdefault(span.get("item", f"span {n}"), []).append(span["text"])
+        return [" ".join(parts) for parts in items.values()]
     return texts[0] if len(texts) == 1 else " ".join(texts)
 
 
@@ -461,7 +581,7 @@ def _check(
     attribute = rule.attribute
     for page, view in zip(support, views, strict=True):
         gold = page.labels.get(attribute)
-        marked = annotated_value(page, attribute)
+        marked = annotated_value(page, attribute, rule.kind)
         if marked is None and (rule.mode != "constant" or gold in (None, "", [])):
             continue
         total += 1
@@ -470,7 +590,7 @@ def _check(
             continue
         url = page.page.url
         targets = [t for t in (marked, gold) if t is not None]
-        if any(values_equal(attribute, value, t, page_url=url) for t in targets):
+        if any(values_equal(attribute, value, t, page_url=url, kind=rule.kind) for t in targets):
             correct += 1
         else:
             wrong += 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
@@ -115,3 +115,18 @@ def infer_attribute_type(name: str, texts: Sequence[str], is_list: bool = False)
     if all(re.fullmatch(r"[-+]?\d+(?:[.,]\d+)?", t) for t in texts):
         return "number"
     return "text"
+
+
+def support_kinds(
+    marked_pages: Iterable[Mapping[str, Sequence[Mapping[str, object]]]],
+) -> dict[str, AttributeType]:
+    """The type of each attribute the annotated pages mark (`{attribute: [spans]}` per page),
+    from its name and its marked texts; spans that carry an `item` index make it a list."""
+    texts: dict[str, list[str]] = {}
+    itemised: set[str] = set()
+    for marked in marked_pages:
+        for attribute, spans in marked.items():
+            texts.setdefault(attribute, []).extend(str(s.get("text", "")) for s in spans)
+            if any("item" in s for s in spans):
+                itemised.add(attribute)
+    return {a: infer_attribute_type(a, t, a in itemised) for a, t in texts.items()}

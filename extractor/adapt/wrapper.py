@@ -404,7 +404,8 @@ def item_parts(
                 if node not in nodes:
                     nodes.append(node)
         for index, nodes in items.items():
-            element = _lowest_common([_element_of(view, element_path(n["xpath"])) for n in nodes])
+            elements = [_element_of(view, element_path(n["xpath"])) for n in nodes]
+            element = _lowest_common(elements) if None not in elements else None
             if element is not None:
                 inside = [view.nodes[i] for i in view.subtree(view.path(element))]
                 unmarked.update(_role(n) for n in inside if n not in nodes)

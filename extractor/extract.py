@@ -208,18 +208,17 @@ class Extractor:
         for ((found, _), rules, _), (page, gold) in zip(
             self._pipeline_values(pages), zip(pages, values, strict=True), strict=True
         ):
+            read = rules or {}
             for name, value in gold.items():
-                if name not in (rules or {}) or value in (None, "", []):
+                # prices, codes, tokens: the gate's thresholds per type hold
+                if name not in read or value in (None, "", []) or kind_of(name, kinds) != "text":
                     continue
-                kind = kind_of(name, kinds)
-                if kind != "text":  # prices, codes, tokens: the gate's thresholds per type hold
-                    continue
-                right = [
+                pipeline, rule = (
                     candidate is not None
-                    and values_equal(name, candidate, value, page_url=page.url, kind=kind)
-                    for candidate in (found.get(name), (rules or {}).get(name))
-                ]
-                tally[name] = tally.get(name, 0) + int(right[1]) - int(right[0])
+                    and values_equal(name, candidate, value, page_url=page.url, kind="text")
+                    for candidate in (found.get(name), read[name])
+                )
+                tally[name] = tally.get(name, 0) + int(rule) - int(pipeline)
         return frozenset(name for name, score in tally.items() if score > 0)
 
     def _pipeline_values(

@@ -26,6 +26,7 @@ import lxml.html
 from extractor.page.dom import Node
 from extractor.values.equality import values_equal
 from extractor.values.matching import MatchResult, Span, image_candidates
+from extractor.values.matching.result import item_texts
 from extractor.values.normalize.currencies import find_currencies
 from extractor.values.normalize.text import text_key
 from extractor.values.schema import AttributeType, attribute_type, support_kinds
@@ -465,6 +466,7 @@ def _candidates(
             if node is not None:
                 contexts.append((node["text"], spans[0]["start"], spans[0]["end"]))
     prefix, suffix = _trim(contexts) if contexts else ("", "")
+    parts: tuple[tuple[tuple[str, str, str, str], ...], tuple[tuple[str, str], ...]] | None = None
     for page, view in zip(support, views, strict=True):
         spans = page.match.spans.get(attribute, [])
         for image in page.match.images.get(attribute, [])[:1]:
@@ -504,9 +506,10 @@ def _candidates(
                 first_item = [e for e, s in zip(elements, spans, strict=True) if s.get("item") == 0]
                 item = _lowest_common(first_item) if len(first_item) > 1 else None
                 if item is not None:  # an item over several nodes: its element, read whole
-                    parts, skip = item_parts(attribute, support, views)
+                    if parts is None:  # the same for every support page: worked out once
+                        parts = item_parts(attribute, support, views)
                     for family, xpath in candidate_paths(item):
-                        yield Rule(attribute, "items", family, xpath, parts=parts, skip=skip)
+                        yield Rule(attribute, "items", family, xpath, parts=parts[0], skip=parts[1])
     golds = [p.labels.get(attribute) for p in support if p.labels.get(attribute) is not None]
     same = len({repr(g) for g in golds}) == 1
     if same and (len(golds) >= 2 or attribute == "currency"):
@@ -560,10 +563,7 @@ def annotated_value(page: Example, attribute: str, kind: AttributeType | None = 
     if not texts:
         return None
     if (kind or attribute_type(attribute)) == "list":
-        items: dict[Any, list[str]] = {}
-        for n, span in enumerate(spans):
-            items.setdefault(span.get("item", f"span {n}"), []).append(span["text"])
-        return [" ".join(parts) for parts in items.values()]
+        return item_texts(spans)
     return texts[0] if len(texts) == 1 else " ".join(texts)
 
 

@@ -13,6 +13,7 @@ from extractor.adapt.annotated import adapt_to_annotations
 from extractor.adapt.store import AdaptedExtractor, StoreAdapter
 from extractor.page.input import as_page
 from extractor.values.equality import values_equal
+from extractor.values.matching.result import item_texts
 from extractor.values.schema import AttributeType
 
 #: Pages of the store previewed after adapting.
@@ -29,10 +30,7 @@ def gold_values(annotation: Mapping[str, Any], lists: set[str]) -> dict[str, Any
         if name in values or not spans:
             continue
         if name in lists or any("item" in s for s in spans):
-            items: dict[int, list[str]] = {}
-            for span in spans:
-                items.setdefault(int(span.get("item", 0)), []).append(str(span["text"]))
-            values[name] = [" ".join(items[k]) for k in sorted(items)]
+            values[name] = item_texts(spans)
         else:
             values[name] = " ".join(str(s["text"]) for s in spans)
     for name, images in (annotation.get("images") or {}).items():

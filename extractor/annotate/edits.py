@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from extractor.data.annotations import Annotation
+from extractor.values.matching.result import item_texts
 
 #: Names an attribute may have (those of the spans' BIO tags are not).
 _ATTRIBUTE = re.compile(r"[^\s]{1,80}")
@@ -171,10 +172,7 @@ def _update_value(annotation: Annotation, attribute: str, is_list: bool) -> None
     marked = annotation["spans"].get(attribute) or []
     pictures = (annotation.get("images") or {}).get(attribute) or []
     if marked and is_list:
-        items: dict[int, list[str]] = {}
-        for span in marked:
-            items.setdefault(int(span.get("item", 0)), []).append(str(span["text"]))
-        values[attribute] = [" ".join(items[k]) for k in sorted(items)]
+        values[attribute] = item_texts(marked)
     elif marked:
         values[attribute] = " ".join(str(s["text"]) for s in marked)
     elif pictures:

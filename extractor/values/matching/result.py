@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NotRequired, TypedDict
 
@@ -19,6 +20,15 @@ class Span(TypedDict):
     end: int
     text: str
     item: NotRequired[int]
+
+
+def item_texts(spans: Sequence[Mapping[str, Any]]) -> list[str]:
+    """A list's items from its marked spans: the texts of each item's spans joined, in item
+    order (a span without an `item` number belongs to item 0)."""
+    items: dict[int, list[str]] = {}
+    for span in spans:
+        items.setdefault(int(span.get("item", 0)), []).append(str(span["text"]))
+    return [" ".join(items[k]) for k in sorted(items)]
 
 
 class ImageMatch(TypedDict):

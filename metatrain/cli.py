@@ -250,8 +250,9 @@ def _register_evaluate(subparsers: Subparsers) -> None:
     ev.add_argument(
         "--methods",
         default=None,
-        help="run only these methods (comma list of meta, meta-steps, meta-no-rules, pretrained, "
-        "joint, joint-prototypes, wrapper, structured)",
+        help="run only these methods (comma list of meta, meta-steps, meta-no-rules, "
+        "meta-no-gate, meta-self-training, pretrained, joint, joint-prototypes, wrapper, "
+        "structured)",
     )
     ev.add_argument(
         "--precision",

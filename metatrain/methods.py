@@ -18,6 +18,7 @@ import torch
 
 from extractor.adapt.settings import AdaptSettings
 from extractor.adapt.store import AdaptedExtractor, StoreAdapter
+from extractor.adapt.transductive import SELF_TRAINING_PAGES, SelfTraining
 from extractor.adapt.wrapper import Example, Wrapper, WrapperPage, induce
 from extractor.extract import DEFAULT_MODEL_DIR, model_dir_or_default
 from extractor.neural.config import PACKAGED_ENCODER, ExtractorConfig
@@ -148,7 +149,7 @@ class ModelMethod:
         tell its template from its data."""
         nodes = [p.page.parsed().nodes for p in support]
         spans = [{a: s for a, s in p.match.spans.items() if a in p.attributes} for p in support]
-        others = [p.parsed().nodes for p in store]
+        others = [page_input(p) for p in store]
         examples = [example(a) for a in support] if self.rules else []
         adapted = self.adapter.adapt(nodes, spans, others, examples)
         if not self.gate:
@@ -183,12 +184,14 @@ def _pretrained_model(model: Path | None) -> ExtractorModel:
     return ExtractorModel(config)
 
 
-def _meta_adapter(model: Path | None, precision: str, markup: bool) -> StoreAdapter:
+def _meta_adapter(
+    model: Path | None, precision: str, markup: bool, **settings: Any
+) -> StoreAdapter:
     """The meta-trained model (the shipped one unless --model is given) with the adaptation
     `shopwright adapt` gives it by default (`AdaptSettings.for_model`)."""
     path = model_dir_or_default(model)
     loaded = ExtractorModel.from_pretrained(path)
-    return StoreAdapter(loaded, AdaptSettings.for_model(path), precision, markup)
+    return StoreAdapter(loaded, AdaptSettings.for_model(path, **settings), precision, markup)
 
 
 def meta_method(model: Path | None, precision: str = "fp32", markup: bool = True) -> Method:
@@ -210,6 +213,17 @@ def meta_no_gate_method(model: Path | None, precision: str = "fp32", markup: boo
     or silencing a value (`prefer_rules` off): what the learned model reads by itself, and the
     predictions `scripts/rule_gate.py` chooses the gate's thresholds on."""
     return ModelMethod("meta-no-gate", _meta_adapter(model, precision, markup), gate=False)
+
+
+def meta_self_training_method(
+    model: Path | None, precision: str = "fp32", markup: bool = True
+) -> Method:
+    """`meta-self-training`: `meta` with the transductive step (`shopwright adapt --self-train
+    5`: the store's surely read pages fill the support to five, `extractor.adapt.transductive`):
+    what that step adds."""
+    training = SelfTraining(fill_to=SELF_TRAINING_PAGES)
+    adapter = _meta_adapter(model, precision, markup, self_training=training)
+    return ModelMethod("meta-self-training", adapter)
 
 
 def meta_steps_method(model: Path | None, precision: str = "fp32", markup: bool = True) -> Method:
@@ -251,6 +265,7 @@ MODEL_METHODS: dict[str, ModelFactory] = {
     "meta-steps": meta_steps_method,
     "meta-no-rules": meta_no_rules_method,
     "meta-no-gate": meta_no_gate_method,
+    "meta-self-training": meta_self_training_method,
     "pretrained": pretrained_method,
     "joint": joint_method,
     "joint-prototypes": joint_prototypes_method,

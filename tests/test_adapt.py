@@ -11,6 +11,7 @@ from tiny_encoder import TINY
 
 from extractor.adapt.settings import AdaptSettings
 from extractor.adapt.store import AdaptedExtractor, StoreAdapter, save_adapted
+from extractor.adapt.transductive import SelfTraining
 from extractor.extract import DEFAULT_MODEL_DIR
 from extractor.neural.checkpoint import load_tokenizer
 from extractor.neural.config import ExtractorConfig
@@ -123,7 +124,10 @@ def test_a_meta_trained_model_adapts_with_its_meta_training_inner_loop(tmp_path:
     (meta / "training.json").write_text(json.dumps({"config": config}))
     settings = AdaptSettings.for_model(meta)
     assert (settings.steps, settings.inner_lr, settings.head_lr) == (3, 2e-3, 5e-2)
+    assert settings.self_training.wanted(1) == 0  # the transductive step is asked for
     assert AdaptSettings.for_model(meta, steps=7, head_lr=None).steps == 7  # an explicit choice
+    asked = AdaptSettings.for_model(meta, self_training=SelfTraining(fill_to=5))
+    assert asked.self_training.wanted(1) == 4
     generated = {**config, "algorithm": "generation"}
     (meta / "training.json").write_text(json.dumps({"config": generated}))
     assert AdaptSettings.for_model(meta).steps == 0  # generation trains without an inner loop

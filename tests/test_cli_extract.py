@@ -105,10 +105,11 @@ def test_annotate_then_adapt_then_extract_with_the_store_model(
     ]
     values.write_text("\n".join(lines) + "\n", encoding="utf-8")
     args = ["adapt", "shop", "--values", str(values), "--model", str(model_dir), "--steps", "2"]
-    assert main(_args(store, *args)) == 0
+    assert main(_args(store, *args, "--self-train", "4")) == 0
     assert "(new: age_range)" in capsys.readouterr().out
     store_model = store[0] / "shop" / "model"
     assert ExtractorModel.from_pretrained(store_model).config.attributes[-1] == "age_range"
+    assert json.loads((store_model / "training.json").read_text())["self_training_pages"] == 4
     out = tmp_path / "c.jsonl"
     assert main(_args(store, "extract", "shop", "-o", str(out), "--no-progress")) == 0
     assert len(read_records(out)) == 5 and page.labels["name"]

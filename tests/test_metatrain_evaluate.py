@@ -145,6 +145,7 @@ def test_model_methods_with_a_tiny_model(
         "meta-steps",
         "meta-no-rules",
         "meta-no-gate",
+        "meta-self-training",
         "pretrained",
         "wrapper",
         "structured",

@@ -150,3 +150,32 @@ def test_list_items_of_a_support_page_without_its_html_tree_give_no_parts() -> N
         WrapperPage(nodes, None, "https://x.example/"), {"ingredients": ["2 cups"]}, match
     )
     assert item_parts("ingredients", [page], [PageView(page.page)]) == ((), ())
+
+
+def test_a_labelled_row_is_read_by_its_label_when_the_rows_change_places(tmp_path: Path) -> None:
+    import json
+
+    rows = {
+        "1.html": [("Weight", "2 kg"), ("Origin", "Italy"), ("Colour", "Red")],
+        "2.html": [("Origin", "Spain"), ("Colour", "Blue"), ("Weight", "500 g")],
+    }
+    site = tmp_path / "pages" / "specs.example"
+    site.mkdir(parents=True)
+    with (tmp_path / "labels.jsonl").open("w", encoding="utf-8") as out:
+        for name, table in rows.items():
+            body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in table)
+            html = (
+                f"<html><body><h1>Item {name}</h1><table class='grid'><tbody>{body}</tbody>"
+                "</table></body></html>"
+            )
+            (site / name).write_text(html, encoding="utf-8")
+            labels = {"name": f"Item {name}", "origin": dict(table)["Origin"]}
+            row = {"site": "specs.example", "file": f"pages/specs.example/{name}",
+                   "url": f"https://specs.example/{name}", "labels": labels}  # fmt: skip
+            out.write(json.dumps(row) + "\n")
+    first, second = read_labels(tmp_path / "labels.jsonl")
+    wrapper = induce([example(annotate(first))])
+    # the class's table and the second row read the support as well as the label does; the
+    # label still holds where the rows change places
+    assert wrapper.read(wrapper_page(second.page))[0]["origin"] == "Spain"
+    assert wrapper.rules["origin"][0][0].family == "label"

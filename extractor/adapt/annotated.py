@@ -11,8 +11,10 @@ from typing import Any
 
 from extractor.adapt.store import AdaptedExtractor, StoreAdapter, annotation_example, save_adapted
 from extractor.data.store import StoreDir
+from extractor.page.input import as_page
 
-#: Pages of the store read to tell its template from its data at adaptation.
+#: Pages of the store read to tell its template from its data at adaptation (and to
+#: self-train on, `extractor.adapt.transductive`).
 STORE_PAGES = 50
 
 
@@ -33,7 +35,7 @@ def adapt_to_annotations(
         for n, a in zip(nodes, annotations, strict=True)
     ]
     # the store's other pages tell its template from its data (a sample is enough)
-    others = [list(row["nodes"]) for row in rows[:STORE_PAGES]]
+    others = [as_page(row) for row in rows[:STORE_PAGES]]
     return adapter.adapt(nodes, [a["spans"] for a in annotations], others, examples)
 
 

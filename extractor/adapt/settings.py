@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from extractor.adapt.transductive import SelfTraining
 from extractor.neural.checkpoint import TRAINING_FILE
 
 
@@ -21,6 +22,8 @@ class AdaptSettings:
     max_windows: int = 4  #: labelled windows kept per support page
     batch_size: int = 16
     crop_tokens: int = 96  #: tokens per window the upper layers adapt on (0: whole windows)
+    #: the transductive step: the store's surely read pages join the support (default: off)
+    self_training: SelfTraining = field(default_factory=SelfTraining)
 
     @classmethod
     def for_model(

@@ -27,6 +27,7 @@ from extractor.adapt.learner import (
 )
 from extractor.adapt.settings import AdaptSettings
 from extractor.adapt.support import SupportIndex, save_support
+from extractor.adapt.transductive import pseudo_examples
 from extractor.adapt.wrapper import Example, WrapperPage
 from extractor.extract import Extractor
 from extractor.neural.checkpoint import load_tokenizer
@@ -207,13 +208,44 @@ class StoreAdapter:
         self,
         nodes: Sequence[Sequence[Node]],
         spans: Sequence[Spans],
-        store_pages: Sequence[Sequence[Node]] = (),
+        store: Sequence[PageInput] = (),
         examples: Sequence[Example] = (),
     ) -> AdaptedExtractor:
         """Adapt from annotated pages given as their text nodes and `{attribute: [spans]}`;
-        `store_pages` (the store's other pages, unlabelled) tell its template from its data;
-        `examples` (the same pages with their HTML roots and values) give the store's wrapper
-        rules, which the model reads beside the support values."""
+        `store` (the store's pages, unlabelled, as the crawl holds them) tells its template from
+        its data and, with `settings.self_training`, gives pseudo-annotated pages to adapt on
+        again (`extractor.adapt.transductive`); `examples` (the annotated pages with their HTML
+        roots and values) give the store's wrapper rules, which the model reads beside the
+        support values."""
+        store_nodes = [p.nodes for p in store]
+        extractor = self._adapt_once(nodes, spans, store_nodes, examples)
+        training = self.settings.self_training
+        wanted = training.wanted(len(nodes))
+        support = extractor.support
+        if not wanted or not store or not examples or support is None:
+            return extractor
+        annotated = {e.page.url for e in examples if e.page.url}
+        attributes = list(dict.fromkeys(a for sp in spans for a, s in sp.items() if s))
+        pseudo = pseudo_examples(
+            extractor.extractor, store, annotated, attributes, support.kinds, training, wanted
+        )
+        if not pseudo:
+            return extractor
+        logger.info("self-training: %d of the store's pages join the support", len(pseudo))
+        more_nodes = [*nodes, *(list(e.page.nodes) for e in pseudo)]
+        more_spans = [*spans, *({a: e.match.spans[a] for a in e.labels} for e in pseudo)]
+        # the store's rules and the support check stay those of the annotated pages: a rule
+        # induced from the pipeline's own values would carry its misses to every page
+        return self._adapt_once(more_nodes, more_spans, store_nodes, examples)
+
+    def _adapt_once(
+        self,
+        nodes: Sequence[Sequence[Node]],
+        spans: Sequence[Spans],
+        store_pages: Sequence[Sequence[Node]],
+        examples: Sequence[Example],
+    ) -> AdaptedExtractor:
+        """One adaptation: the support index and rules, the inner loop, the support check."""
         context = [list(n) for n in nodes]
         support = None
         if nodes and self.model.head.relate is not None:

@@ -41,6 +41,8 @@ FAMILIES = ("id", "itemprop", "class", "label", "relaxed", "absolute", "constant
 _TEXT_STEP = re.compile(r"/text\(\)\[(\d+)\]$")
 _STEP = re.compile(r"^([A-Za-z][\w-]*)(?:\[(\d+)\])?$")
 _VOLATILE = re.compile(r"\d{4,}|[0-9a-f]{8,}")  # ids/classes that change from page to page
+_POSITION = re.compile(r"\[\d+\]")
+_ANCHORED = ("id", "itemprop", "class")
 _NUMBER = re.compile(r"\d[\d.,' \u00a0\u202f]*\d|\d")
 MAX_ANCESTORS = 8
 MAX_CLASS_TOKENS = 3
@@ -517,6 +519,17 @@ def _candidates(
         yield Rule(attribute, "constant", "constant", constant=constant)
 
 
+def _family_rank(rule: Rule) -> float:
+    """Where a rule stands among those that read the support equally well (lower first): its
+    family's place, except that an anchored path counting siblings (`tr[2]` of a class's table)
+    comes after the label rule: which row holds a value changes from page to page, its label
+    does not."""
+    rank = float(FAMILIES.index(rule.family))
+    if rule.family in _ANCHORED and _POSITION.search(rule.xpath):
+        rank = FAMILIES.index("label") + 0.5
+    return rank
+
+
 def induce(support: Sequence[Example]) -> Wrapper:
     """Learn rules for every attribute the support pages show, ranked by support accuracy."""
     views = _views(support)
@@ -542,7 +555,7 @@ def induce(support: Sequence[Example]) -> Wrapper:
                     continue
             correct, wrong, total = _check(rule, support, views, compiled)
             if correct:
-                rank = FAMILIES.index(rule.family)
+                rank = _family_rank(rule)
                 scored.append(((correct - wrong, -wrong, -rank, -len(rule.xpath)), rule, total))
         scored.sort(key=lambda s: s[0], reverse=True)
         best = [(rule, (key[0] / total) if total else 0.0) for key, rule, total in scored]

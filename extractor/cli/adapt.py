@@ -14,6 +14,8 @@ from extractor.data.store import StoreDir
 
 logger = logging.getLogger(__name__)
 
+#: Most pages `adapt --self-train` fills the support to (each is read and adapted on).
+MAX_SELF_TRAINING = 50
 #: Most SGD steps `adapt --steps` takes (a few are what adaptation needs; 10 for a model that
 #: was not meta-trained).
 MAX_STEPS = 1000
@@ -75,6 +77,15 @@ def register(subparsers: Subparsers) -> None:
         help="SGD steps after the head is built from the support (default: the model's own "
         "choice, 0 for the shipped model; else its meta-training inner loop; 10 for a model "
         f"that was not meta-trained; at most {MAX_STEPS})",
+    )
+    adapt.add_argument(
+        "--self-train",
+        type=int_between(0, MAX_SELF_TRAINING),
+        default=None,
+        metavar="N",
+        help="fill the support to N pages with the store's pages the adapted model reads surely, "
+        "and adapt again on them (default: 0, off; it did not help on the real stores measured, "
+        "docs/RESULTS.md)",
     )
     adapt.add_argument("--data-dir", type=Path, default=Path("data"), help="default: data/")
     adapt.add_argument("--device", default="auto", help="auto, cpu, cuda... (default: auto)")
@@ -145,6 +156,7 @@ def run_adapt(args: argparse.Namespace) -> int:
     from extractor.adapt.annotated import adapt_to_annotations, install_adapted
     from extractor.adapt.settings import AdaptSettings
     from extractor.adapt.store import StoreAdapter
+    from extractor.adapt.transductive import SelfTraining
     from extractor.cli.command import device_arg
     from extractor.data.annotations import AnnotationError, check_spans, read_annotations
     from extractor.extract import check_model_dir, load_model
@@ -174,7 +186,8 @@ def run_adapt(args: argparse.Namespace) -> int:
         )
     torch.manual_seed(args.seed)
     model = load_model(model_dir, device=device)
-    settings = AdaptSettings.for_model(model_dir, steps=args.steps)
+    self_training = None if args.self_train is None else SelfTraining(fill_to=args.self_train)
+    settings = AdaptSettings.for_model(model_dir, steps=args.steps, self_training=self_training)
     if settings.steps > 100:
         print(f"adapting with {settings.steps} SGD steps: this takes a while")
     adapter = StoreAdapter(model, settings)
@@ -185,6 +198,7 @@ def run_adapt(args: argparse.Namespace) -> int:
         "adapted_from": str(model_dir),
         "annotated_pages": [a["url"] for a in annotations],
         "steps": settings.steps,
+        "self_training_pages": settings.self_training.fill_to,
         "seed": args.seed,
         "command": f"shopwright adapt {args.store}",
     }
@@ -194,8 +208,11 @@ def run_adapt(args: argparse.Namespace) -> int:
         _write_annotations(store, annotations)
     total = time.perf_counter() - start
     learnt = [a for a in extractor.attributes if a not in model.config.attributes]
+    joined = len(extractor.context) - len(annotations)  # the support pages, pseudo-annotated too
     print(
-        f"adapted to {len(annotations)} pages in {adapted - loaded:.1f} s "
+        f"adapted to {len(annotations)} pages"
+        + (f" and {joined} of the store's pages it read surely" if joined > 0 else "")
+        + f" in {adapted - loaded:.1f} s "
         f"({total:.1f} s with loading and saving); attributes: {', '.join(extractor.attributes)}"
         + (f" (new: {', '.join(learnt)})" if learnt else "")
     )

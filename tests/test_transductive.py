@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,26 @@ def test_self_training_adapts_again_with_the_stores_pages_it_reads_surely(tmp_pa
     pages = [PageInput(p.url or "", p.parsed().nodes) for p in store]
     adapted = never.adapt(nodes, spans, pages)
     assert adapted.support is not None and adapted.support.support_pages == 1
+
+
+def test_a_pseudo_annotated_page_speaks_only_for_the_values_it_marks() -> None:
+    from test_support import SUPPORT, SUPPORT_SPANS, page, spans
+
+    from extractor.adapt.support import SupportIndex, node_contexts
+    from extractor.neural.features import RELATION_FEATURES
+
+    read = page("Beech Chair", "BC-3", "89,00")
+    sure = spans(read, {"price": "89,00"})  # the sku was not read surely: not marked
+    query = page("Oak Desk", "OD-7", "129,00")
+    built = SupportIndex.build([SUPPORT, read], [SUPPORT_SPANS, sure], pseudo=1)
+    assert built.attribute_pages == {"name": 1, "sku": 1, "price": 2}
+    again = SupportIndex.from_dict(json.loads(json.dumps(built.to_dict())))
+    for index in (built, again):
+        for attribute, text in (("sku", "OD-7"), ("price", "129,00")):
+            node = next(n for n in query if text in n["text"])
+            found = index.node_relations(node, node_contexts(query)[node["xpath"]], attribute)
+            assert found is not None
+            # where every page that speaks for the attribute shows it: full agreement
+            assert dict(zip(RELATION_FEATURES, found, strict=True))["agreement"] == 1.0
+    annotated = SupportIndex.build([SUPPORT, read], [SUPPORT_SPANS, sure])
+    assert annotated.attribute_pages == {}  # an annotated page without the sku: it is not there

@@ -165,8 +165,11 @@ class StoreAdapter:
 
     @torch.no_grad()
     def _support_batch(
-        self, nodes: Sequence[Sequence[Node]], page_spans: Sequence[Spans]
+        self, nodes: Sequence[Sequence[Node]], page_spans: Sequence[Spans], pseudo: int = 0
     ) -> WindowBatch | None:
+        """The support's labelled windows as the upper layers see them; on the last `pseudo`
+        (pseudo-annotated) pages only the marked tokens count: what they leave unmarked may
+        still be a value."""
         attributes = taggable([a for sp in page_spans for a, items in sp.items() if items])
         attributes = list(dict.fromkeys(attributes))
         if not attributes:
@@ -177,7 +180,8 @@ class StoreAdapter:
         features = self.model.config.features
         hidden: list[torch.Tensor] = []
         labels: list[torch.Tensor] = []
-        for page_nodes, marked in zip(kept, spans, strict=True):
+        first_pseudo = len(kept) - pseudo
+        for p, (page_nodes, marked) in enumerate(zip(kept, spans, strict=True)):
             windows = encode_page(page_nodes, self.tokenizer, features, marked, attributes)
             chosen = [w for w in windows if any(y > 0 for y in w.labels or [])]
             chosen = chosen[: self.settings.max_windows]
@@ -192,6 +196,8 @@ class StoreAdapter:
                         torch.tensor(w.labels or [], dtype=torch.long),
                         self.settings.crop_tokens,
                     )
+                    if p >= first_pseudo:
+                        y = y.masked_fill(y == 0, -100)
                     hidden.append(h)
                     labels.append(y)
         # An attribute whose spans all fell outside the kept windows (pruned, cut, or past
@@ -236,7 +242,7 @@ class StoreAdapter:
         more_spans = [*spans, *({a: e.match.spans[a] for a in e.labels} for e in pseudo)]
         # the store's rules and the support check stay those of the annotated pages: a rule
         # induced from the pipeline's own values would carry its misses to every page
-        return self._adapt_once(more_nodes, more_spans, store_nodes, examples)
+        return self._adapt_once(more_nodes, more_spans, store_nodes, examples, len(pseudo))
 
     def _adapt_once(
         self,
@@ -244,13 +250,17 @@ class StoreAdapter:
         spans: Sequence[Spans],
         store_pages: Sequence[Sequence[Node]],
         examples: Sequence[Example],
+        pseudo: int = 0,
     ) -> AdaptedExtractor:
-        """One adaptation: the support index and rules, the inner loop, the support check."""
+        """One adaptation: the support index and rules, the inner loop, the support check; the
+        last `pseudo` pages are pseudo-annotated (they speak for the values they mark only)."""
         context = [list(n) for n in nodes]
         support = None
         if nodes and self.model.head.relate is not None:
-            support = SupportIndex.build(nodes, spans, store_pages, examples=examples)
-        batch = self._support_batch(nodes, spans) if nodes else None
+            support = SupportIndex.build(
+                nodes, spans, store_pages, examples=examples, pseudo=pseudo
+            )
+        batch = self._support_batch(nodes, spans, pseudo) if nodes else None
         if batch is not None:
             logger.info(
                 "support: %d windows, %d tokens, attributes %s",

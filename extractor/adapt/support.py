@@ -217,6 +217,9 @@ class SupportIndex:
     values: dict[str, list[SupportValue]] = field(default_factory=dict)
     profile: StoreProfile = field(default_factory=StoreProfile)
     support_pages: int = 0
+    #: per attribute, the support pages that speak for it where not all do: a pseudo-annotated
+    #: page (`extractor.adapt.transductive`) marks only the values it reads surely
+    attribute_pages: dict[str, int] = field(default_factory=dict)
     #: the type of each supported attribute, from its name and its annotated texts (a list when
     #: its support spans number their items, a price, an identifier...)
     kinds: dict[str, AttributeType] = field(default_factory=dict)
@@ -237,16 +240,23 @@ class SupportIndex:
         store_pages: Sequence[Sequence[Node]] = (),
         profile: StoreProfile | None = None,
         examples: Sequence[Example] = (),
+        pseudo: int = 0,
     ) -> SupportIndex:
         """The index of annotated pages (their full node lists and `{attribute: [spans]}`);
         `store_pages` are the store's other pages (the crawl holds them) for the profile, unless
-        it is given; `examples` (the same pages with their roots and values) give the wrapper
-        rules."""
+        it is given; `examples` (annotated pages with their roots and values) give the wrapper
+        rules; the last `pseudo` pages are pseudo-annotated and speak only for the attributes
+        they mark."""
         if profile is None:
             profile = StoreProfile.build([*pages, *store_pages])
         kinds = support_kinds(spans)
         wrapper = induce(examples) if examples else None
         index = cls(profile=profile, support_pages=len(pages), kinds=kinds, wrapper=wrapper)
+        if pseudo:
+            annotated, marked_by = len(pages) - pseudo, spans[len(pages) - pseudo :]
+            index.attribute_pages = {
+                a: annotated + sum(1 for marked in marked_by if marked.get(a)) for a in kinds
+            }
         for p, (nodes, marked) in enumerate(zip(pages, spans, strict=True)):
             by_xpath = {node["xpath"]: node for node in nodes}
             contexts = node_contexts(nodes)
@@ -319,7 +329,8 @@ class SupportIndex:
             for j, x in enumerate(row, start=1):
                 if x > best[j]:
                     best[j] = x
-        best[10] = len(pages_here) / max(self.support_pages, 1)
+        pages = self.attribute_pages.get(attribute, self.support_pages)
+        best[10] = len(pages_here) / max(pages, 1)
         best[11], best[12] = view.behaviour
         return best
 
@@ -440,6 +451,7 @@ class SupportIndex:
         """A JSON-ready dict (the adapted model's support.json)."""
         return {
             "support_pages": self.support_pages,
+            "attribute_pages": self.attribute_pages,
             "kinds": self.kinds,
             "rules_win": sorted(self.rules_win),
             "rules": self.wrapper.to_dict() if self.wrapper is not None else None,
@@ -468,6 +480,7 @@ class SupportIndex:
             values=values,
             profile=profile,
             support_pages=int(data["support_pages"]),
+            attribute_pages={a: int(n) for a, n in data.get("attribute_pages", {}).items()},
             kinds=dict(data.get("kinds", {})),
             wrapper=Wrapper.from_dict(data["rules"]) if data.get("rules") else None,
             rules_win=frozenset(data.get("rules_win", ())),

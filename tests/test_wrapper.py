@@ -179,3 +179,28 @@ def test_a_labelled_row_is_read_by_its_label_when_the_rows_change_places(tmp_pat
     # label still holds where the rows change places
     assert wrapper.read(wrapper_page(second.page))[0]["origin"] == "Spain"
     assert wrapper.rules["origin"][0][0].family == "label"
+
+
+def test_a_label_the_page_shows_first_elsewhere_gives_no_label_rule(tmp_path: Path) -> None:
+    import json
+
+    brands = {"1.html": "Helori", "2.html": "Acme"}
+    site = tmp_path / "pages" / "menu.example"
+    site.mkdir(parents=True)
+    with (tmp_path / "labels.jsonl").open("w", encoding="utf-8") as out:
+        for name, brand in brands.items():
+            html = (
+                "<html><body><nav><ul><li>Manufacturer</li><li>Helori</li></ul></nav>"
+                f"<h1>Item {name}</h1><table class='grid'><tbody><tr><th>Manufacturer</th>"
+                f"<td>{brand}</td></tr></tbody></table></body></html>"
+            )
+            (site / name).write_text(html, encoding="utf-8")
+            labels = {"name": f"Item {name}", "brand": brand}
+            row = {"site": "menu.example", "file": f"pages/menu.example/{name}",
+                   "url": f"https://menu.example/{name}", "labels": labels}  # fmt: skip
+            out.write(json.dumps(row) + "\n")
+    first, second = read_labels(tmp_path / "labels.jsonl")
+    wrapper = induce([example(annotate(first))])
+    # the menu's "Manufacturer" comes first and is followed by the support's brand by chance
+    assert wrapper.read(wrapper_page(second.page))[0]["brand"] == "Acme"
+    assert all(rule.family != "label" for rule, _ in wrapper.rules["brand"])

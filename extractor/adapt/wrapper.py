@@ -492,9 +492,13 @@ def _candidates(
             )
             if position > 0:
                 label = view.nodes[position - 1]["text"]
-                if len(label) <= MAX_LABEL_CHARS and text_key(label):
+                key = text_key(label)
+                # the rule reads after the label's first occurrence: where that is another one
+                # (a menu entry), it would read the support's value by chance
+                first = next(i for i, n in enumerate(view.nodes) if text_key(n["text"]) == key)
+                if len(label) <= MAX_LABEL_CHARS and key and first == position - 1:
                     yield Rule(attribute, "after-label", "label", prefix=prefix, suffix=suffix,
-                               label=text_key(label))  # fmt: skip
+                               label=key)  # fmt: skip
         else:
             common = _lowest_common(elements)
             mode: Mode = "subtree-list" if kind == "list" else "subtree"

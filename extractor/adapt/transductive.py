@@ -8,8 +8,9 @@ a pseudo-annotation, placed on the page by the value matcher as an annotation fr
 is (lists are left out: a list the pipeline reads short would teach the model to stop early). The
 pages with most such values fill the support up to `SelfTraining.fill_to` pages, and the model
 adapts again on the annotated and the pseudo-annotated pages together: more windows for the inner
-loop and more pages for the support relations. The store's wrapper rules and the support check
-stay those of the annotated pages.
+loop and more pages for the support relations, where a pseudo-annotated page speaks only for the
+values it marks (what it leaves unmarked may still be a value). The store's wrapper rules and the
+support check stay those of the annotated pages.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from extractor.extract import Extractor
 
 
-#: The support size `meta-self-training` and the `--self-train` examples fill to.
+#: The support size the evaluation's `meta-self-training` fills to (`adapt --self-train 5`).
 SELF_TRAINING_PAGES = 5
 
 

@@ -103,24 +103,17 @@ def _written(items: list[tuple[str, str, str, str]]) -> list[str]:
 def test_a_list_of_items_over_several_nodes_read_whole_as_the_store_writes_them(
     tmp_path: Path,
 ) -> None:
-    import json
-
     pages = {
         "1.html": [("2", "cups", "flour", ""), ("½", "cup", "butter", "melted"),
                    ("1", "tsp", "salt", ""), ("3", "tbsp", "jam", "(optional)")],
         "2.html": [("1", "cup", "sugar", "packed"), ("2", "cups", "apples", ""),
                    ("1", "pinch", "cinnamon", "(or nutmeg)")],
     }  # fmt: skip
-    site = tmp_path / "pages" / "pie.example"
-    site.mkdir(parents=True)
-    with (tmp_path / "labels.jsonl").open("w", encoding="utf-8") as out:
-        for name, items in pages.items():
-            (site / name).write_text(_recipe_page(items), encoding="utf-8")
-            labels = {"name": "Pie", "ingredients": _written(items)}
-            row = {"site": "pie.example", "file": f"pages/pie.example/{name}",
-                   "url": f"https://pie.example/{name}", "labels": labels}  # fmt: skip
-            out.write(json.dumps(row) + "\n")
-    first, second = read_labels(tmp_path / "labels.jsonl")
+    site = {
+        name: (_recipe_page(items), {"name": "Pie", "ingredients": _written(items)})
+        for name, items in pages.items()
+    }
+    first, second = _two_pages(tmp_path, "pie.example", site)
     wrapper = induce([example(annotate(first))])
     prediction, _ = wrapper.read(wrapper_page(second.page))
     # one item per line (not one string, not one per node), no checkbox, the note in brackets
@@ -152,28 +145,35 @@ def test_list_items_of_a_support_page_without_its_html_tree_give_no_parts() -> N
     assert item_parts("ingredients", [page], [PageView(page.page)]) == ((), ())
 
 
-def test_a_labelled_row_is_read_by_its_label_when_the_rows_change_places(tmp_path: Path) -> None:
+def _two_pages(tmp_path: Path, site: str, pages: dict[str, tuple[str, dict]]) -> list:
+    """A store of two pages (`{file: (html, labels)}`), read as the evaluation reads it."""
     import json
 
+    folder = tmp_path / "pages" / site
+    folder.mkdir(parents=True)
+    with (tmp_path / "labels.jsonl").open("w", encoding="utf-8") as out:
+        for name, (html, labels) in pages.items():
+            (folder / name).write_text(html, encoding="utf-8")
+            row = {"site": site, "file": f"pages/{site}/{name}",
+                   "url": f"https://{site}/{name}", "labels": labels}  # fmt: skip
+            out.write(json.dumps(row) + "\n")
+    return read_labels(tmp_path / "labels.jsonl")
+
+
+def test_a_labelled_row_is_read_by_its_label_when_the_rows_change_places(tmp_path: Path) -> None:
     rows = {
         "1.html": [("Weight", "2 kg"), ("Origin", "Italy"), ("Colour", "Red")],
         "2.html": [("Origin", "Spain"), ("Colour", "Blue"), ("Weight", "500 g")],
     }
-    site = tmp_path / "pages" / "specs.example"
-    site.mkdir(parents=True)
-    with (tmp_path / "labels.jsonl").open("w", encoding="utf-8") as out:
-        for name, table in rows.items():
-            body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in table)
-            html = (
-                f"<html><body><h1>Item {name}</h1><table class='grid'><tbody>{body}</tbody>"
-                "</table></body></html>"
-            )
-            (site / name).write_text(html, encoding="utf-8")
-            labels = {"name": f"Item {name}", "origin": dict(table)["Origin"]}
-            row = {"site": "specs.example", "file": f"pages/specs.example/{name}",
-                   "url": f"https://specs.example/{name}", "labels": labels}  # fmt: skip
-            out.write(json.dumps(row) + "\n")
-    first, second = read_labels(tmp_path / "labels.jsonl")
+    pages = {}
+    for name, table in rows.items():
+        body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in table)
+        html = (
+            f"<html><body><h1>Item {name}</h1><table class='grid'><tbody>{body}</tbody>"
+            "</table></body></html>"
+        )
+        pages[name] = (html, {"name": f"Item {name}", "origin": dict(table)["Origin"]})
+    first, second = _two_pages(tmp_path, "specs.example", pages)
     wrapper = induce([example(annotate(first))])
     # the class's table and the second row read the support as well as the label does; the
     # label still holds where the rows change places
@@ -182,24 +182,15 @@ def test_a_labelled_row_is_read_by_its_label_when_the_rows_change_places(tmp_pat
 
 
 def test_a_label_the_page_shows_first_elsewhere_gives_no_label_rule(tmp_path: Path) -> None:
-    import json
-
-    brands = {"1.html": "Helori", "2.html": "Acme"}
-    site = tmp_path / "pages" / "menu.example"
-    site.mkdir(parents=True)
-    with (tmp_path / "labels.jsonl").open("w", encoding="utf-8") as out:
-        for name, brand in brands.items():
-            html = (
-                "<html><body><nav><ul><li>Manufacturer</li><li>Helori</li></ul></nav>"
-                f"<h1>Item {name}</h1><table class='grid'><tbody><tr><th>Manufacturer</th>"
-                f"<td>{brand}</td></tr></tbody></table></body></html>"
-            )
-            (site / name).write_text(html, encoding="utf-8")
-            labels = {"name": f"Item {name}", "brand": brand}
-            row = {"site": "menu.example", "file": f"pages/menu.example/{name}",
-                   "url": f"https://menu.example/{name}", "labels": labels}  # fmt: skip
-            out.write(json.dumps(row) + "\n")
-    first, second = read_labels(tmp_path / "labels.jsonl")
+    pages = {}
+    for name, brand in {"1.html": "Helori", "2.html": "Acme"}.items():
+        html = (
+            "<html><body><nav><ul><li>Manufacturer</li><li>Helori</li></ul></nav>"
+            f"<h1>Item {name}</h1><table class='grid'><tbody><tr><th>Manufacturer</th>"
+            f"<td>{brand}</td></tr></tbody></table></body></html>"
+        )
+        pages[name] = (html, {"name": f"Item {name}", "brand": brand})
+    first, second = _two_pages(tmp_path, "menu.example", pages)
     wrapper = induce([example(annotate(first))])
     # the menu's "Manufacturer" comes first and is followed by the support's brand by chance
     assert wrapper.read(wrapper_page(second.page))[0]["brand"] == "Acme"

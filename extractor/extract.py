@@ -177,7 +177,14 @@ class Extractor:
         Attributes the model cannot tag (images: no text node) come from the store's wrapper
         rules when its support shows them; the rules' values then pass the rule gate
         (`prefer_rules`)."""
-        result: list[tuple[Values, Confidence]] = []
+        return [fused for fused, _ in self.values_and_rules(pages)]
+
+    def values_and_rules(
+        self, pages: Sequence[PageLike | PageInput]
+    ) -> list[tuple[tuple[Values, Confidence], dict[str, Any]]]:
+        """Per page, `extract_values`' values and confidences and what the store's wrapper rules
+        read on it (`{}` without rules or text)."""
+        result: list[tuple[tuple[Values, Confidence], dict[str, Any]]] = []
         for fused, rules, markup in self._pipeline_values(pages):
             if rules is not None and self.support is not None and self.support.wrapper is not None:
                 prefer_rules(
@@ -189,7 +196,7 @@ class Extractor:
                     markup,
                     self.support.rules_win,
                 )
-            result.append(fused)
+            result.append((fused, rules or {}))
         return result
 
     def rules_that_win(

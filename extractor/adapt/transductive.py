@@ -50,8 +50,8 @@ class SelfTraining:
 def candidate_pages(
     store: Sequence[PageInput], annotated: Collection[str], limit: int
 ) -> list[PageInput]:
-    """The first `limit` of the store's pages with text that are not annotated (by URL),
-    spread over the crawl rather than its first pages only."""
+    """At most `limit` of the store's pages with text that are not annotated (by URL), spread
+    over the crawl rather than its first pages only."""
     pages = [p for p in store if p.nodes and p.url not in annotated]
     if len(pages) <= limit:
         return pages
@@ -97,10 +97,9 @@ def pseudo_examples(
         return []
     pages = candidate_pages(store, annotated, settings.candidates)
     scored: list[tuple[float, int, Example]] = []
-    for i, (page, (values, confidence)) in enumerate(
-        zip(pages, extractor.extract_values(pages), strict=True)
+    for i, (page, ((values, confidence), rules)) in enumerate(
+        zip(pages, extractor.values_and_rules(pages), strict=True)
     ):
-        rules = extractor.rule_values(page)
         sure = sure_values(values, confidence, rules, attributes, settings, page.url)
         root = page.parsed_root()
         match = match_values(page.nodes, sure, page.url, root=root, types=kinds)

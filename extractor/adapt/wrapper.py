@@ -492,11 +492,11 @@ def _candidates(
             )
             if position > 0:
                 label = view.nodes[position - 1]["text"]
-                key = text_key(label)
+                key = text_key(label) if len(label) <= MAX_LABEL_CHARS else ""
                 # the rule reads after the label's first occurrence: where that is another one
                 # (a menu entry), it would read the support's value by chance
-                first = next(i for i, n in enumerate(view.nodes) if text_key(n["text"]) == key)
-                if len(label) <= MAX_LABEL_CHARS and key and first == position - 1:
+                labels = (i for i, n in enumerate(view.nodes) if key and text_key(n["text"]) == key)
+                if next(labels, None) == position - 1:
                     yield Rule(attribute, "after-label", "label", prefix=prefix, suffix=suffix,
                                label=key)  # fmt: skip
         else:

@@ -318,3 +318,25 @@ def test_a_list_item_is_its_item_element_read_whole() -> None:
         "Menu entry 1",
         "Menu",
     ]
+
+
+def test_an_item_tagged_in_pieces_is_read_whole_and_spaced_as_written() -> None:
+    """A step the model tagged in several runs of one node (`1/` and `cup walnuts`, the `4`
+    untagged), and an ingredient whose note stands in its own node (`, minced`), are one item
+    each, with no space before the comma; a node with two items (`S | M`) keeps its runs."""
+    base = "/html/body/div/ul"
+    nodes = [
+        node(f"{base}/li[1]/span", "1/4 cup walnuts"),
+        node(f"{base}/li[2]/text()[1]", "1 clove garlic"),
+        node(f"{base}/li[2]/em", ", minced"),
+        node("/html/body/div/ol/li/span", "S | M"),
+    ]
+    items = [
+        cand("ingredients", 0, "1/", 0.9),
+        cand("ingredients", 0, "cup walnuts", 0.9, 4),
+        cand("ingredients", 1, "1 clove garlic", 0.9),
+        cand("ingredients", 2, "minced", 0.9, 2),
+        cand("ingredients", 3, "S", 0.9),
+        cand("ingredients", 3, "M", 0.9, 4),
+    ]
+    assert item_texts(items, nodes) == ["1/4 cup walnuts", "1 clove garlic, minced", "S", "M"]

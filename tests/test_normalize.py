@@ -12,6 +12,7 @@ from extractor.values.normalize import normalize_value
 from extractor.values.normalize.availability import find_availability
 from extractor.values.normalize.currencies import currency_hints, find_currencies, pick_currency
 from extractor.values.normalize.identifiers import gtin_is_valid, gtin_type
+from extractor.values.normalize.text import join_texts
 from extractor.values.normalize.urls import normalize_url
 from extractor.values.schema import STANDARD_ATTRIBUTES, AttributeSchema, attribute_type
 
@@ -154,3 +155,16 @@ def test_custom_attribute_types_from_their_annotated_texts(
     from extractor.values.schema import infer_attribute_type
 
     assert infer_attribute_type(name, texts, is_list) == expected
+
+
+@pytest.mark.parametrize(
+    ("texts", "joined"),
+    [
+        (["2 Tortillas", ", (wheat/regular)"], "2 Tortillas, (wheat/regular)"),
+        (["butter", "(", "melted", ")"], "butter (melted)"),
+        (["Preheat the oven", " to 180 °C", "."], "Preheat the oven to 180 °C."),
+        (["", "one", "  "], "one"),
+    ],
+)
+def test_texts_of_several_nodes_join_as_a_reader_writes_them(texts: list[str], joined: str) -> None:
+    assert join_texts(texts) == joined

@@ -40,6 +40,7 @@ from extractor.page.input import PageInput
 from extractor.page.template import prune_template_nodes
 from extractor.values.fusion import Confidence, Values
 from extractor.values.matching import MatchResult
+from extractor.values.normalize.text import join_texts
 
 logger = logging.getLogger(__name__)
 
@@ -354,7 +355,7 @@ def annotation_example(
     spans = annotation.get("spans") or {}
     images = annotation.get("images") or {}
     values = annotation.get("values") or {
-        name: " ".join(str(span["text"]) for span in marked) for name, marked in spans.items()
+        name: join_texts([str(span["text"]) for span in marked]) for name, marked in spans.items()
     }
     try:
         root = parse_html(html) if html else None

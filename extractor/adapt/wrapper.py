@@ -28,7 +28,7 @@ from extractor.values.equality import values_equal
 from extractor.values.matching import MatchResult, Span, image_candidates
 from extractor.values.matching.result import item_texts
 from extractor.values.normalize.currencies import find_currencies
-from extractor.values.normalize.text import text_key
+from extractor.values.normalize.text import join_texts, text_key
 from extractor.values.schema import AttributeType, attribute_type, support_kinds
 
 logger = logging.getLogger(__name__)
@@ -273,7 +273,7 @@ def apply_rule(rule: Rule, view: PageView, compiled: Mapping[str, lxml.etree.XPa
         texts = [view.nodes[i]["text"] for i in view.subtree(view.path(elements[0]))]
         if not texts:
             return None
-        return texts if rule.mode == "subtree-list" else " ".join(texts)
+        return texts if rule.mode == "subtree-list" else join_texts(texts)
     if rule.mode == "items":  # every selected element is one item, read whole
         items = [_item_text(view, e, rule.parts, rule.skip) for e in elements]
         return [item for item in items if item.strip()] or None
@@ -376,7 +376,7 @@ def _item_text(
         if not _written(text, before, after):
             text = f"{before}{text}{after}"
         texts.append(text)
-    return " ".join(texts)
+    return join_texts(texts)
 
 
 _DECORATION = re.compile(r"[(\[{,;:/–—-]*")
@@ -581,7 +581,7 @@ def annotated_value(page: Example, attribute: str, kind: AttributeType | None = 
         return None
     if (kind or attribute_type(attribute)) == "list":
         return item_texts(spans)
-    return texts[0] if len(texts) == 1 else " ".join(texts)
+    return texts[0] if len(texts) == 1 else join_texts(texts)
 
 
 def _check(

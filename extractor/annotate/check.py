@@ -14,6 +14,7 @@ from extractor.adapt.store import AdaptedExtractor, StoreAdapter
 from extractor.page.input import as_page
 from extractor.values.equality import values_equal
 from extractor.values.matching.result import item_texts
+from extractor.values.normalize.text import join_texts
 from extractor.values.schema import AttributeType
 
 #: Pages of the store previewed after adapting.
@@ -32,7 +33,7 @@ def gold_values(annotation: Mapping[str, Any], lists: set[str]) -> dict[str, Any
         if name in lists or any("item" in s for s in spans):
             values[name] = item_texts(spans)
         else:
-            values[name] = " ".join(str(s["text"]) for s in spans)
+            values[name] = join_texts([str(s["text"]) for s in spans])
     for name, images in (annotation.get("images") or {}).items():
         if name not in values and images:
             values[name] = images[0]["url"]

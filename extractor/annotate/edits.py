@@ -24,6 +24,7 @@ from typing import Any
 
 from extractor.data.annotations import Annotation
 from extractor.values.matching.result import item_texts
+from extractor.values.normalize.text import join_texts
 
 #: Names an attribute may have (those of the spans' BIO tags are not).
 _ATTRIBUTE = re.compile(r"[^\s]{1,80}")
@@ -174,7 +175,7 @@ def _update_value(annotation: Annotation, attribute: str, is_list: bool) -> None
     if marked and is_list:
         values[attribute] = item_texts(marked)
     elif marked:
-        values[attribute] = " ".join(str(s["text"]) for s in marked)
+        values[attribute] = join_texts([str(s["text"]) for s in marked])
     elif pictures:
         urls = [p["url"] for p in pictures]
         values[attribute] = urls if is_list else urls[0]

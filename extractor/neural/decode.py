@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -15,6 +16,7 @@ from extractor.page.dom import Node
 from extractor.page.template import prune_template_nodes
 from extractor.values.normalize import usable_span
 from extractor.values.normalize.currencies import find_currencies
+from extractor.values.normalize.text import join_texts
 from extractor.values.price_rules import (
     MIN_CONFIDENCE,
     currency_of_price,
@@ -208,7 +210,7 @@ def join_continuations(
             and before.end >= len(texts[max(before.node, before.last_node)].rstrip())
         ):
             n_before = max(1, before.last_node - before.node + 1)
-            before.text = f"{before.text} {c.text}"
+            before.text = join_texts([before.text, c.text])
             before.confidence = (before.confidence * n_before + c.confidence) / (n_before + 1)
             before.max_prob = max(before.max_prob, c.max_prob)
             before.last_node = c.node
@@ -514,9 +516,9 @@ def item_texts(items: Sequence[Candidate], nodes: Sequence[Node]) -> list[str]:
 def _item_text(key: str, members: Sequence[Candidate], nodes: Sequence[Node]) -> str | None:
     """One item: the text nodes of the element `key`, separators left out; None when the
     element is too big to be one item or one of its nodes holds two items."""
-    tagged = [c.node for c in members]
-    if len(tagged) != len(set(tagged)):
+    if _several_items(members, nodes):
         return None
+    tagged = [c.node for c in members]
     first, last = min(tagged), max(max(c.node, c.last_node) for c in members)
     inside = []
     for i in range(max(0, first - ITEM_NODES), min(len(nodes), last + ITEM_NODES + 1)):
@@ -524,10 +526,25 @@ def _item_text(key: str, members: Sequence[Candidate], nodes: Sequence[Node]) ->
         if path.startswith(key) and path[len(key) : len(key) + 1] in ("", "/"):
             inside.append(i)
     words = [nodes[i]["text"].strip() for i in inside]
-    text = " ".join(w for w in words if any(ch.isalnum() for ch in w))
+    text = join_texts([w for w in words if any(ch.isalnum() for ch in w)])
     if not text or len(inside) > ITEM_NODES or len(text) > ITEM_CHARS:
         return None
     return text
+
+
+def _several_items(members: Sequence[Candidate], nodes: Sequence[Node]) -> bool:
+    """Whether a node of an item element holds two items (`S | M | L`): two of its runs stand
+    apart by an item separator. Runs split by untagged words (`1/` `4` `cup walnuts`, a step
+    the model tagged in pieces) are parts of one item."""
+    runs: dict[int, list[Candidate]] = {}
+    for c in members:
+        runs.setdefault(c.node, []).append(c)
+    for node, mine in runs.items():
+        mine.sort(key=lambda c: c.start)
+        text = nodes[node]["text"]
+        if any(_separates_items(text[a.end : b.start]) for a, b in itertools.pairwise(mine)):
+            return True
+    return False
 
 
 def decode_page(

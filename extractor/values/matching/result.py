@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NotRequired, TypedDict
 
+from extractor.values.normalize.text import join_texts
+
 
 class Span(TypedDict):
     """A marked piece of a text node: `node["text"][start:end] == text`.
@@ -28,7 +30,7 @@ def item_texts(spans: Sequence[Mapping[str, Any]]) -> list[str]:
     items: dict[int, list[str]] = {}
     for span in spans:
         items.setdefault(int(span.get("item", 0)), []).append(str(span["text"]))
-    return [" ".join(items[k]) for k in sorted(items)]
+    return [join_texts(items[k]) for k in sorted(items)]
 
 
 class ImageMatch(TypedDict):

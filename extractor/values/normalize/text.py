@@ -6,6 +6,7 @@ import functools
 import html
 import re
 import unicodedata
+from collections.abc import Sequence
 
 _WS = re.compile(r"\s+")
 
@@ -37,6 +38,26 @@ def strip_punctuation(value: str) -> str:
     while end > start and (value[end - 1].isspace() or _is_punct(value[end - 1])):
         end -= 1
     return value[start:end]
+
+
+#: Punctuation that closes up to the text before it (`butter, softened`, `(melted)`).
+_CLOSES_UP = tuple(",;:.!?)]}%")
+#: Punctuation that the text after it closes up to.
+_OPENS_UP = tuple("([{")
+
+
+def join_texts(texts: Sequence[str]) -> str:
+    """The texts of several nodes as one value, spaced as a reader writes them: a space between
+    two texts, but none before closing punctuation or after an opening bracket (`2 Tortillas`
+    `, wheat` -> `2 Tortillas, wheat`; `(` `melted)` -> `(melted)`)."""
+    joined = ""
+    for text in (t.strip() for t in texts):
+        if not text:
+            continue
+        if joined and not text.startswith(_CLOSES_UP) and not joined.endswith(_OPENS_UP):
+            joined += " "
+        joined += text
+    return joined
 
 
 def text_key(value: str) -> str:

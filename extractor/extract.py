@@ -258,7 +258,16 @@ class Extractor:
                 confirm_title_name(*fused, page, markup, shared, self.fusion, template)
             fill_from_page(*fused, page, markup, self.fusion)
             put_forward_price(*fused, page, markup, self.fusion)
+            self._write(fused[0])
             yield fused, rules_of.get(i), markup
+
+    def _write(self, values: Values) -> None:
+        """Texts and lists as the store's values write them (`1/2` for `½`), where its support
+        tells (`extractor.values.writing`)."""
+        if self.support is None or self.support.wrapper is None:
+            return
+        kinds = {name: kind_of(name, self.support.kinds) for name in values}
+        self.support.wrapper.writing.write_values(values, kinds)
 
     def extract(self, pages: Sequence[PageLike | PageInput]) -> list[dict[str, Any]]:
         """Product records (zyte `Product` fields plus `_confidence`), one per page."""

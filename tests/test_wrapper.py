@@ -195,3 +195,28 @@ def test_a_label_the_page_shows_first_elsewhere_gives_no_label_rule(tmp_path: Pa
     # the menu's "Manufacturer" comes first and is followed by the support's brand by chance
     assert wrapper.read(wrapper_page(second.page))[0]["brand"] == "Acme"
     assert all(rule.family != "label" for rule, _ in wrapper.rules["brand"])
+
+
+def test_the_store_writes_its_values_plainly_where_its_pages_typeset_them(
+    tmp_path: Path,
+) -> None:
+    """The page shows `½ cup` and `2–3 eggs`, the store's values say `1/2 cup` and `2-3 eggs`:
+    the wrapper learns the store's writing from one page, its list rule then reads the support
+    (no rule did before), and the other page's items come out as the store writes them."""
+    lines = {
+        "1.html": (["½ cup sugar", "2–3 eggs", "1¼ cups flour"], ["1/2 cup sugar", "2-3 eggs",
+                                                                 "1 1/4 cups flour"]),
+        "2.html": (["¾ cup milk", "1–2 lemons"], ["3/4 cup milk", "1-2 lemons"]),
+    }  # fmt: skip
+    pages = {}
+    for name, (shown, values) in lines.items():
+        items = "".join(f"<li class='ing'>{line}</li>" for line in shown)
+        html = f"<html><body><h1>Cake {name}</h1><ul class='ings'>{items}</ul></body></html>"
+        pages[name] = (html, {"name": f"Cake {name}", "ingredients": values})
+    first, second = _two_pages(tmp_path, "cakes.example", pages)
+    wrapper = induce([example(annotate(first))])
+    assert wrapper.writing.plain == ("fractions", "dashes")
+    assert wrapper.read(wrapper_page(second.page))[0]["ingredients"] == [
+        "3/4 cup milk",
+        "1-2 lemons",
+    ]

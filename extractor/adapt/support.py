@@ -31,6 +31,7 @@ from extractor.adapt.wrapper import Example, Wrapper, WrapperPage, induce
 from extractor.neural.features import N_RELATIONS, RELATION_FEATURES, Window, marked_spans
 from extractor.page.dom import Node
 from extractor.values.schema import AttributeType, support_kinds
+from extractor.values.writing import Writing
 
 if TYPE_CHECKING:
     import torch
@@ -455,6 +456,7 @@ class SupportIndex:
             "kinds": self.kinds,
             "rules_win": sorted(self.rules_win),
             "rules": self.wrapper.to_dict() if self.wrapper is not None else None,
+            "writing": list(self.wrapper.writing.plain) if self.wrapper is not None else [],
             "values": {a: [asdict(v) for v in vs] for a, vs in self.values.items()},
             "profile": {
                 "pages": self.profile.pages,
@@ -482,7 +484,11 @@ class SupportIndex:
             support_pages=int(data["support_pages"]),
             attribute_pages={a: int(n) for a, n in data.get("attribute_pages", {}).items()},
             kinds=dict(data.get("kinds", {})),
-            wrapper=Wrapper.from_dict(data["rules"]) if data.get("rules") else None,
+            wrapper=(
+                Wrapper.from_dict(data["rules"], Writing(tuple(data.get("writing", ()))))
+                if data.get("rules")
+                else None
+            ),
             rules_win=frozenset(data.get("rules_win", ())),
         )
 

@@ -30,6 +30,7 @@ from extractor.values.matching.result import item_texts
 from extractor.values.normalize.currencies import find_currencies
 from extractor.values.normalize.text import join_texts, text_key
 from extractor.values.schema import AttributeType, attribute_type, support_kinds
+from extractor.values.writing import Writing, learn_writing
 
 logger = logging.getLogger(__name__)
 
@@ -294,6 +295,8 @@ class Wrapper:
 
     rules: dict[str, list[tuple[Rule, float]]]
     compiled: dict[str, lxml.etree.XPath] = field(default_factory=dict)
+    #: how the store's values write what its pages typeset (`1/2` for `½`)
+    writing: Writing = field(default_factory=Writing)
 
     def read(self, page: WrapperPage) -> tuple[dict[str, Any], dict[str, float]]:
         """Values and confidences for a page (it sees the page, never its labels)."""
@@ -302,7 +305,7 @@ class Wrapper:
         confidence: dict[str, float] = {}
         for attribute, ranked in self.rules.items():
             for rule, score in ranked:
-                value = apply_rule(rule, view, self.compiled)
+                value = written(apply_rule(rule, view, self.compiled), rule, self.writing)
                 if value not in (None, "", []):
                     prediction[attribute] = value
                     confidence[attribute] = round(score, 4)
@@ -317,8 +320,8 @@ class Wrapper:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Wrapper:
-        """Rebuild from `to_dict`'s output (XPaths compiled again)."""
+    def from_dict(cls, data: Mapping[str, Any], writing: Writing | None = None) -> Wrapper:
+        """Rebuild from `to_dict`'s output (XPaths compiled again) and the store's writing."""
         rules: dict[str, list[tuple[Rule, float]]] = {}
         compiled: dict[str, lxml.etree.XPath] = {}
         for attribute, ranked in data.items():
@@ -332,12 +335,17 @@ class Wrapper:
                 if rule.xpath and rule.xpath not in compiled:
                     compiled[rule.xpath] = lxml.etree.XPath(rule.xpath)
                 rules.setdefault(attribute, []).append((rule, float(score)))
-        return cls(rules=rules, compiled=compiled)
+        return cls(rules=rules, compiled=compiled, writing=writing or Writing())
 
 
 def _frozen(value: Any) -> Any:
     """Lists as tuples, so that a rule stays hashable after JSON."""
     return tuple(value) if isinstance(value, list) else value
+
+
+def written(value: Any, rule: Rule, writing: Writing) -> Any:
+    """A rule's text or list value as the store's values write it."""
+    return writing.write_value(value) if rule.kind in ("text", "list") else value
 
 
 def _views(support: Sequence[Example]) -> list[PageView]:
@@ -384,7 +392,10 @@ _CLOSING = re.compile(r"[)\]},;:.]*")
 
 
 def item_parts(
-    attribute: str, support: Sequence[Example], views: Sequence[PageView]
+    attribute: str,
+    support: Sequence[Example],
+    views: Sequence[PageView],
+    writing: Writing | None = None,
 ) -> tuple[tuple[tuple[str, str, str, str], ...], tuple[tuple[str, str], ...]]:
     """How the annotated items of a list are made of their nodes, per kind of node (tag and
     class): (the kinds the store's values write with something around them where the page
@@ -415,10 +426,11 @@ def item_parts(
             marked.update(_role(n) for n in nodes)
             gold, pos, found = str(golds[index]), 0, []
             for node in nodes:
-                start = gold.find(node["text"].strip(), pos)
+                text = writing.write(node["text"].strip()) if writing else node["text"].strip()
+                start = gold.find(text, pos)
                 if start < 0:
                     break
-                found.append((node, start, start + len(node["text"].strip())))
+                found.append((node, start, start + len(text)))
                 pos = found[-1][2]
             else:
                 for k, (node, start, end) in enumerate(found):
@@ -457,7 +469,11 @@ def _lowest_common(elements: Sequence[Any]) -> Any:
 
 
 def _candidates(
-    attribute: str, kind: AttributeType, support: Sequence[Example], views: Sequence[PageView]
+    attribute: str,
+    kind: AttributeType,
+    support: Sequence[Example],
+    views: Sequence[PageView],
+    writing: Writing,
 ) -> Iterator[Rule]:
     """Every candidate rule for an attribute from every support page that shows it."""
     contexts: list[tuple[str, int, int]] = []
@@ -513,7 +529,7 @@ def _candidates(
                 item = _lowest_common(first_item) if len(first_item) > 1 else None
                 if item is not None:  # an item over several nodes: its element, read whole
                     if parts is None:  # the same for every support page: worked out once
-                        parts = item_parts(attribute, support, views)
+                        parts = item_parts(attribute, support, views, writing)
                     for family, xpath in candidate_paths(item):
                         yield Rule(attribute, "items", family, xpath, parts=parts[0], skip=parts[1])
     golds = [p.labels.get(attribute) for p in support if p.labels.get(attribute) is not None]
@@ -543,11 +559,17 @@ def induce(support: Sequence[Example]) -> Wrapper:
         attributes += [a for a in page.labels if a not in attributes]
     rules: dict[str, list[tuple[Rule, float]]] = {}
     kinds = support_kinds(p.match.spans for p in support)
+    writing = learn_writing(
+        (annotated_value(page, name, kinds.get(name)), value)
+        for page in support
+        for name, value in page.labels.items()
+        if (kinds.get(name) or attribute_type(name)) in ("text", "list")
+    )
     for attribute in attributes:
         scored = []
         seen: set[Rule] = set()
         kind = kinds.get(attribute) or attribute_type(attribute)
-        for found in _candidates(attribute, kind, support, views):
+        for found in _candidates(attribute, kind, support, views, writing):
             rule = dataclasses.replace(found, kind=kind)
             if rule in seen:
                 continue
@@ -557,7 +579,7 @@ def induce(support: Sequence[Example]) -> Wrapper:
                     compiled[rule.xpath] = lxml.etree.XPath(rule.xpath)
                 except lxml.etree.XPathSyntaxError:
                     continue
-            correct, wrong, total = _check(rule, support, views, compiled)
+            correct, wrong, total = _check(rule, support, views, compiled, writing)
             if correct:
                 rank = _family_rank(rule)
                 scored.append(((correct - wrong, -wrong, -rank, -len(rule.xpath)), rule, total))
@@ -566,7 +588,7 @@ def induce(support: Sequence[Example]) -> Wrapper:
         if best:
             rules[attribute] = best[:FALLBACK_RULES]
     logger.debug("wrapper rules: %s", {a: r[0][0] for a, r in rules.items()})
-    return Wrapper(rules=rules, compiled=compiled)
+    return Wrapper(rules=rules, compiled=compiled, writing=writing)
 
 
 def annotated_value(page: Example, attribute: str, kind: AttributeType | None = None) -> Any:
@@ -589,6 +611,7 @@ def _check(
     support: Sequence[Example],
     views: Sequence[PageView],
     compiled: Mapping[str, lxml.etree.XPath],
+    writing: Writing,
 ) -> tuple[int, int, int]:
     """(correct, wrong, annotated pages) of a rule over the support pages.
 
@@ -603,7 +626,7 @@ def _check(
         if marked is None and (rule.mode != "constant" or gold in (None, "", [])):
             continue
         total += 1
-        value = apply_rule(rule, view, compiled)
+        value = written(apply_rule(rule, view, compiled), rule, writing)
         if value in (None, "", []):
             continue
         url = page.page.url

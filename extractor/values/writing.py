@@ -1,0 +1,105 @@
+"""How a store's values write what its pages typeset: `1/2` for `½`, `-` for `–`, `'` for `’`.
+
+A recipe plugin shows `½ cup` and `2 – 3 tablespoons` where the store's own values (its feed,
+its annotations) say `1/2 cup` and `2 - 3 tablespoons`. `learn_writing` reads from the support
+pages which of these typographic forms the store's values write plainly, and `Writing.write`
+writes extracted texts the same way, so that the catalog reads as the annotated values do.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+#: Families of typeset forms and their plain writing.
+FORMS: dict[str, dict[str, str]] = {
+    "fractions": {
+        "½": "1/2",
+        "⅓": "1/3",
+        "⅔": "2/3",
+        "¼": "1/4",
+        "¾": "3/4",
+        "⅕": "1/5",
+        "⅙": "1/6",
+        "⅛": "1/8",
+        "⅜": "3/8",
+        "⅝": "5/8",
+        "⅞": "7/8",
+        "⁄": "/",
+    },
+    "dashes": {"–": "-", "—": "-", "‒": "-", "−": "-"},
+    "quotes": {"’": "'", "‘": "'", "′": "'", "“": '"', "”": '"', "″": '"', "„": '"'},
+    "ellipsis": {"…": "..."},
+}
+
+#: A vulgar fraction after a whole number (`1½`, `1 ½`) is written `1 1/2`.
+_FRACTION = re.compile(r"(\d)?(\s*)([½⅓⅔¼¾⅕⅙⅛⅜⅝⅞])")
+
+
+def _write_form(family: str, text: str) -> str:
+    forms = FORMS[family]
+    if family == "fractions":
+        text = _FRACTION.sub(
+            lambda m: (f"{m[1]} " if m[1] else m[2]) + forms[m[3]],
+            text,
+        )
+    for typeset, plain in forms.items():
+        text = text.replace(typeset, plain)
+    return text
+
+
+@dataclass(frozen=True)
+class Writing:
+    """The families of typeset forms a store's values write plainly (none: as the page shows)."""
+
+    plain: tuple[str, ...] = ()
+
+    def write(self, text: str) -> str:
+        """A text as the store's values write it."""
+        for family in self.plain:
+            text = _write_form(family, text)
+        return text
+
+    def write_value(self, value: Any) -> Any:
+        """A text or a list of texts as the store's values write them; other values unchanged."""
+        if not self.plain:
+            return value
+        if isinstance(value, str):
+            return self.write(value)
+        if isinstance(value, list | tuple):
+            return [self.write(v) if isinstance(v, str) else v for v in value]
+        return value
+
+    def write_values(self, values: dict[str, Any], kinds: Mapping[str, str]) -> None:
+        """Write the text and list values of a record in place (`kinds`: attribute -> type)."""
+        for name, value in values.items():
+            if kinds.get(name) in ("text", "list"):
+                values[name] = self.write_value(value)
+
+
+def _texts(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return "\n".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def learn_writing(pairs: Iterable[tuple[Any, Any]]) -> Writing:
+    """The store's writing from `(what the page shows, the store's value)` pairs of its support:
+    a family is written plainly when more of the values that the page typesets with it leave its
+    forms out than keep them."""
+    plain = []
+    pairs = [(_texts(shown), _texts(value)) for shown, value in pairs]
+    for family, forms in FORMS.items():
+        written = kept = 0
+        for shown, value in pairs:
+            if not any(form in shown for form in forms):
+                continue
+            if any(form in value for form in forms):
+                kept += 1
+            elif any(plain in value for form, plain in forms.items() if form in shown):
+                written += 1
+        if written > kept:
+            plain.append(family)
+    return Writing(tuple(plain))

@@ -340,3 +340,22 @@ def test_an_item_tagged_in_pieces_is_read_whole_and_spaced_as_written() -> None:
         cand("ingredients", 3, "M", 0.9, 4),
     ]
     assert item_texts(items, nodes) == ["1/4 cup walnuts", "1 clove garlic, minced", "S", "M"]
+
+
+def test_the_models_items_are_written_as_the_store_writes_its_items() -> None:
+    """The store's values put a note the page shows bare in brackets and leave out the
+    checkbox beside each ingredient (what the support taught the wrapper, `item_parts`): the
+    model's items come out the same way."""
+    base = "/html/body/div/ul/li"
+    nodes = [
+        node(f"{base}[1]/span[1]", "☐", "check"),
+        node(f"{base}[1]/span[2]", "2 tbsp butter", "name"),
+        node(f"{base}[1]/span[3]", "melted", "notes"),
+        node(f"{base}[2]/span[1]", "☐ x", "check"),
+        node(f"{base}[2]/span[2]", "1 egg", "name"),
+    ]
+    items = [cand("ingredients", 1, "2 tbsp butter", 0.9), cand("ingredients", 4, "1 egg", 0.9)]
+    parts = (("span", "notes", "(", ")"),)
+    skip = (("span", "check"),)
+    assert item_texts(items, nodes, parts, skip) == ["2 tbsp butter (melted)", "1 egg"]
+    assert item_texts(items, nodes) == ["2 tbsp butter melted", "☐ x 1 egg"]

@@ -154,6 +154,8 @@ def test_the_store_wrapper_rules_are_relations_too() -> None:
     assert rel[0, 0, F["rule_node"]] == 0
     loaded = SupportIndex.from_dict(json.loads(json.dumps(built.to_dict())))
     assert loaded.wrapper is not None and loaded.wrapper.rules.keys() == built.wrapper.rules.keys()
+    assert loaded.wrapper.items == built.wrapper.items
+    assert loaded.wrapper.writing == built.wrapper.writing
 
 
 def test_the_store_pages_tell_template_from_data() -> None:

@@ -121,7 +121,9 @@ def test_a_list_of_items_over_several_nodes_read_whole_as_the_store_writes_them(
     assert prediction["ingredients"] == _written(pages["2.html"])
     rule = wrapper.rules["ingredients"][0][0]
     assert (rule.mode, rule.kind) == ("items", "list")
-    assert type(wrapper).from_dict(wrapper.to_dict()).rules == wrapper.rules
+    again = type(wrapper).from_dict(wrapper.to_dict(), wrapper.writing, wrapper.items_to_dict())
+    assert again.rules == wrapper.rules and again.items == wrapper.items
+    assert wrapper.items["ingredients"] == (rule.parts, rule.skip) != ((), ())
 
 
 def test_list_items_of_a_support_page_without_its_html_tree_give_no_parts() -> None:

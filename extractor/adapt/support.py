@@ -31,7 +31,7 @@ from extractor.adapt.wrapper import Example, Wrapper, WrapperPage, induce
 from extractor.neural.features import N_RELATIONS, RELATION_FEATURES, Window, marked_spans
 from extractor.page.dom import Node
 from extractor.values.schema import AttributeType, support_kinds
-from extractor.values.writing import Writing
+from extractor.values.writing import ItemParts, ItemSkip, Writing
 
 if TYPE_CHECKING:
     import torch
@@ -424,6 +424,11 @@ class SupportIndex:
         """What the store's wrapper rules read on a page (nothing without rules)."""
         return self.wrapper.read(page)[0] if self.wrapper is not None else {}
 
+    @property
+    def items(self) -> Mapping[str, tuple[ItemParts, ItemSkip]]:
+        """How the store writes its lists' items (nothing without rules)."""
+        return self.wrapper.items if self.wrapper is not None else {}
+
     def support_like(self, nodes: Sequence[Node]) -> list[int]:
         """Indices of the nodes that stand where a support value stands: its XPath first, then
         its XPath shape, at most MAX_KEPT_PER_ATTRIBUTE per attribute (the page budget reads
@@ -457,6 +462,7 @@ class SupportIndex:
             "rules_win": sorted(self.rules_win),
             "rules": self.wrapper.to_dict() if self.wrapper is not None else None,
             "writing": list(self.wrapper.writing.plain) if self.wrapper is not None else [],
+            "items": self.wrapper.items_to_dict() if self.wrapper is not None else {},
             "values": {a: [asdict(v) for v in vs] for a, vs in self.values.items()},
             "profile": {
                 "pages": self.profile.pages,
@@ -485,7 +491,9 @@ class SupportIndex:
             attribute_pages={a: int(n) for a, n in data.get("attribute_pages", {}).items()},
             kinds=dict(data.get("kinds", {})),
             wrapper=(
-                Wrapper.from_dict(data["rules"], Writing(tuple(data.get("writing", ()))))
+                Wrapper.from_dict(
+                    data["rules"], Writing(tuple(data.get("writing", ()))), data.get("items")
+                )
                 if data.get("rules")
                 else None
             ),

@@ -30,7 +30,15 @@ from extractor.values.matching.result import item_texts
 from extractor.values.normalize.currencies import find_currencies
 from extractor.values.normalize.text import join_texts, text_key
 from extractor.values.schema import AttributeType, attribute_type, support_kinds
-from extractor.values.writing import Writing, learn_writing
+from extractor.values.writing import (
+    ItemParts,
+    ItemSkip,
+    Writing,
+    learn_writing,
+    node_role,
+    write_item,
+    written_around,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -276,7 +284,10 @@ def apply_rule(rule: Rule, view: PageView, compiled: Mapping[str, lxml.etree.XPa
             return None
         return texts if rule.mode == "subtree-list" else join_texts(texts)
     if rule.mode == "items":  # every selected element is one item, read whole
-        items = [_item_text(view, e, rule.parts, rule.skip) for e in elements]
+        items = [
+            write_item([view.nodes[i] for i in view.subtree(view.path(e))], rule.parts, rule.skip)
+            for e in elements
+        ]
         return [item for item in items if item.strip()] or None
     if rule.mode == "all":
         values = []
@@ -297,6 +308,8 @@ class Wrapper:
     compiled: dict[str, lxml.etree.XPath] = field(default_factory=dict)
     #: how the store's values write what its pages typeset (`1/2` for `½`)
     writing: Writing = field(default_factory=Writing)
+    #: how the store writes each list's items (`item_parts`), for the model's items too
+    items: dict[str, tuple[ItemParts, ItemSkip]] = field(default_factory=dict)
 
     def read(self, page: WrapperPage) -> tuple[dict[str, Any], dict[str, float]]:
         """Values and confidences for a page (it sees the page, never its labels)."""
@@ -320,8 +333,14 @@ class Wrapper:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], writing: Writing | None = None) -> Wrapper:
-        """Rebuild from `to_dict`'s output (XPaths compiled again) and the store's writing."""
+    def from_dict(
+        cls,
+        data: Mapping[str, Any],
+        writing: Writing | None = None,
+        items: Mapping[str, Any] | None = None,
+    ) -> Wrapper:
+        """Rebuild from `to_dict`'s output (XPaths compiled again), the store's writing and its
+        items' writing (`items_to_dict`)."""
         rules: dict[str, list[tuple[Rule, float]]] = {}
         compiled: dict[str, lxml.etree.XPath] = {}
         for attribute, ranked in data.items():
@@ -335,7 +354,19 @@ class Wrapper:
                 if rule.xpath and rule.xpath not in compiled:
                     compiled[rule.xpath] = lxml.etree.XPath(rule.xpath)
                 rules.setdefault(attribute, []).append((rule, float(score)))
-        return cls(rules=rules, compiled=compiled, writing=writing or Writing())
+        item_writing = {
+            name: (
+                tuple(tuple(part) for part in parts),  # type: ignore[misc]
+                tuple(tuple(kind) for kind in skip),  # type: ignore[misc]
+            )
+            for name, (parts, skip) in (items or {}).items()
+        }
+        return cls(rules, compiled, writing or Writing(), item_writing)
+
+    def items_to_dict(self) -> dict[str, Any]:
+        """How the store writes its lists' items, JSON-ready."""
+        return {name: [list(map(list, parts)), list(map(list, skip))]
+                for name, (parts, skip) in self.items.items()}  # fmt: skip
 
 
 def _frozen(value: Any) -> Any:
@@ -357,34 +388,6 @@ def _element_of(view: PageView, xpath: str) -> Any:
         return None
     found = view.page.root.getroottree().xpath(xpath)
     return found[0] if found and isinstance(found[0], lxml.html.HtmlElement) else None
-
-
-def _role(node: Node) -> tuple[str, str]:
-    return node["tag"], (node.get("attrs") or {}).get("class", "")
-
-
-def _item_text(
-    view: PageView,
-    element: Any,
-    parts: Sequence[Sequence[str]],
-    skip: Sequence[Sequence[str]],
-) -> str:
-    """An item element's text: its text nodes but those of the kinds items leave out (a
-    checkbox beside each ingredient), joined, each written the way the store's values write
-    it (a note in brackets; `item_parts`)."""
-    around = {(tag, cls): (before, after) for tag, cls, before, after in parts}
-    left_out = {(tag, cls) for tag, cls in skip}
-    texts = []
-    for i in view.subtree(view.path(element)):
-        node = view.nodes[i]
-        if _role(node) in left_out:
-            continue
-        text = node["text"].strip()
-        before, after = around.get(_role(node), ("", ""))
-        if not _written(text, before, after):
-            text = f"{before}{text}{after}"
-        texts.append(text)
-    return join_texts(texts)
 
 
 _DECORATION = re.compile(r"[(\[{,;:/–—-]*")
@@ -422,8 +425,8 @@ def item_parts(
             element = _lowest_common(elements) if None not in elements else None
             if element is not None:
                 inside = [view.nodes[i] for i in view.subtree(view.path(element))]
-                unmarked.update(_role(n) for n in inside if n not in nodes)
-            marked.update(_role(n) for n in nodes)
+                unmarked.update(node_role(n) for n in inside if n not in nodes)
+            marked.update(node_role(n) for n in nodes)
             gold, pos, found = str(golds[index]), 0, []
             for node in nodes:
                 text = writing.write(node["text"].strip()) if writing else node["text"].strip()
@@ -439,7 +442,7 @@ def item_parts(
                     # as the value writes it: `- 185 g` keeps its space, `(melted)` has none
                     before = gap.lstrip() if k and _DECORATION.fullmatch(gap.strip()) else ""
                     after = tail.rstrip() if _CLOSING.fullmatch(tail.strip()) else ""
-                    seen.setdefault(_role(node), []).append((before, after, node["text"]))
+                    seen.setdefault(node_role(node), []).append((before, after, node["text"]))
     parts = []
     for (tag, cls), occurrences in seen.items():
         ways = {(before, after) for before, after, _ in occurrences if before or after}
@@ -447,14 +450,9 @@ def item_parts(
             continue
         before, after = ways.pop()
         # a note the page already writes in brackets is the same way of writing it
-        if all(b or a or _written(text.strip(), before, after) for b, a, text in occurrences):
+        if all(b or a or written_around(text.strip(), before, after) for b, a, text in occurrences):
             parts.append((tag, cls, before, after))
     return tuple(parts), tuple(sorted(unmarked - marked))
-
-
-def _written(text: str, before: str, after: str) -> bool:
-    """Whether a node's text already stands the way a decoration would write it."""
-    return text.startswith(before.strip()) and text.endswith(after.strip())
 
 
 def _lowest_common(elements: Sequence[Any]) -> Any:
@@ -473,7 +471,7 @@ def _candidates(
     kind: AttributeType,
     support: Sequence[Example],
     views: Sequence[PageView],
-    writing: Writing,
+    parts: tuple[ItemParts, ItemSkip],
 ) -> Iterator[Rule]:
     """Every candidate rule for an attribute from every support page that shows it."""
     contexts: list[tuple[str, int, int]] = []
@@ -484,7 +482,6 @@ def _candidates(
             if node is not None:
                 contexts.append((node["text"], spans[0]["start"], spans[0]["end"]))
     prefix, suffix = _trim(contexts) if contexts else ("", "")
-    parts: tuple[tuple[tuple[str, str, str, str], ...], tuple[tuple[str, str], ...]] | None = None
     for page, view in zip(support, views, strict=True):
         spans = page.match.spans.get(attribute, [])
         for image in page.match.images.get(attribute, [])[:1]:
@@ -528,8 +525,6 @@ def _candidates(
                 first_item = [e for e, s in zip(elements, spans, strict=True) if s.get("item") == 0]
                 item = _lowest_common(first_item) if len(first_item) > 1 else None
                 if item is not None:  # an item over several nodes: its element, read whole
-                    if parts is None:  # the same for every support page: worked out once
-                        parts = item_parts(attribute, support, views, writing)
                     for family, xpath in candidate_paths(item):
                         yield Rule(attribute, "items", family, xpath, parts=parts[0], skip=parts[1])
     golds = [p.labels.get(attribute) for p in support if p.labels.get(attribute) is not None]
@@ -558,6 +553,7 @@ def induce(support: Sequence[Example]) -> Wrapper:
     for page in support:
         attributes += [a for a in page.labels if a not in attributes]
     rules: dict[str, list[tuple[Rule, float]]] = {}
+    items: dict[str, tuple[ItemParts, ItemSkip]] = {}
     kinds = support_kinds(p.match.spans for p in support)
     writing = learn_writing(
         (annotated_value(page, name, kinds.get(name)), value)
@@ -569,7 +565,10 @@ def induce(support: Sequence[Example]) -> Wrapper:
         scored = []
         seen: set[Rule] = set()
         kind = kinds.get(attribute) or attribute_type(attribute)
-        for found in _candidates(attribute, kind, support, views, writing):
+        if kind == "list":
+            items[attribute] = item_parts(attribute, support, views, writing)
+        parts = items.get(attribute, ((), ()))
+        for found in _candidates(attribute, kind, support, views, parts):
             rule = dataclasses.replace(found, kind=kind)
             if rule in seen:
                 continue
@@ -588,7 +587,7 @@ def induce(support: Sequence[Example]) -> Wrapper:
         if best:
             rules[attribute] = best[:FALLBACK_RULES]
     logger.debug("wrapper rules: %s", {a: r[0][0] for a, r in rules.items()})
-    return Wrapper(rules=rules, compiled=compiled, writing=writing)
+    return Wrapper(rules, compiled, writing, items)
 
 
 def annotated_value(page: Example, attribute: str, kind: AttributeType | None = None) -> Any:

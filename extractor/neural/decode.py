@@ -30,6 +30,7 @@ from extractor.values.price_rules import (
     snap_to_amount,
 )
 from extractor.values.schema import PRICE_ATTRIBUTES, AttributeType, attribute_type, kind_of
+from extractor.values.writing import ItemParts, ItemSkip, write_item
 
 if TYPE_CHECKING:
     from extractor.neural.model import ExtractorModel
@@ -46,6 +47,11 @@ class StoreSupport(Protocol):
     @property
     def kinds(self) -> Mapping[str, AttributeType]:
         """The store's attribute types (lists, prices, identifiers...)."""
+        ...
+
+    @property
+    def items(self) -> Mapping[str, tuple[ItemParts, ItemSkip]]:
+        """How the store writes its lists' items (`extractor.values.writing.write_item`)."""
         ...
 
     def support_like(self, nodes: Sequence[Node]) -> list[int]:
@@ -411,8 +417,10 @@ def choose_values(
     nodes: Sequence[Node],
     min_confidence: float = 0.0,
     kinds: Mapping[str, AttributeType] | None = None,
+    written: Mapping[str, tuple[ItemParts, ItemSkip]] | None = None,
 ) -> Extraction:
-    """One value per attribute (a list for list attributes), without two attributes on one span."""
+    """One value per attribute (a list for list attributes), without two attributes on one span;
+    `written`: how the store writes each list's items."""
     cands = [c for c in candidates if c.confidence >= min_confidence and c.text.strip()]
     anchor = _name_anchor(cands)
     if anchor is None:
@@ -440,7 +448,8 @@ def choose_values(
                 ),
                 nodes,
             )
-            texts = list(dict.fromkeys(item_texts(items, nodes)))
+            parts, skip = (written or {}).get(attribute, ((), ()))
+            texts = list(dict.fromkeys(item_texts(items, nodes, parts, skip)))
             if texts:
                 result.values[attribute] = texts
                 result.confidence[attribute] = sum(c.confidence for c in items) / len(items)
@@ -495,7 +504,12 @@ def _item_element(xpath: str) -> str | None:
     return None
 
 
-def item_texts(items: Sequence[Candidate], nodes: Sequence[Node]) -> list[str]:
+def item_texts(
+    items: Sequence[Candidate],
+    nodes: Sequence[Node],
+    parts: ItemParts = (),
+    skip: ItemSkip = (),
+) -> list[str]:
     """The texts of a list's items as the page groups them: the tagged nodes of one item
     element (an `<li>`, a table row) are one item, read whole with the words the model left
     untagged (an ingredient line whose amount, unit and name stand in three nodes of one `<li>`:
@@ -508,14 +522,21 @@ def item_texts(items: Sequence[Candidate], nodes: Sequence[Node]) -> list[str]:
         groups.setdefault(element if element is not None else -1 - len(groups), []).append(c)
     texts: list[str] = []
     for key, members in groups.items():
-        item = _item_text(key, members, nodes) if isinstance(key, str) else None
+        item = _item_text(key, members, nodes, parts, skip) if isinstance(key, str) else None
         texts.extend([item] if item is not None else [c.text.strip() for c in members])
     return texts
 
 
-def _item_text(key: str, members: Sequence[Candidate], nodes: Sequence[Node]) -> str | None:
-    """One item: the text nodes of the element `key`, separators left out; None when the
-    element is too big to be one item or one of its nodes holds two items."""
+def _item_text(
+    key: str,
+    members: Sequence[Candidate],
+    nodes: Sequence[Node],
+    parts: ItemParts,
+    skip: ItemSkip,
+) -> str | None:
+    """One item: the text nodes of the element `key`, separators left out, written as the
+    store writes its items; None when the element is too big to be one item or one of its
+    nodes holds two items."""
     if _several_items(members, nodes):
         return None
     tagged = [c.node for c in members]
@@ -525,8 +546,8 @@ def _item_text(key: str, members: Sequence[Candidate], nodes: Sequence[Node]) ->
         path = "/".join(element_steps(nodes[i]["xpath"]))
         if path.startswith(key) and path[len(key) : len(key) + 1] in ("", "/"):
             inside.append(i)
-    words = [nodes[i]["text"].strip() for i in inside]
-    text = join_texts([w for w in words if any(ch.isalnum() for ch in w)])
+    words = [nodes[i] for i in inside if any(ch.isalnum() for ch in nodes[i]["text"])]
+    text = write_item(words, parts, skip)
     if not text or len(inside) > ITEM_NODES or len(text) > ITEM_CHARS:
         return None
     return text
@@ -555,8 +576,10 @@ def decode_page(
     fallback_threshold: float = 0.25,
     min_confidence: float = 0.0,
     kinds: Mapping[str, AttributeType] | None = None,
+    written: Mapping[str, tuple[ItemParts, ItemSkip]] | None = None,
 ) -> Extraction:
-    """Values of one page from the class probabilities [tokens, classes] of its windows."""
+    """Values of one page from the class probabilities [tokens, classes] of its windows
+    (`kinds`: the store's attribute types; `written`: how it writes its lists' items)."""
     merged = merge_windows(windows, probs)
     texts = [node["text"] for node in nodes]
     candidates: list[Candidate] = []
@@ -581,7 +604,7 @@ def decode_page(
             candidates.append(extra)
     if "price" in attributes:
         candidates = with_fallback_price(candidates, nodes)
-    return choose_values(candidates, nodes, min_confidence, kinds)
+    return choose_values(candidates, nodes, min_confidence, kinds, written)
 
 
 @torch.inference_mode()
@@ -650,7 +673,10 @@ def extract_pages(
             probs[key] = out[row, : len(windows[row].input_ids)]
     model.train(was_training)
     kinds = support.kinds if support is not None else None
+    written = support.items if support is not None else None
     return [
-        decode_page(nodes, ws, [probs[(p, i)] for i in range(len(ws))], attrs, kinds=kinds)
+        decode_page(
+            nodes, ws, [probs[(p, i)] for i in range(len(ws))], attrs, kinds=kinds, written=written
+        )
         for p, (nodes, ws) in enumerate(zip(kept, page_windows, strict=True))
     ]

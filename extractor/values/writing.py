@@ -9,9 +9,18 @@ writes extracted texts the same way, so that the catalog reads as the annotated 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from extractor.page.dom import Node
+from extractor.values.normalize.text import join_texts
+
+#: How a store writes a list item's nodes, per kind of node (tag, class): the text its values
+#: put before and after the node's text (`(`, `)` around a note the page shows bare)...
+ItemParts = tuple[tuple[str, str, str, str], ...]
+#: ...and the kinds of node its items leave out (a checkbox beside each ingredient).
+ItemSkip = tuple[tuple[str, str], ...]
 
 #: Families of typeset forms and their plain writing.
 FORMS: dict[str, dict[str, str]] = {
@@ -77,6 +86,34 @@ class Writing:
         for name, value in values.items():
             if kinds.get(name) in ("text", "list"):
                 values[name] = self.write_value(value)
+
+
+def node_role(node: Node) -> tuple[str, str]:
+    """A node's kind, as item writing names it: its tag and class."""
+    return node["tag"], (node.get("attrs") or {}).get("class", "")
+
+
+def written_around(text: str, before: str, after: str) -> bool:
+    """Whether a node's text already stands the way a decoration would write it."""
+    return text.startswith(before.strip()) and text.endswith(after.strip())
+
+
+def write_item(nodes: Sequence[Node], parts: ItemParts = (), skip: ItemSkip = ()) -> str:
+    """One list item from the text nodes of its element, as the store's values write it: the
+    kinds of node items leave out left out, the others decorated as `parts` say (`butter`
+    `melted` -> `butter (melted)`) and joined as a reader writes them."""
+    around = {(tag, cls): (before, after) for tag, cls, before, after in parts}
+    left_out = set(skip)
+    texts = []
+    for node in nodes:
+        if node_role(node) in left_out:
+            continue
+        text = node["text"].strip()
+        before, after = around.get(node_role(node), ("", ""))
+        if not written_around(text, before, after):
+            text = f"{before}{text}{after}"
+        texts.append(text)
+    return join_texts(texts)
 
 
 def _texts(value: Any) -> str:

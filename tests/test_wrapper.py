@@ -222,3 +222,24 @@ def test_the_store_writes_its_values_plainly_where_its_pages_typeset_them(
         "3/4 cup milk",
         "1-2 lemons",
     ]
+
+
+def test_a_list_rule_holds_when_the_value_writes_one_item_otherwise_than_the_page(
+    tmp_path: Path,
+) -> None:
+    """The store's value writes one of four steps otherwise than the page shows it: the rule
+    that reads the steps still reads three of four of them, enough to read the list."""
+    steps = {
+        "1.html": ["Heat the oven.", "Mix the flour.", "Add the eggs.", "Bake it well."],
+        "2.html": ["Boil the water.", "Add the pasta.", "Drain it.", "Serve hot."],
+    }
+    pages = {}
+    for name, shown in steps.items():
+        items = "".join(f"<li class='step'>{line}</li>" for line in shown)
+        html = f"<html><body><h1>Dish {name}</h1><ol class='steps'>{items}</ol></body></html>"
+        values = [*shown[:3], "Bake it for 30 minutes at 180 degrees."]
+        pages[name] = (html, {"name": f"Dish {name}", "instructions": values})
+    first, second = _two_pages(tmp_path, "dishes.example", pages)
+    wrapper = induce([example(annotate(first))])
+    assert wrapper.read(wrapper_page(second.page))[0]["instructions"] == steps["2.html"]
+    assert wrapper.rules["instructions"][0][1] == 0.75

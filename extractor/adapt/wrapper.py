@@ -605,19 +605,34 @@ def annotated_value(page: Example, attribute: str, kind: AttributeType | None = 
     return texts[0] if len(texts) == 1 else join_texts(texts)
 
 
+#: The least share of a list's items a rule must read on a support page to read its list.
+MIN_ITEMS_SHARE = 0.75
+
+
+def items_share(read: Sequence[Any], target: Any) -> float:
+    """The share of a list's items read alike: common items over the longer of the two."""
+    ours = {text_key(str(v)) for v in read} - {""}
+    theirs = {text_key(str(v)) for v in (target if isinstance(target, list | tuple) else [target])}
+    theirs -= {""}
+    return len(ours & theirs) / max(len(ours), len(theirs)) if ours and theirs else 0.0
+
+
 def _check(
     rule: Rule,
     support: Sequence[Example],
     views: Sequence[PageView],
     compiled: Mapping[str, lxml.etree.XPath],
     writing: Writing,
-) -> tuple[int, int, int]:
+) -> tuple[float, int, int]:
     """(correct, wrong, annotated pages) of a rule over the support pages.
 
     A value is right when it equals what the annotation marks or the gold value (labels can
     differ from the page, e.g. a colour appended to the name: the marked text is then the target).
+    A list is right by the share of its items it reads, when that is `MIN_ITEMS_SHARE` or more
+    (a recipe whose value writes two of nine steps otherwise than the page still has its list).
     """
-    correct = wrong = total = 0
+    correct = 0.0
+    wrong = total = 0
     attribute = rule.attribute
     for page, view in zip(support, views, strict=True):
         gold = page.labels.get(attribute)
@@ -630,7 +645,13 @@ def _check(
             continue
         url = page.page.url
         targets = [t for t in (marked, gold) if t is not None]
-        if any(values_equal(attribute, value, t, page_url=url, kind=rule.kind) for t in targets):
+        if rule.kind == "list" and isinstance(value, list | tuple):
+            share = max(items_share(value, t) for t in targets)
+            if share >= MIN_ITEMS_SHARE:
+                correct += share
+            else:
+                wrong += 1
+        elif any(values_equal(attribute, value, t, page_url=url, kind=rule.kind) for t in targets):
             correct += 1
         else:
             wrong += 1

@@ -33,7 +33,7 @@ from extractor.adapt.learner import (
 from extractor.adapt.support import StoreProfile, SupportIndex, node_contexts
 from extractor.neural.checkpoint import load_tokenizer
 from extractor.neural.config import ExtractorConfig
-from extractor.neural.features import Spans, collate, encode_page, taggable
+from extractor.neural.features import Spans, collate, encode_page, labelled_windows, taggable
 from extractor.neural.model import ExtractorModel, RelationHead
 from extractor.neural.precision import resolve_device
 from extractor.page.dom import Node
@@ -111,10 +111,11 @@ def prepare_store(
 ) -> CachedStore | None:
     """Annotate, prune, tokenise a store's pages and cache their lower hidden states.
 
-    Per page: up to `max_windows` windows that show a value, then up to `negative_windows`
-    value-free ones. Pages are extracted whole, so the query must show the model text that
-    holds no value too; otherwise meta-training never penalises tagging navigation or service
-    text, which real pages are full of.
+    Per page: up to `max_windows` windows that show a value and those that show the attributes
+    they miss (`labelled_windows`), then up to `negative_windows` value-free ones. Pages are
+    extracted whole, so the query must show the model text that holds no value too; otherwise
+    meta-training never penalises tagging navigation or service text, which real pages are
+    full of.
     """
     attributes = taggable(task.attributes)
     if not attributes:
@@ -130,10 +131,9 @@ def prepare_store(
         task.pages, annotated, kept, spans, strict=True
     ):
         windows = encode_page(page_nodes, tokenizer, features, page_spans, attributes)
-        shows = [any(y > 0 for y in w.labels or []) for w in windows]
-        with_spans = [w for w, s in zip(windows, shows, strict=True) if s]
-        without = [w for w, s in zip(windows, shows, strict=True) if not s]
-        chosen = (with_spans or windows[:1])[:max_windows]
+        with_spans = labelled_windows(windows, max_windows)
+        without = [w for w in windows if not any(y > 0 for y in w.labels or [])]
+        chosen = with_spans or windows[:1]
         if with_spans:
             chosen += without[:negative_windows]
         hidden: list[torch.Tensor] = []
@@ -310,7 +310,13 @@ def prepared_stores(
             "lower": lower_fingerprint(model),
             "train": sorted((t.site, len(t)) for t in splits.train),
             "val": sorted((t.site, len(t)) for t in splits.val),
-            "windows": [config.max_windows, config.negative_windows, config.strip_markup],
+            # "covering": the labelled windows include those of every attribute shown
+            "windows": [
+                config.max_windows,
+                config.negative_windows,
+                config.strip_markup,
+                "covering",
+            ],
             "attributes": config.holdout_attributes,
         }
         name = hashlib.sha256(json.dumps(key).encode()).hexdigest()[:16]

@@ -13,6 +13,7 @@ from extractor.neural.features import (
     encode_page,
     hint_ids,
     hint_words,
+    labelled_windows,
     tokenize_nodes,
     xpath_features,
 )
@@ -307,3 +308,31 @@ def test_node_tokens_equal_the_tokenizers_own_call_whatever_state_it_left(tokeni
         list(map(tuple, o)) for o in expected["offset_mapping"]
     ]
     assert len(found["input_ids"][2]) == 48
+
+
+def test_training_reads_the_windows_of_every_attribute_a_page_shows(tokenizer) -> None:  # noqa: ANN001
+    """A long page: its name and ingredients fill the first windows, its steps come last. The
+    first `limit` labelled windows are read, and then one that shows the steps, none more."""
+    nodes = [node("/html/body/h1", "Lemon Cake", "h1")]
+    nodes += [node(f"/html/body/ul/li[{i}]", f"{i} cups of flour number {i}") for i in range(1, 60)]
+    nodes += [node(f"/html/body/ol/li[{i}]", f"Stir the batter well {i}") for i in range(1, 30)]
+
+    def whole(n: Node) -> dict:
+        return {"xpath": n["xpath"], "start": 0, "end": len(n["text"]), "text": n["text"]}
+
+    spans = {
+        "name": [whole(nodes[0])],
+        "ingredients": [{**whole(n), "item": i} for i, n in enumerate(nodes[1:60])],
+        "instructions": [{**whole(n), "item": i} for i, n in enumerate(nodes[60:])],
+    }
+    attributes = ["name", "ingredients", "instructions"]
+    windows = encode_page(nodes, tokenizer, FeatureConfig(window=64), spans, attributes)
+
+    def shown(w: object) -> set[str]:
+        return {attributes[(y - 1) // 2] for y in w.labels or [] if y > 0}  # type: ignore[attr-defined]
+
+    assert "instructions" not in set().union(*map(shown, windows[:2]))
+    chosen = labelled_windows(windows, 2)
+    assert chosen[:2] == windows[:2] and len(chosen) == 3
+    assert set().union(*map(shown, chosen)) == set(attributes)
+    assert labelled_windows(windows, len(windows)) == windows

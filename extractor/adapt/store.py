@@ -32,7 +32,7 @@ from extractor.adapt.wrapper import Example, WrapperPage
 from extractor.extract import Extractor
 from extractor.neural.checkpoint import load_tokenizer
 from extractor.neural.config import PACKAGED_ENCODER
-from extractor.neural.features import Spans, collate, encode_page, taggable
+from extractor.neural.features import Spans, collate, encode_page, labelled_windows, taggable
 from extractor.neural.model import ExtractorModel
 from extractor.neural.precision import resolve_precision, with_precision
 from extractor.page.dom import Node, PageError, parse_html
@@ -184,8 +184,7 @@ class StoreAdapter:
         first_pseudo = len(kept) - pseudo
         for p, (page_nodes, marked) in enumerate(zip(kept, spans, strict=True)):
             windows = encode_page(page_nodes, self.tokenizer, features, marked, attributes)
-            chosen = [w for w in windows if any(y > 0 for y in w.labels or [])]
-            chosen = chosen[: self.settings.max_windows]
+            chosen = labelled_windows(windows, self.settings.max_windows)
             for b in range(0, len(chosen), self.settings.batch_size):
                 part = chosen[b : b + self.settings.batch_size]
                 batch = {k: v.to(self.model.device) for k, v in collate(part).items()}

@@ -330,6 +330,24 @@ def _build_window(
     return w
 
 
+def labelled_windows(windows: Sequence[Window], limit: int) -> list[Window]:
+    """The windows of an annotated page that training reads: the first `limit` that show a
+    value, then as few more as show the attributes those miss (a recipe's steps below its
+    name, description and ingredients), so that every value the page shows is learnt."""
+
+    def shown(window: Window) -> set[int]:
+        return {(y - 1) // 2 for y in window.labels or [] if y > 0}
+
+    labelled = [w for w in windows if shown(w)]
+    chosen = labelled[:limit]
+    seen = set().union(*map(shown, chosen)) if chosen else set()
+    for window in labelled[limit:]:
+        if new := shown(window) - seen:
+            chosen.append(window)
+            seen |= new
+    return chosen
+
+
 def collate(windows: Sequence[Window], pad_token_id: int = 0) -> dict[str, torch.Tensor]:
     """Pad windows into a batch of tensors (labels only when every window has them)."""
     length = max(len(w.input_ids) for w in windows)

@@ -243,3 +243,24 @@ def test_a_list_rule_holds_when_the_value_writes_one_item_otherwise_than_the_pag
     wrapper = induce([example(annotate(first))])
     assert wrapper.read(wrapper_page(second.page))[0]["instructions"] == steps["2.html"]
     assert wrapper.rules["instructions"][0][1] == 0.75
+
+
+def test_an_image_rule_gives_the_image_url_as_the_store_writes_it(tmp_path: Path) -> None:
+    """The pages show each product's image from the `large` folder, the store's values give the
+    `big` one: the wrapper learns the edit from one page and reads the other page's image so."""
+    images = {
+        "1.html": "acer/10004567/cb242-black-1.jpg",
+        "2.html": "nec/60005830/e274f-black-1.jpg",
+    }
+    pages = {}
+    for name, path in images.items():
+        html = (
+            f"<html><body><h1>Monitor {name}</h1><div class='gallery'>"
+            f"<img class='main' src='/image/large/{path}'></div></body></html>"
+        )
+        labels = {"name": f"Monitor {name}", "image": f"https://screens.example/image/big/{path}"}
+        pages[name] = (html, labels)
+    first, second = _two_pages(tmp_path, "screens.example", pages)
+    wrapper = induce([example(annotate(first))])
+    read = wrapper.read(wrapper_page(second.page))[0]
+    assert read["image"] == "https://screens.example/image/big/nec/60005830/e274f-black-1.jpg"

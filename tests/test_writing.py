@@ -28,3 +28,32 @@ def test_a_family_is_plain_only_where_most_support_values_write_it_so() -> None:
     assert learn_writing(pairs) == Writing(("fractions",))
     assert learn_writing([]) == Writing()
     assert Writing().write_value("½") == "½"
+
+
+def test_image_urls_are_edited_as_the_stores_values_give_them() -> None:
+    """The page shows a thumbnail (`-675x900.jpg.webp`, a `large` folder), the store's value
+    the image itself: the edits are learnt from the support and made on other images; a URL
+    of another image (a number changed) teaches nothing."""
+    thumb = "https://bakes.example/up/2025/08/Apple-Bars-1-675x900.jpg.webp"
+    writing = learn_writing([], [(thumb, "https://bakes.example/up/2025/08/Apple-Bars-1.jpg")])
+    assert writing.write_url("https://bakes.example/up/2024/01/Lemon-Cake-600x400.jpg.webp") == (
+        "https://bakes.example/up/2024/01/Lemon-Cake.jpg"
+    )
+    assert writing.write_url("https://bakes.example/up/a/photo.webp") == (
+        "https://bakes.example/up/a/photo.webp"
+    )
+    folders = learn_writing(
+        [], [("https://s.at/image/large/acer/cb2.jpg", "https://s.at/image/big/acer/cb2.jpg")]
+    )
+    assert (
+        folders.write_url("https://s.at/image/large/nec/e274f.jpg")
+        == "https://s.at/image/big/nec/e274f.jpg"
+    )
+    assert learn_writing([], [("https://s.at/i/1.jpg", "https://s.at/i/2.jpg")]).urls == ()
+    # edits that would change a support image the page shows as its value are no edits
+    both = [
+        (thumb, thumb.replace("-675x900.jpg.webp", ".jpg")),
+        ("https://b.example/x-2-10x10.jpg", "https://b.example/x-2-10x10.jpg"),
+    ]
+    assert learn_writing([], both).urls == ()
+    assert Writing.from_dict(writing.to_dict()) == writing

@@ -461,7 +461,7 @@ class SupportIndex:
             "kinds": self.kinds,
             "rules_win": sorted(self.rules_win),
             "rules": self.wrapper.to_dict() if self.wrapper is not None else None,
-            "writing": list(self.wrapper.writing.plain) if self.wrapper is not None else [],
+            "writing": self.wrapper.writing.to_dict() if self.wrapper is not None else {},
             "items": self.wrapper.items_to_dict() if self.wrapper is not None else {},
             "values": {a: [asdict(v) for v in vs] for a, vs in self.values.items()},
             "profile": {
@@ -492,7 +492,7 @@ class SupportIndex:
             kinds=dict(data.get("kinds", {})),
             wrapper=(
                 Wrapper.from_dict(
-                    data["rules"], Writing(tuple(data.get("writing", ()))), data.get("items")
+                    data["rules"], Writing.from_dict(data.get("writing")), data.get("items")
                 )
                 if data.get("rules")
                 else None

@@ -29,6 +29,7 @@ from extractor.values.matching import MatchResult, Span, image_candidates
 from extractor.values.matching.result import item_texts
 from extractor.values.normalize.currencies import find_currencies
 from extractor.values.normalize.text import join_texts, text_key
+from extractor.values.normalize.urls import normalize_url
 from extractor.values.schema import AttributeType, attribute_type, support_kinds
 from extractor.values.writing import (
     ItemParts,
@@ -375,7 +376,9 @@ def _frozen(value: Any) -> Any:
 
 
 def written(value: Any, rule: Rule, writing: Writing) -> Any:
-    """A rule's text or list value as the store's values write it."""
+    """A rule's text, list or image URL as the store's values write it."""
+    if rule.kind == "url" and isinstance(value, str):
+        return writing.write_url(value)
     return writing.write_value(value) if rule.kind in ("text", "list") else value
 
 
@@ -555,11 +558,22 @@ def induce(support: Sequence[Example]) -> Wrapper:
     rules: dict[str, list[tuple[Rule, float]]] = {}
     items: dict[str, tuple[ItemParts, ItemSkip]] = {}
     kinds = support_kinds(p.match.spans for p in support)
+    kind_of_label = {
+        name: kinds.get(name) or attribute_type(name) for p in support for name in p.labels
+    }
     writing = learn_writing(
-        (annotated_value(page, name, kinds.get(name)), value)
-        for page in support
-        for name, value in page.labels.items()
-        if (kinds.get(name) or attribute_type(name)) in ("text", "list")
+        (
+            (annotated_value(page, name), value)
+            for page in support
+            for name, value in page.labels.items()
+            if kind_of_label[name] in ("text", "list")
+        ),
+        [
+            (shown, normalize_url(str(value), page.page.url) or "")
+            for page in support
+            for name, value in page.labels.items()
+            if kind_of_label[name] == "url" and (shown := annotated_value(page, name)) and value
+        ],
     )
     for attribute in attributes:
         scored = []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from typing import Any
 
 from extractor.page.dom import Node
@@ -59,11 +60,64 @@ def _write_form(family: str, text: str) -> str:
     return text
 
 
+#: A URL's tokens: separators and the runs between them.
+_URL_TOKEN = re.compile(r"[/._-]|[^/._-]+")
+
+
+def _pattern(chunk: str) -> str:
+    """A regular expression for a chunk of a URL, any number where it has a number."""
+    return re.sub(r"\d+", r"\\d+", re.escape(chunk))
+
+
+def _neighbour(token: str) -> str:
+    """What must stand beside an edit: the same token (a separator, `jpg`), or any token
+    character where the token holds a number (the image's own name)."""
+    return "[^/._-]" if re.search(r"\d", token) else re.escape(token)
+
+
+def url_edits(shown: str, value: str) -> tuple[tuple[str, str], ...]:
+    """The edits that turn the URL a page shows into the one the store's value gives: the
+    size a thumbnail's name adds (`-675x900`), an extension a CDN appends (`.webp`), a size
+    folder (`large` for `big`). Each is a pattern anchored by the tokens around it and its
+    replacement; a change of a number (another image) or an insertion is no edit."""
+    a, b = _URL_TOKEN.findall(shown), _URL_TOKEN.findall(value)
+    edits = []
+    for op, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            continue
+        old, new = "".join(a[i1:i2]), "".join(b[j1:j2])
+        if op == "insert" or (op == "replace" and re.search(r"\d", old + new)):
+            return ()
+        before = f"(?<={_neighbour(a[i1 - 1])})" if i1 else "^"
+        after = f"(?={_neighbour(a[i2])})" if i2 < len(a) else "$"
+        edits.append((before + _pattern(old) + after, new))
+    return tuple(edits)
+
+
 @dataclass(frozen=True)
 class Writing:
-    """The families of typeset forms a store's values write plainly (none: as the page shows)."""
+    """The families of typeset forms a store's values write plainly (none: as the page shows),
+    and the edits its image URLs make to the ones its pages show (`url_edits`)."""
 
     plain: tuple[str, ...] = ()
+    urls: tuple[tuple[str, str], ...] = ()
+
+    def write_url(self, url: str) -> str:
+        """An image URL as the store's values give it."""
+        for pattern, replacement in self.urls:
+            url = re.sub(pattern, replacement, url, count=1)
+        return url
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {"plain": list(self.plain), "urls": [list(edit) for edit in self.urls]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Writing:
+        """Rebuild from `to_dict`'s output (nothing: as the page shows)."""
+        data = data or {}
+        urls = tuple((str(p), str(r)) for p, r in data.get("urls", ()))
+        return cls(tuple(data.get("plain", ())), urls)
 
     def write(self, text: str) -> str:
         """A text as the store's values write it."""
@@ -82,10 +136,13 @@ class Writing:
         return value
 
     def write_values(self, values: dict[str, Any], kinds: Mapping[str, str]) -> None:
-        """Write the text and list values of a record in place (`kinds`: attribute -> type)."""
+        """Write the text, list and URL values of a record in place (`kinds`: attribute ->
+        type)."""
         for name, value in values.items():
             if kinds.get(name) in ("text", "list"):
                 values[name] = self.write_value(value)
+            elif kinds.get(name) == "url" and isinstance(value, str):
+                values[name] = self.write_url(value)
 
 
 def node_role(node: Node) -> tuple[str, str]:
@@ -122,10 +179,13 @@ def _texts(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def learn_writing(pairs: Iterable[tuple[Any, Any]]) -> Writing:
+def learn_writing(
+    pairs: Iterable[tuple[Any, Any]], url_pairs: Iterable[tuple[str, str]] = ()
+) -> Writing:
     """The store's writing from `(what the page shows, the store's value)` pairs of its support:
     a family is written plainly when more of the values that the page typesets with it leave its
-    forms out than keep them."""
+    forms out than keep them; image URLs are edited as the first pair whose URLs differ says,
+    when its edits give every pair's value (a pair that shows its value unchanged included)."""
     plain = []
     pairs = [(_texts(shown), _texts(value)) for shown, value in pairs]
     for family, forms in FORMS.items():
@@ -139,4 +199,11 @@ def learn_writing(pairs: Iterable[tuple[Any, Any]]) -> Writing:
                 written += 1
         if written > kept:
             plain.append(family)
-    return Writing(tuple(plain))
+    url_pairs = list(url_pairs)
+    edits = next(
+        (e for shown, value in url_pairs if shown != value if (e := url_edits(shown, value))), ()
+    )
+    urls = Writing(urls=edits)
+    if not all(urls.write_url(shown) == value for shown, value in url_pairs):
+        edits = ()
+    return Writing(tuple(plain), edits)

@@ -264,3 +264,21 @@ def test_an_image_rule_gives_the_image_url_as_the_store_writes_it(tmp_path: Path
     wrapper = induce([example(annotate(first))])
     read = wrapper.read(wrapper_page(second.page))[0]
     assert read["image"] == "https://screens.example/image/big/nec/60005830/e274f-black-1.jpg"
+
+
+def test_a_list_rule_that_reads_another_item_than_the_values_gets_no_credit(
+    tmp_path: Path,
+) -> None:
+    """A `Back` link stands before the breadcrumb's items, in the same list: the rule that
+    reads every item reads three of four right, but its fourth is no item the value words
+    otherwise: it is no rule of the breadcrumb, and `Back` is never read as one."""
+    crumbs = {"1.html": ["Home", "Shoes", "Sneaker Nine"], "2.html": ["Home", "Caps", "Cap Two"]}
+    pages = {}
+    for name, items in crumbs.items():
+        links = "".join(f"<li><a href='#'>{item}</a></li>" for item in ["Back", *items])
+        html = f"<html><body><ol class='crumbs'>{links}</ol><h1>{items[-1]}</h1></body></html>"
+        pages[name] = (html, {"name": items[-1], "breadcrumb": items})
+    first, second = _two_pages(tmp_path, "shoes.example", pages)
+    wrapper = induce([example(annotate(first))])
+    read = wrapper.read(wrapper_page(second.page))[0].get("breadcrumb") or []
+    assert "Back" not in read

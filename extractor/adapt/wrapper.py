@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -624,11 +624,24 @@ MIN_ITEMS_SHARE = 0.75
 
 
 def items_share(read: Sequence[Any], target: Any) -> float:
-    """The share of a list's items read alike: common items over the longer of the two."""
+    """The share of a list's items read alike: common items over the longer of the two; 0 when
+    the rule reads an item that is none of the target's written otherwise (a `Back` link before
+    a breadcrumb is another item, not a step the value words differently)."""
     ours = {text_key(str(v)) for v in read} - {""}
     theirs = {text_key(str(v)) for v in (target if isinstance(target, list | tuple) else [target])}
     theirs -= {""}
-    return len(ours & theirs) / max(len(ours), len(theirs)) if ours and theirs else 0.0
+    if not ours or not theirs or not all(_resembles(item, theirs) for item in ours - theirs):
+        return 0.0
+    return len(ours & theirs) / max(len(ours), len(theirs))
+
+
+def _resembles(item: str, items: Collection[str]) -> bool:
+    """Whether most words of an item, or of one of `items`, stand in the other."""
+    words = set(item.split())
+    return any(
+        2 * len(words & (other_words := set(other.split()))) >= min(len(words), len(other_words))
+        for other in items
+    )
 
 
 def _check(

@@ -357,8 +357,8 @@ class Wrapper:
                 rules.setdefault(attribute, []).append((rule, float(score)))
         item_writing = {
             name: (
-                tuple(tuple(part) for part in parts),  # type: ignore[misc]
-                tuple(tuple(kind) for kind in skip),  # type: ignore[misc]
+                tuple(tuple(part) for part in parts),
+                tuple(tuple(kind) for kind in skip),
             )
             for name, (parts, skip) in (items or {}).items()
         }

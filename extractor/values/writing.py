@@ -1,9 +1,13 @@
-"""How a store's values write what its pages typeset: `1/2` for `½`, `-` for `–`, `'` for `’`.
+"""How a store's values write what its pages show: `1/2` for `½`, `-` for `–`, `'` for `’`.
 
 A recipe plugin shows `½ cup` and `2 – 3 tablespoons` where the store's own values (its feed,
-its annotations) say `1/2 cup` and `2 - 3 tablespoons`. `learn_writing` reads from the support
-pages which of these typographic forms the store's values write plainly, and `Writing.write`
-writes extracted texts the same way, so that the catalog reads as the annotated values do.
+its annotations) say `1/2 cup` and `2 - 3 tablespoons`; a shop shows its images from a `large`
+folder where its values give the `big` one; a note the page shows bare stands in brackets in
+the store's ingredient lines. `learn_writing` reads from the support pages which typeset forms
+the store's values write plainly and which edits its image URLs make, `Writing` writes
+extracted values the same way, and `write_item` writes a list item from its nodes as the
+store's items are written (`item_parts` of the wrapper learns how), so that the catalog reads
+as the annotated values do.
 """
 
 from __future__ import annotations

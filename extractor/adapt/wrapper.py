@@ -376,10 +376,8 @@ def _frozen(value: Any) -> Any:
 
 
 def written(value: Any, rule: Rule, writing: Writing) -> Any:
-    """A rule's text, list or image URL as the store's values write it."""
-    if rule.kind == "url" and isinstance(value, str):
-        return writing.write_url(value)
-    return writing.write_value(value) if rule.kind in ("text", "list") else value
+    """A rule's value as the store's values write it."""
+    return writing.write_as(value, rule.kind)
 
 
 def _views(support: Sequence[Example]) -> list[PageView]:

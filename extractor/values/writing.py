@@ -139,14 +139,17 @@ class Writing:
             return [self.write(v) if isinstance(v, str) else v for v in value]
         return value
 
+    def write_as(self, value: Any, kind: str | None) -> Any:
+        """A value of an attribute of type `kind` as the store's values write it: texts and
+        lists by their typeset forms, image URLs by their edits, other types unchanged."""
+        if kind == "url" and isinstance(value, str):
+            return self.write_url(value)
+        return self.write_value(value) if kind in ("text", "list") else value
+
     def write_values(self, values: dict[str, Any], kinds: Mapping[str, str]) -> None:
-        """Write the text, list and URL values of a record in place (`kinds`: attribute ->
-        type)."""
+        """Write the values of a record in place (`kinds`: attribute -> type)."""
         for name, value in values.items():
-            if kinds.get(name) in ("text", "list"):
-                values[name] = self.write_value(value)
-            elif kinds.get(name) == "url" and isinstance(value, str):
-                values[name] = self.write_url(value)
+            values[name] = self.write_as(value, kinds.get(name))
 
 
 def node_role(node: Node) -> tuple[str, str]:

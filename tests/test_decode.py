@@ -5,11 +5,13 @@ The price rules (`extractor.values.price_rules`) have their own cases in test_pr
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import torch
 
 from extractor.neural.decode import (
+    ITEM_CHARS,
     Candidate,
     choose_values,
     decode_page,
@@ -17,6 +19,7 @@ from extractor.neural.decode import (
     merge_windows,
     snap_to_token,
     snap_to_words,
+    whole_blocks,
 )
 from extractor.neural.features import Window
 from extractor.page.dom import Node
@@ -359,3 +362,51 @@ def test_the_models_items_are_written_as_the_store_writes_its_items() -> None:
     skip = (("span", "check"),)
     assert item_texts(items, nodes, parts, skip) == ["2 tbsp butter (melted)", "1 egg"]
     assert item_texts(items, nodes) == ["2 tbsp butter melted", "☐ x 1 egg"]
+
+
+def test_a_long_step_split_by_its_links_is_one_item() -> None:
+    """A step longer than a menu entry may be (`ITEM_CHARS`), in many nodes of one paragraph
+    (its amounts in links), is one item; a list item of links alone stays a menu."""
+    base = "/html/body/ol/li[1]/div/span"
+    words = ["Mix the", "½ cup yogurt", ",", "2 tablespoons oil", "and", "1 teaspoon salt"]
+    tail = "in a shallow bowl until smooth, then add the fish and turn it to coat. " * 4
+    nodes = [
+        node(f"{base}/text()[1]", words[0]),
+        node(f"{base}/a[1]", words[1]),
+        node(f"{base}/text()[2]", words[2]),
+        node(f"{base}/a[2]", words[3]),
+        node(f"{base}/text()[3]", words[4]),
+        node(f"{base}/a[3]", words[5]),
+        node(f"{base}/text()[4]", tail.strip()),
+        node("/html/body/ol/li[2]/div/span", "Bake."),
+    ]
+    items = [cand("instructions", 0, words[0], 0.9), cand("instructions", 6, "in a shallow", 0.9)]
+    items.append(cand("instructions", 7, "Bake.", 0.9))
+    step = f"Mix the ½ cup yogurt, 2 tablespoons oil and 1 teaspoon salt {tail.strip()}"
+    assert len(step) > ITEM_CHARS
+    assert item_texts(items, nodes) == [step, "Bake."]
+
+
+def test_a_value_the_store_shows_as_a_whole_block_is_read_as_its_block() -> None:
+    """The model tagged `This easy`, the words before the link that splits the description's
+    paragraph: where the store's descriptions are whole paragraphs, the value is the paragraph;
+    elsewhere (an author, part of `By Jane`) the span stays as tagged."""
+    nodes = [
+        node("/html/body/h1", "Buckle"),
+        node("/html/body/p[1]/text()[1]", "This easy"),
+        node("/html/body/p[1]/a", "strawberry buckle"),
+        node("/html/body/p[1]/text()[2]", "is an old-fashioned dessert."),
+        node("/html/body/p[2]/text()", "By"),
+        node("/html/body/p[2]/a", "Jane"),
+    ]
+    found = [cand("description", 1, "This easy", 0.9), cand("author", 5, "Jane", 0.9)]
+    blocks = {"description", "author"}
+    grown = whole_blocks([dataclasses.replace(c) for c in found], nodes, {"description"})
+    assert [c.text for c in grown] == [
+        "This easy strawberry buckle is an old-fashioned dessert.",
+        "Jane",
+    ]
+    assert (grown[0].node, grown[0].last_node) == (1, 3)
+    assert [c.text for c in whole_blocks(found, nodes, ())] == ["This easy", "Jane"]
+    # the author's block is `By Jane`: an attribute the store shows as whole blocks reads it
+    assert whole_blocks(found, nodes, blocks)[1].text == "By Jane"

@@ -212,3 +212,23 @@ def test_an_image_not_shown_does_not_match_the_logo_through_a_shared_path_word()
     assert not not_shown.found("image") and "no image element" in not_shown.missing["image"]
     resized = match_values(nodes, {"image": f"{site}/pie-2.jpg?w=1200"}, url, root=root)
     assert resized.images["image"][0]["url"] == f"{site}/pie-2.jpg"
+
+
+def test_a_description_its_links_split_is_matched_from_its_first_words() -> None:
+    """The longest run of the description stands after the link: the matched value starts
+    with the words before it, not with the heading that repeats the link's words."""
+    html = (
+        "<html><body><h1>Strawberry buckle</h1><p>This easy <a href='/b'>strawberry buckle</a>"
+        " is an old-fashioned dessert made with fresh strawberries and a crumble.</p></body></html>"
+    )
+    nodes = text_nodes(html)
+    value = (
+        "This easy strawberry buckle is an old-fashioned dessert made with fresh strawberries"
+        " and a crumble."
+    )
+    spans = match_values(nodes, {"description": value}).spans["description"]
+    assert [s["text"] for s in spans] == [
+        "This easy",
+        "strawberry buckle",
+        "is an old-fashioned dessert made with fresh strawberries and a crumble",
+    ]

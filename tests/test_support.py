@@ -167,3 +167,23 @@ def test_the_store_pages_tell_template_from_data() -> None:
     assert template == 1.0 and slot == 0.0  # the same text in the same place on every page
     template, slot = built.profile.behaviour(sku)
     assert template == 0.0 and slot == 2 / 3  # the place holds other texts on the other pages
+
+
+def test_the_store_s_whole_block_attributes_are_kept_with_its_support() -> None:
+    """A description that fills its paragraph is a whole-block attribute of the store, kept
+    in support.json; the name (no prose) and the price are not."""
+    nodes = text_nodes(
+        "<html><body><h1>Walnut Lamp</h1><p class='price'>49,00 €</p><div><p>A warm lamp of"
+        " oiled walnut with a linen shade.</p></div></body></html>"
+    )
+    marked = spans(
+        nodes,
+        {
+            "name": "Walnut Lamp",
+            "price": "49,00",
+            "description": "A warm lamp of oiled walnut with a linen shade.",
+        },
+    )
+    built = SupportIndex.build([nodes], [marked])
+    assert built.blocks == {"description"}
+    assert SupportIndex.from_dict(json.loads(json.dumps(built.to_dict()))).blocks == built.blocks

@@ -282,3 +282,51 @@ def test_a_list_rule_that_reads_another_item_than_the_values_gets_no_credit(
     wrapper = induce([example(annotate(first))])
     read = wrapper.read(wrapper_page(second.page))[0].get("breadcrumb") or []
     assert "Back" not in read
+
+
+def test_a_description_is_read_as_its_paragraph_where_a_link_splits_it(tmp_path: Path) -> None:
+    """The support's description is a paragraph of one node; on the other page a link splits
+    it: the rule reads the paragraph, not its first piece."""
+    shown = {
+        "1.html": "A quick pancake for busy mornings.",
+        "2.html": "This easy <a href='/buckle'>strawberry buckle</a> is an old-fashioned dessert.",
+    }
+    pages = {}
+    for name, text in shown.items():
+        html = f"<html><body><h1>Dish {name}</h1><p class='summary'>{text}</p></body></html>"
+        plain = text.replace("<a href='/buckle'>", "").replace("</a>", "")
+        pages[name] = (html, {"name": f"Dish {name}", "description": plain})
+    first, second = _two_pages(tmp_path, "desc.example", pages)
+    wrapper = induce([example(annotate(first))])
+    assert wrapper.rules["description"][0][0].mode == "block"
+    read = wrapper.read(wrapper_page(second.page))[0]["description"]
+    assert values_equal("description", read, pages["2.html"][1]["description"])
+    assert read.startswith("This easy strawberry buckle is")
+
+
+def test_steps_of_one_node_each_are_read_as_their_items_without_the_step_numbers(
+    tmp_path: Path,
+) -> None:
+    """Each step is one node of its `<li>`, beside a `Step` `1` label the values leave out; on
+    the other page a step's link splits it. The rule reads every `<li>` whole, labels left out."""
+    steps = {
+        "1.html": ["Heat the oven.", "Mix the flour and the eggs.", "Bake for an hour."],
+        "2.html": ["Boil the water.", "Add the <a href='/p'>pasta</a> and stir.", "Drain it."],
+    }
+    pages = {}
+    for name, shown in steps.items():
+        items = "".join(
+            f"<li><span class='label'>Step</span><span class='n'>{k}</span>{line}</li>"
+            for k, line in enumerate(shown, 1)
+        )
+        html = f"<html><body><h1>Dish {name}</h1><ol class='steps'>{items}</ol></body></html>"
+        values = [s.replace("<a href='/p'>", "").replace("</a>", "") for s in shown]
+        pages[name] = (html, {"name": f"Dish {name}", "instructions": values})
+    first, second = _two_pages(tmp_path, "steps.example", pages)
+    wrapper = induce([example(annotate(first))])
+    assert wrapper.rules["instructions"][0][0].mode == "items"
+    assert wrapper.read(wrapper_page(second.page))[0]["instructions"] == [
+        "Boil the water.",
+        "Add the pasta and stir.",
+        "Drain it.",
+    ]

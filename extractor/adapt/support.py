@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from extractor.adapt.wrapper import Example, Wrapper, WrapperPage, induce
 from extractor.neural.features import N_RELATIONS, RELATION_FEATURES, Window, marked_spans
+from extractor.page.blocks import whole_block_attributes
 from extractor.page.dom import Node
 from extractor.values.schema import AttributeType, support_kinds
 from extractor.values.writing import ItemParts, ItemSkip, Writing
@@ -229,6 +230,8 @@ class SupportIndex:
     #: attributes whose rules read the support pages' values where the rest of the pipeline
     #: does not: their rules' value wins whenever they read one (`Extractor.rules_that_win`)
     rules_win: frozenset[str] = frozenset()
+    #: text attributes whose annotated values are whole blocks (`extractor.page.blocks`)
+    blocks: frozenset[str] = frozenset()
     _cache: dict[str, list[tuple[SupportValue, str, tuple[str, ...], frozenset[str]]]] | None = (
         field(default=None, repr=False, compare=False)
     )
@@ -252,9 +255,14 @@ class SupportIndex:
             profile = StoreProfile.build([*pages, *store_pages])
         kinds = support_kinds(spans)
         wrapper = induce(examples) if examples else None
-        index = cls(profile=profile, support_pages=len(pages), kinds=kinds, wrapper=wrapper)
+        texts = [a for a, kind in kinds.items() if kind == "text"]
+        annotated = len(pages) - pseudo
+        blocks = whole_block_attributes(pages[:annotated], spans[:annotated], texts)
+        index = cls(
+            profile=profile, support_pages=len(pages), kinds=kinds, wrapper=wrapper, blocks=blocks
+        )
         if pseudo:
-            annotated, marked_by = len(pages) - pseudo, spans[len(pages) - pseudo :]
+            marked_by = spans[annotated:]
             index.attribute_pages = {
                 a: annotated + sum(1 for marked in marked_by if marked.get(a)) for a in kinds
             }
@@ -460,6 +468,7 @@ class SupportIndex:
             "attribute_pages": self.attribute_pages,
             "kinds": self.kinds,
             "rules_win": sorted(self.rules_win),
+            "blocks": sorted(self.blocks),
             "rules": self.wrapper.to_dict() if self.wrapper is not None else None,
             "writing": self.wrapper.writing.to_dict() if self.wrapper is not None else {},
             "items": self.wrapper.items_to_dict() if self.wrapper is not None else {},
@@ -498,6 +507,7 @@ class SupportIndex:
                 else None
             ),
             rules_win=frozenset(data.get("rules_win", ())),
+            blocks=frozenset(data.get("blocks", ())),
         )
 
 

@@ -23,6 +23,7 @@ from typing import Any, Literal
 import lxml.etree
 import lxml.html
 
+from extractor.page.blocks import block_range, block_text, is_whole_block, item_path
 from extractor.page.dom import Node
 from extractor.values.equality import values_equal
 from extractor.values.matching import MatchResult, Span, image_candidates
@@ -44,7 +45,15 @@ from extractor.values.writing import (
 logger = logging.getLogger(__name__)
 
 Mode = Literal[
-    "first", "all", "items", "subtree", "subtree-list", "image", "after-label", "constant"
+    "first",
+    "block",
+    "all",
+    "items",
+    "subtree",
+    "subtree-list",
+    "image",
+    "after-label",
+    "constant",
 ]
 #: Candidate families, most general first (ties on the support pages go to the earlier family).
 FAMILIES = ("id", "itemprop", "class", "label", "relaxed", "absolute", "constant")
@@ -137,17 +146,22 @@ class PageView:
 
     def element_node(self, element: Any, text_index: int | None) -> Node | None:
         """The text node of an element: its k-th text segment, else its first own or inner one."""
+        i = self.element_index(element, text_index)
+        return None if i is None else self.nodes[i]
+
+    def element_index(self, element: Any, text_index: int | None) -> int | None:
+        """The index of `element_node`'s node."""
         path = self.path(element)
         own = self.own.get(path, [])
         if text_index is not None:
             want = f"{path}/text()[{text_index}]"
             for i in own:
                 if self.nodes[i]["xpath"] == want:
-                    return self.nodes[i]
+                    return i
         if own:
-            return self.nodes[own[0]]
+            return own[0]
         inner = self.subtree(path)
-        return self.nodes[inner[0]] if inner else None
+        return inner[0] if inner else None
 
     def subtree(self, path: str) -> list[int]:
         """Indices of the text nodes inside an element, in document order."""
@@ -297,6 +311,10 @@ def apply_rule(rule: Rule, view: PageView, compiled: Mapping[str, lxml.etree.XPa
             if item is not None and (value := cut(item["text"], rule, kind)):
                 values.append(value)
         return values or None
+    if rule.mode == "block":  # the whole block its node stands in (`extractor.page.blocks`)
+        at = view.element_index(elements[0], rule.text_index)
+        text = None if at is None else block_text(view.nodes, *block_range(view.nodes, at))
+        return None if text is None else cut(text, rule, kind)
     first = view.element_node(elements[0], rule.text_index)
     return None if first is None else cut(first["text"], rule, kind)
 
@@ -499,11 +517,15 @@ def _candidates(
             continue
         if len(spans) == 1:
             segment = text_index(spans[0]["xpath"])
+            at = next((i for i, n in enumerate(view.nodes) if n["xpath"] == spans[0]["xpath"]), 0)
+            # a value that is its whole block (a description, its paragraph) reads the block:
+            # where a link splits it on another page, its first node is a piece of it
+            whole = kind == "text" and is_whole_block(view.nodes, at, at, spans[0]["text"])
+            modes: tuple[Mode, ...] = ("block", "first") if whole else ("first",)
             for family, xpath in candidate_paths(elements[0]):
-                yield Rule(attribute, "first", family, xpath, segment, prefix, suffix)
-            position = next(
-                (i for i, n in enumerate(view.nodes) if n["xpath"] == spans[0]["xpath"]), 0
-            )
+                for way in modes:
+                    yield Rule(attribute, way, family, xpath, segment, prefix, suffix)
+            position = at
             if position > 0:
                 label = view.nodes[position - 1]["text"]
                 key = text_key(label) if len(label) <= MAX_LABEL_CHARS else ""
@@ -520,14 +542,19 @@ def _candidates(
                 for family, xpath in candidate_paths(common):
                     yield Rule(attribute, mode, family, xpath)
             if kind == "list":
+                first_item = [e for e, s in zip(elements, spans, strict=True) if s.get("item") == 0]
+                item = _lowest_common(first_item) if len(first_item) > 1 else None
+                if item is None and first_item:  # one node in an item element (`<li>`)
+                    path = item_path(view.path(first_item[0]))
+                    item = _element_of(view, path) if path is not None else None
+                # an item's element read whole comes first: where links split an item on
+                # another page, one item per node would read its pieces
+                if item is not None:
+                    for family, xpath in candidate_paths(item):
+                        yield Rule(attribute, "items", family, xpath, parts=parts[0], skip=parts[1])
                 segment = text_index(spans[0]["xpath"])
                 for family, xpath in candidate_paths(elements[-1]):
                     yield Rule(attribute, "all", family, xpath, segment)
-                first_item = [e for e, s in zip(elements, spans, strict=True) if s.get("item") == 0]
-                item = _lowest_common(first_item) if len(first_item) > 1 else None
-                if item is not None:  # an item over several nodes: its element, read whole
-                    for family, xpath in candidate_paths(item):
-                        yield Rule(attribute, "items", family, xpath, parts=parts[0], skip=parts[1])
     golds = [p.labels.get(attribute) for p in support if p.labels.get(attribute) is not None]
     same = len({repr(g) for g in golds}) == 1
     if same and (len(golds) >= 2 or attribute == "currency"):
@@ -544,6 +571,29 @@ def _family_rank(rule: Rule) -> float:
     if rule.family in _ANCHORED and _POSITION.search(rule.xpath):
         rank = FAMILIES.index("label") + 0.5
     return rank
+
+
+def _same_place(a: Rule, b: Rule) -> bool:
+    """Whether two rules select by the same anchor (`ol` and its `li`, one element read two
+    ways): where one finds nothing on a page, so does the other."""
+    return (
+        bool(a.xpath)
+        and a.family == b.family
+        and (a.xpath.startswith(b.xpath) or b.xpath.startswith(a.xpath))
+    )
+
+
+def fallbacks(ranked: Sequence[tuple[Rule, float]]) -> list[tuple[Rule, float]]:
+    """The best `FALLBACK_RULES` rules, each of another place than those before it: a page
+    where the best rule's anchor is missing (an id with the recipe's number) falls back on
+    another anchor, not on the same one read otherwise."""
+    kept: list[tuple[Rule, float]] = []
+    for rule, score in ranked:
+        if not any(_same_place(rule, other) for other, _ in kept):
+            kept.append((rule, score))
+            if len(kept) == FALLBACK_RULES:
+                break
+    return kept
 
 
 def induce(support: Sequence[Example]) -> Wrapper:
@@ -597,7 +647,7 @@ def induce(support: Sequence[Example]) -> Wrapper:
         scored.sort(key=lambda s: s[0], reverse=True)
         best = [(rule, (key[0] / total) if total else 0.0) for key, rule, total in scored]
         if best:
-            rules[attribute] = best[:FALLBACK_RULES]
+            rules[attribute] = fallbacks(best)
     logger.debug("wrapper rules: %s", {a: r[0][0] for a, r in rules.items()})
     return Wrapper(rules, compiled, writing, items)
 

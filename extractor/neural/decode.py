@@ -5,13 +5,21 @@ from __future__ import annotations
 import itertools
 import logging
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 import torch
 
 from extractor.neural.features import Window, collate, encode_page
+from extractor.page.blocks import (
+    BLOCK_CHARS,
+    BLOCK_NODES,
+    block_path,
+    block_range,
+    block_text,
+    item_path,
+)
 from extractor.page.dom import Node
 from extractor.page.template import prune_template_nodes
 from extractor.values.normalize import usable_span
@@ -52,6 +60,12 @@ class StoreSupport(Protocol):
     @property
     def items(self) -> Mapping[str, tuple[ItemParts, ItemSkip]]:
         """How the store writes its lists' items (`extractor.values.writing.write_item`)."""
+        ...
+
+    @property
+    def blocks(self) -> frozenset[str]:
+        """The attributes whose values are whole blocks on the store's pages
+        (`extractor.page.blocks.whole_block_attributes`)."""
         ...
 
     def support_like(self, nodes: Sequence[Node]) -> list[int]:
@@ -224,6 +238,23 @@ def join_continuations(
         result.append(c)
         last[c.attribute] = c
     return result
+
+
+def whole_blocks(
+    candidates: Sequence[Candidate], nodes: Sequence[Node], blocks: Collection[str]
+) -> list[Candidate]:
+    """The candidates, those of the attributes in `blocks` (the store's values are whole
+    blocks) grown to the whole block they stand in: a description the model tagged as `This
+    easy`, the words before the link that splits its paragraph, is the paragraph."""
+    for c in candidates:
+        if c.attribute not in blocks:
+            continue
+        first, last = block_range(nodes, c.node, max(c.node, c.last_node))
+        text = block_text(nodes, first, last)
+        if text is not None:
+            c.node, c.start, c.end, c.last_node = first, 0, len(nodes[first]["text"]), last
+            c.text = text
+    return list(candidates)
 
 
 def snap_to_words(text: str, start: int, end: int, cut: int | None = None) -> tuple[int, int]:
@@ -487,21 +518,10 @@ def whole_items(items: Sequence[Candidate], nodes: Sequence[Node]) -> list[Candi
     return kept if kept else list(items)
 
 
-#: The most text nodes and characters an element may hold to be one list item (not a menu).
+#: The most text nodes and characters an element may hold to be one list item (not a menu),
+#: unless its text is one block of prose (a step its links split: `BLOCK_NODES`, `BLOCK_CHARS`).
 ITEM_NODES, ITEM_CHARS = 8, 300
-#: Elements that stand for one item of a list, and how far above a text node one may be.
-ITEM_TAGS, ITEM_LEVELS = frozenset({"li", "tr", "dt", "dd", "option"}), 4
-_POSITION = re.compile(r"\[\d+\]$")
-
-
-def _item_element(xpath: str) -> str | None:
-    """The XPath of the list item element (`<li>`, a table row, ...) that holds a node, if any
-    within `ITEM_LEVELS` levels above it."""
-    steps = element_steps(xpath)
-    for j in range(len(steps) - 1, max(len(steps) - 1 - ITEM_LEVELS, 0), -1):
-        if _POSITION.sub("", steps[j]).lower() in ITEM_TAGS:
-            return "/".join(steps[: j + 1])
-    return None
+_SENTENCE = re.compile(r"[^\W_]|^\s*[,.!?]+\s*$")
 
 
 def item_texts(
@@ -518,7 +538,7 @@ def item_texts(
     several items (`Home > Shoes`) stays as it is."""
     groups: dict[str | int, list[Candidate]] = {}  # item element, or a span's own number
     for c in sorted(items, key=lambda c: (c.node, c.start)):
-        element = _item_element(nodes[c.node]["xpath"])
+        element = item_path(nodes[c.node]["xpath"])
         groups.setdefault(element if element is not None else -1 - len(groups), []).append(c)
     texts: list[str] = []
     for key, members in groups.items():
@@ -542,13 +562,19 @@ def _item_text(
     tagged = [c.node for c in members]
     first, last = min(tagged), max(max(c.node, c.last_node) for c in members)
     inside = []
-    for i in range(max(0, first - ITEM_NODES), min(len(nodes), last + ITEM_NODES + 1)):
+    for i in range(max(0, first - BLOCK_NODES), min(len(nodes), last + BLOCK_NODES + 1)):
         path = "/".join(element_steps(nodes[i]["xpath"]))
         if path.startswith(key) and path[len(key) : len(key) + 1] in ("", "/"):
             inside.append(i)
-    words = [nodes[i] for i in inside if any(ch.isalnum() for ch in nodes[i]["text"])]
+    # words and the punctuation of a sentence (`,` between two links), not bullets or boxes
+    words = [nodes[i] for i in inside if _SENTENCE.search(nodes[i]["text"])]
     text = write_item(words, parts, skip)
-    if not text or len(inside) > ITEM_NODES or len(text) > ITEM_CHARS:
+    # one block of prose (not links alone: a menu) is one item however long
+    prose = len({block_path(nodes[i]["xpath"]) for i in inside}) == 1 and any(
+        nodes[i]["tag"] != "a" for i in inside
+    )
+    most_nodes, most_chars = (BLOCK_NODES, BLOCK_CHARS) if prose else (ITEM_NODES, ITEM_CHARS)
+    if not text or len(inside) > most_nodes or len(text) > most_chars:
         return None
     return text
 
@@ -577,9 +603,11 @@ def decode_page(
     min_confidence: float = 0.0,
     kinds: Mapping[str, AttributeType] | None = None,
     written: Mapping[str, tuple[ItemParts, ItemSkip]] | None = None,
+    blocks: Collection[str] = (),
 ) -> Extraction:
     """Values of one page from the class probabilities [tokens, classes] of its windows
-    (`kinds`: the store's attribute types; `written`: how it writes its lists' items)."""
+    (`kinds`: the store's attribute types; `written`: how it writes its lists' items;
+    `blocks`: the attributes whose values are whole blocks)."""
     merged = merge_windows(windows, probs)
     texts = [node["text"] for node in nodes]
     candidates: list[Candidate] = []
@@ -604,6 +632,7 @@ def decode_page(
             candidates.append(extra)
     if "price" in attributes:
         candidates = with_fallback_price(candidates, nodes)
+    candidates = whole_blocks(candidates, nodes, blocks)
     return choose_values(candidates, nodes, min_confidence, kinds, written)
 
 
@@ -674,9 +703,16 @@ def extract_pages(
     model.train(was_training)
     kinds = support.kinds if support is not None else None
     written = support.items if support is not None else None
+    blocks = support.blocks if support is not None else frozenset()
     return [
         decode_page(
-            nodes, ws, [probs[(p, i)] for i in range(len(ws))], attrs, kinds=kinds, written=written
+            nodes,
+            ws,
+            [probs[(p, i)] for i in range(len(ws))],
+            attrs,
+            kinds=kinds,
+            written=written,
+            blocks=blocks,
         )
         for p, (nodes, ws) in enumerate(zip(kept, page_windows, strict=True))
     ]

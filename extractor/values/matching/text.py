@@ -97,6 +97,17 @@ def match_description(page: PageIndex, value: str) -> list[Hit]:
     ):
         i = hit.index
         spans = [hit.spans[0]]
+        # Start earlier while the nodes before, with the run found, continue the description's
+        # words (`This easy` `strawberry buckle` `is an old-fashioned dessert`: a link splits it)
+        shown = " ".join(t for t, _, _ in word_tokens(normalize_text(spans[0]["text"]).casefold()))
+        first = i
+        while first > 0 and not _words_before(page, first, int(spans[0]["start"])):
+            words = " ".join(_node_words(page, first - 1))
+            if not words or f"{words} {shown}" not in gold_words:
+                break
+            first -= 1
+            shown = f"{words} {shown}"
+            spans.insert(0, page.whole(first))
         # Continue over following nodes while their words are part of the description.
         for j in range(i + 1, min(i + 40, len(page.nodes))):
             words = " ".join(t for t, _, _ in word_tokens(page.folded(j)))
@@ -106,6 +117,11 @@ def match_description(page: PageIndex, value: str) -> list[Hit]:
         hit.spans = spans
         hits.append(hit)
     return best_first(hits, lambda h: -0.3 * page.chrome(h.index))
+
+
+def _words_before(page: PageIndex, i: int, start: int) -> bool:
+    """Whether node i shows words before offset `start`."""
+    return any(ch.isalnum() for ch in page.nodes[i]["text"][:start])
 
 
 def _node_words(page: PageIndex, i: int) -> list[str]:

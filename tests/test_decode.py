@@ -410,3 +410,16 @@ def test_a_value_the_store_shows_as_a_whole_block_is_read_as_its_block() -> None
     assert [c.text for c in whole_blocks(found, nodes, ())] == ["This easy", "Jane"]
     # the author's block is `By Jane`: an attribute the store shows as whole blocks reads it
     assert whole_blocks(found, nodes, blocks)[1].text == "By Jane"
+
+
+def test_a_digit_the_model_left_untagged_inside_an_item_does_not_split_it() -> None:
+    """`1/2 teaspoon salt` in a paragraph (no item element), tagged as `1/` and `teaspoon
+    salt`: one item; a word left untagged between two runs still parts them."""
+    nodes = [node("/html/body/p/text()[1]", "1/2 teaspoon salt"), node("/html/body/h2", "A or B")]
+    win = window(
+        [0, 1],
+        [(0, 0, 1), (0, 1, 2), (0, 2, 3), (0, 4, 12), (0, 13, 17), (1, 0, 1), (1, 2, 4), (1, 5, 6)],
+    )
+    rows = [(5, 0.9), (6, 0.9), (0, 0.9), (6, 0.9), (6, 0.9), (5, 0.9), (0, 0.9), (5, 0.9)]
+    out = decode_page(nodes, [win], [probs([(0, 0.9), *rows, (0, 0.9)])], ATTRS)
+    assert out.values["breadcrumb"] == ["1/2 teaspoon salt", "A", "B"]

@@ -196,9 +196,10 @@ def _separates_items(gap: str) -> bool:
 
 
 def _joins_items(gap: str) -> bool:
-    """Whether two runs of a list attribute in one node are one item: nothing but spaces and
-    joining punctuation (`&`, `-`, `,`) between them."""
-    return not _separates_items(gap) and not any(ch.isalnum() for ch in gap)
+    """Whether two runs of a list attribute in one node are one item: nothing but spaces,
+    joining punctuation (`&`, `-`, `,`) and digits the model left untagged (the `2` of `1/2
+    teaspoon salt` tagged as `1/` and `teaspoon salt`) between them."""
+    return not _separates_items(gap) and not any(ch.isalpha() for ch in gap)
 
 
 def _extend(item: Candidate, more: Candidate, text: str) -> None:

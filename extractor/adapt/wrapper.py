@@ -525,14 +525,13 @@ def _candidates(
             for family, xpath in candidate_paths(elements[0]):
                 for way in modes:
                     yield Rule(attribute, way, family, xpath, segment, prefix, suffix)
-            position = at
-            if position > 0:
-                label = view.nodes[position - 1]["text"]
+            if at > 0:
+                label = view.nodes[at - 1]["text"]
                 key = text_key(label) if len(label) <= MAX_LABEL_CHARS else ""
                 # the rule reads after the label's first occurrence: where that is another one
                 # (a menu entry), it would read the support's value by chance
                 labels = (i for i, n in enumerate(view.nodes) if key and text_key(n["text"]) == key)
-                if next(labels, None) == position - 1:
+                if next(labels, None) == at - 1:
                     yield Rule(attribute, "after-label", "label", prefix=prefix, suffix=suffix,
                                label=key)  # fmt: skip
         else:

@@ -2,9 +2,9 @@
 emphasis split into several nodes (`This easy` `strawberry buckle` `is an old-fashioned ...`
 are the three nodes of one `<p>`).
 
-A store whose annotated values are whole blocks (a description that is its paragraph, a name
-that is its heading) writes them so on every page; `whole_block_attributes` finds those
-attributes on the support pages, and the decoder reads such a value as its whole block.
+A store whose annotated values of an attribute are whole blocks of prose (a description that
+is its paragraph) writes them so on every page; `whole_block_attributes` finds those attributes
+on the support pages, and the decoder and the wrapper read such a value as its whole block.
 """
 
 from __future__ import annotations

@@ -266,6 +266,31 @@ def test_an_image_rule_gives_the_image_url_as_the_store_writes_it(tmp_path: Path
     assert read["image"] == "https://screens.example/image/big/nec/60005830/e274f-black-1.jpg"
 
 
+def test_an_image_is_read_from_the_recipe_cards_pin_button_where_the_photo_moves(
+    tmp_path: Path,
+) -> None:
+    """The recipe's image is one of the post's photos, the third on one page and the first on
+    the other; the recipe card's pin button names it on both (`data-media`): the wrapper
+    learns its rule from the button, not from the photo's place."""
+    photos = {
+        "1.html": (["steps-1.jpg", "steps-2.jpg", "soup-hero.jpg"], "soup-hero.jpg"),
+        "2.html": (["cake-hero.jpg", "cake-slice.jpg", "cake-top.jpg"], "cake-hero.jpg"),
+    }
+    pages = {}
+    for name, (files, main) in photos.items():
+        figures = "".join(f"<figure><img src='/up/{f}'></figure>" for f in files)
+        card = (
+            "<div class='wprm-recipe'><h2>Dish</h2>"
+            f"<a class='wprm-recipe-pin' href='#' data-media='/up/{main}'>Pin</a></div>"
+        )
+        html = f"<html><body><h1>Dish {name}</h1><div id='content'>{figures}{card}</div></body></html>"
+        pages[name] = (html, {"name": f"Dish {name}", "image": f"https://dishes.example/up/{main}"})
+    first, second = _two_pages(tmp_path, "dishes.example", pages)
+    wrapper = induce([example(annotate(first))])
+    read = wrapper.read(wrapper_page(second.page))[0]
+    assert read["image"] == "https://dishes.example/up/cake-hero.jpg"
+
+
 def test_a_list_rule_that_reads_another_item_than_the_values_gets_no_credit(
     tmp_path: Path,
 ) -> None:

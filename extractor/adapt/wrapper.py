@@ -67,6 +67,7 @@ MAX_ANCESTORS = 8
 MAX_CLASS_TOKENS = 3
 MAX_LABEL_CHARS = 40
 FALLBACK_RULES = 3
+MAX_IMAGE_ELEMENTS = 8  #: elements showing a support image that rules are learnt from
 
 
 @dataclass(frozen=True)
@@ -503,7 +504,9 @@ def _candidates(
     prefix, suffix = _trim(contexts) if contexts else ("", "")
     for page, view in zip(support, views, strict=True):
         spans = page.match.spans.get(attribute, [])
-        for image in page.match.images.get(attribute, [])[:1]:
+        # every element that shows the image: the photo's place in a post changes from page to
+        # page, the recipe card's image or its pin button's stays
+        for image in page.match.images.get(attribute, [])[:MAX_IMAGE_ELEMENTS]:
             element = _element_of(view, image["xpath"])
             urls = view.image_urls(image["xpath"])
             index = urls.index(image["url"]) if image["url"] in urls else 0

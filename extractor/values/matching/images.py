@@ -20,7 +20,12 @@ _IMAGE_ATTRS = (
     "data-large_image",
     "data-image",
     "data-srcset",
+    "data-lazy-srcset",
     "srcset",
+    # the image a share button puts forward (a Pinterest pin button's `data-pin-media` on the
+    # photo, a recipe card's pin link's `data-media`): the one the page names as its own
+    "data-pin-media",
+    "data-media",
 )
 
 
@@ -28,7 +33,8 @@ _IMAGE_EXT = re.compile(r"\.(?:jpe?g|png|webp|gif|avif)(?:$|[?#])", re.I)
 
 
 def image_candidates(root: lxml.html.HtmlElement, page_url: str | None = None) -> list[ImageMatch]:
-    """Every image URL the page's `<img>`/`<source>` elements (and links to image files) show."""
+    """Every image URL the page's `<img>`/`<source>` elements, links to image files and share
+    buttons show."""
     tree = root.getroottree()
     found: list[ImageMatch] = []
     seen: set[tuple[str, str]] = set()
@@ -38,17 +44,14 @@ def image_candidates(root: lxml.html.HtmlElement, page_url: str | None = None) -
             href = element.get("href") or ""
             if _IMAGE_EXT.search(href):
                 values.append(href)
-        else:
-            for name in _IMAGE_ATTRS:
-                raw = element.get(name)
-                if not raw:
-                    continue
-                if "srcset" in name:
-                    values.extend(
-                        part.strip().split(" ")[0] for part in raw.split(",") if part.strip()
-                    )
-                else:
-                    values.append(raw)
+        for name in _IMAGE_ATTRS:
+            raw = element.get(name)
+            if not raw:
+                continue
+            if "srcset" in name:
+                values.extend(part.strip().split(" ")[0] for part in raw.split(",") if part.strip())
+            else:
+                values.append(raw)
         if not values:
             continue
         xpath = tree.getpath(element)

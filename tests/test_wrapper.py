@@ -283,7 +283,8 @@ def test_an_image_is_read_from_the_recipe_cards_pin_button_where_the_photo_moves
             "<div class='wprm-recipe'><h2>Dish</h2>"
             f"<a class='wprm-recipe-pin' href='#' data-media='/up/{main}'>Pin</a></div>"
         )
-        html = f"<html><body><h1>Dish {name}</h1><div id='content'>{figures}{card}</div></body></html>"
+        body = f"<h1>Dish {name}</h1><div id='content'>{figures}{card}</div>"
+        html = f"<html><body>{body}</body></html>"
         pages[name] = (html, {"name": f"Dish {name}", "image": f"https://dishes.example/up/{main}"})
     first, second = _two_pages(tmp_path, "dishes.example", pages)
     wrapper = induce([example(annotate(first))])

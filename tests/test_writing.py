@@ -57,3 +57,22 @@ def test_image_urls_are_edited_as_the_stores_values_give_them() -> None:
     ]
     assert learn_writing([], both).urls == ()
     assert Writing.from_dict(writing.to_dict()) == writing
+
+
+def test_an_attributes_parts_are_joined_as_its_values_join_them() -> None:
+    """The page shows `Dinner, Main Course`, the store's category value says
+    `Dinner,Main Course`: learnt for the category alone (its description keeps its commas),
+    and only where no support value of the attribute joins them as the page does."""
+    pairs = [
+        ("category", "Dinner, Main Course", "Dinner,Main Course"),
+        ("category", "Soup", "Soup"),  # no comma: says nothing
+        ("description", "Quick, easy, good.", "Quick, easy, good."),
+    ]
+    writing = learn_writing([], [], pairs)
+    assert writing.joins == (("category", ","),)
+    values = {"category": "Breakfast , Drinks, Snack", "description": "Warm, sweet."}
+    writing.write_values(values, {"category": "text", "description": "text"})
+    assert values == {"category": "Breakfast,Drinks,Snack", "description": "Warm, sweet."}
+    assert Writing.from_dict(writing.to_dict()) == writing
+    mixed = [*pairs, ("category", "Lunch, Salad", "Lunch, Salad")]
+    assert learn_writing([], [], mixed).joins == ()

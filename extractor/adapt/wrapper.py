@@ -396,7 +396,7 @@ def _frozen(value: Any) -> Any:
 
 def written(value: Any, rule: Rule, writing: Writing) -> Any:
     """A rule's value as the store's values write it."""
-    return writing.write_as(value, rule.kind)
+    return writing.write_as(value, rule.kind, rule.attribute)
 
 
 def _views(support: Sequence[Example]) -> list[PageView]:
@@ -611,18 +611,24 @@ def induce(support: Sequence[Example]) -> Wrapper:
     kind_of_label = {
         name: kinds.get(name) or attribute_type(name) for p in support for name in p.labels
     }
+    shown_values = [
+        (name, annotated_value(page, name), value)
+        for page in support
+        for name, value in page.labels.items()
+        if kind_of_label[name] in ("text", "list")
+    ]
     writing = learn_writing(
-        (
-            (annotated_value(page, name), value)
-            for page in support
-            for name, value in page.labels.items()
-            if kind_of_label[name] in ("text", "list")
-        ),
+        ((shown, value) for _, shown, value in shown_values),
         [
             (shown, normalize_url(str(value), page.page.url) or "")
             for page in support
             for name, value in page.labels.items()
             if kind_of_label[name] == "url" and (shown := annotated_value(page, name)) and value
+        ],
+        [
+            (name, shown, value)
+            for name, shown, value in shown_values
+            if kind_of_label[name] == "text" and isinstance(shown, str) and isinstance(value, str)
         ],
     )
     for attribute in attributes:

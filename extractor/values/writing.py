@@ -48,6 +48,8 @@ FORMS: dict[str, dict[str, str]] = {
     "ellipsis": {"…": "..."},
 }
 
+#: The commas between the parts of a text (`Dinner, Main Course`) and the spaces around them.
+_COMMA = re.compile(r"\s*,\s*")
 #: A vulgar fraction after a whole number (`1½`, `1 ½`) is written `1 1/2`.
 _FRACTION = re.compile(r"(\d)?(\s*)([½⅓⅔¼¾⅕⅙⅛⅜⅝⅞])")
 
@@ -101,10 +103,13 @@ def url_edits(shown: str, value: str) -> tuple[tuple[str, str], ...]:
 @dataclass(frozen=True)
 class Writing:
     """The families of typeset forms a store's values write plainly (none: as the page shows),
-    and the edits its image URLs make to the ones its pages show (`url_edits`)."""
+    the edits its image URLs make to the ones its pages show (`url_edits`), and the attributes
+    whose values join their parts otherwise than the page does (`Dinner,Main Course` where the
+    page shows `Dinner, Main Course`): (attribute, separator) pairs."""
 
     plain: tuple[str, ...] = ()
     urls: tuple[tuple[str, str], ...] = ()
+    joins: tuple[tuple[str, str], ...] = ()
 
     def write_url(self, url: str) -> str:
         """An image URL as the store's values give it."""
@@ -114,14 +119,19 @@ class Writing:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
-        return {"plain": list(self.plain), "urls": [list(edit) for edit in self.urls]}
+        return {
+            "plain": list(self.plain),
+            "urls": [list(edit) for edit in self.urls],
+            "joins": [list(join) for join in self.joins],
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> Writing:
         """Rebuild from `to_dict`'s output (nothing: as the page shows)."""
         data = data or {}
         urls = tuple((str(p), str(r)) for p, r in data.get("urls", ()))
-        return cls(tuple(data.get("plain", ())), urls)
+        joins = tuple((str(a), str(j)) for a, j in data.get("joins", ()))
+        return cls(tuple(data.get("plain", ())), urls, joins)
 
     def write(self, text: str) -> str:
         """A text as the store's values write it."""
@@ -139,17 +149,24 @@ class Writing:
             return [self.write(v) if isinstance(v, str) else v for v in value]
         return value
 
-    def write_as(self, value: Any, kind: str | None) -> Any:
+    def write_as(self, value: Any, kind: str | None, attribute: str | None = None) -> Any:
         """A value of an attribute of type `kind` as the store's values write it: texts and
-        lists by their typeset forms, image URLs by their edits, other types unchanged."""
+        lists by their typeset forms, a text's parts joined as the attribute's values join
+        them, image URLs by their edits, other types unchanged."""
         if kind == "url" and isinstance(value, str):
             return self.write_url(value)
-        return self.write_value(value) if kind in ("text", "list") else value
+        if kind not in ("text", "list"):
+            return value
+        value = self.write_value(value)
+        join = dict(self.joins).get(attribute or "")
+        if join is not None and kind == "text" and isinstance(value, str):
+            value = _COMMA.sub(join, value)
+        return value
 
     def write_values(self, values: dict[str, Any], kinds: Mapping[str, str]) -> None:
         """Write the values of a record in place (`kinds`: attribute -> type)."""
         for name, value in values.items():
-            values[name] = self.write_as(value, kinds.get(name))
+            values[name] = self.write_as(value, kinds.get(name), name)
 
 
 def node_role(node: Node) -> tuple[str, str]:
@@ -187,12 +204,16 @@ def _texts(value: Any) -> str:
 
 
 def learn_writing(
-    pairs: Iterable[tuple[Any, Any]], url_pairs: Iterable[tuple[str, str]] = ()
+    pairs: Iterable[tuple[Any, Any]],
+    url_pairs: Iterable[tuple[str, str]] = (),
+    text_pairs: Iterable[tuple[str, str, str]] = (),
 ) -> Writing:
     """The store's writing from `(what the page shows, the store's value)` pairs of its support:
     a family is written plainly when more of the values that the page typesets with it leave its
     forms out than keep them; image URLs are edited as the first pair whose URLs differ says,
-    when its edits give every pair's value (a pair that shows its value unchanged included)."""
+    when its edits give every pair's value (a pair that shows its value unchanged included);
+    an attribute's parts are joined otherwise (`text_pairs`: attribute, shown, value) when every
+    support value of it whose page shows commas joins them so, and one differs from the page."""
     plain = []
     pairs = [(_texts(shown), _texts(value)) for shown, value in pairs]
     for family, forms in FORMS.items():
@@ -213,4 +234,18 @@ def learn_writing(
     urls = Writing(urls=edits)
     if not all(urls.write_url(shown) == value for shown, value in url_pairs):
         edits = ()
-    return Writing(tuple(plain), edits)
+    return Writing(tuple(plain), edits, _joins(text_pairs))
+
+
+def _joins(text_pairs: Iterable[tuple[str, str, str]]) -> tuple[tuple[str, str], ...]:
+    seen: dict[str, set[str | None]] = {}
+    for attribute, shown, value in text_pairs:
+        if "," not in shown:
+            continue
+        join = next((j for j in (",", ", ") if _COMMA.sub(j, shown) == value), None)
+        seen.setdefault(attribute, set()).add(None if shown == value else join)
+    return tuple(
+        (attribute, next(iter(joins)))
+        for attribute, joins in seen.items()
+        if len(joins) == 1 and None not in joins
+    )

@@ -245,7 +245,9 @@ def _joins(text_pairs: Iterable[tuple[str, str, str]]) -> tuple[tuple[str, str],
         join = next((j for j in (",", ", ") if _COMMA.sub(j, shown) == value), None)
         seen.setdefault(attribute, set()).add(None if shown == value else join)
     return tuple(
-        (attribute, next(iter(joins)))
+        (attribute, join)
         for attribute, joins in seen.items()
-        if len(joins) == 1 and None not in joins
+        if len(joins) == 1
+        for join in joins
+        if join is not None
     )

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from extractor.neural.features import RELATION_FEATURES
 from extractor.neural.precision import resolve_device
 
 ALGORITHM_NAMES = ("maml", "fomaml", "reptile", "generation")
@@ -103,6 +104,12 @@ class MetaTrainConfig:
         "model's): query tokens then carry their relations to the support values",
         default=0,
     )
+    ignored_relations: list[str] = _help(
+        "relations (names of extractor.neural.features.RELATION_FEATURES) the model's relation "
+        "head reads as zero, in meta-training and whenever the model extracts (empty: keep the "
+        "model's)",
+        default_factory=list,
+    )
     relation_lr: float = _help(
         "outer learning rate of the relation head (0: outer_lr); it starts from zero and has "
         "far to go where the pretrained layers have not",
@@ -156,6 +163,9 @@ class MetaTrainConfig:
             raise ValueError("val_fraction and test_fraction must be in [0, 1)")
         if self.val_fraction + self.test_fraction >= 1:
             raise ValueError("val_fraction + test_fraction must be below 1")
+        unknown = sorted(set(self.ignored_relations) - set(RELATION_FEATURES[1:]))
+        if unknown:
+            raise ValueError(f"ignored_relations: no such relations {unknown}")
         resolve_device(self.device)
         self.data = [str(p) for p in self.data]
 

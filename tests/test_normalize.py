@@ -113,7 +113,7 @@ def test_find_availability_gives_offsets() -> None:
         ("gtin", "EAN 4711121603488", "4711121603488"),
         ("sku", "SKU: A-1", "A1"),
         ("image", "/a.jpg", "https://shop.example/a.jpg"),
-        ("breadcrumb", ["Home ", "", "Monitore"], ["Home", "Monitore"]),
+        ("breadcrumb", ["Home ", "", "»", "Monitore", " | "], ["Home", "Monitore"]),
         ("rating", "4,5", "4.5"),
         ("wattage", " 60\u00a0W ", "60 W"),
     ],

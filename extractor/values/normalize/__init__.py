@@ -50,9 +50,10 @@ def usable_span(name: str, raw: object) -> object:
 
 
 def normalize_list(values: str | Iterable[str]) -> list[str]:
-    """Display-normalised, non-empty items of a list (a single string is one item)."""
+    """Display-normalised items of a list that hold a letter or digit (a single string is one
+    item): a breadcrumb's `»` and `>` between its links are no items."""
     items = [values] if isinstance(values, str) else list(values)
-    return [text for text in (normalize_text(str(v)) for v in items) if text]
+    return [text for text in (normalize_text(str(v)) for v in items) if _ALNUM.search(text)]
 
 
 @lru_cache(maxsize=64)

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from extractor.neural.features import RELATION_FEATURES
 from extractor.neural.precision import resolve_device
 
 ALGORITHM_NAMES = ("maml", "fomaml", "reptile", "generation")
@@ -163,6 +162,8 @@ class MetaTrainConfig:
             raise ValueError("val_fraction and test_fraction must be in [0, 1)")
         if self.val_fraction + self.test_fraction >= 1:
             raise ValueError("val_fraction + test_fraction must be below 1")
+        from extractor.neural.features import RELATION_FEATURES  # torch: not for `--help`
+
         unknown = sorted(set(self.ignored_relations) - set(RELATION_FEATURES[1:]))
         if unknown:
             raise ValueError(f"ignored_relations: no such relations {unknown}")

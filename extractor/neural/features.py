@@ -75,6 +75,17 @@ RELATION_FEATURES = (
 N_RELATIONS = len(RELATION_FEATURES)
 
 
+def ignorable_relations(names: Sequence[str]) -> list[str]:
+    """`names` as a list, checked to be relations a relation head can ignore (all but
+    `has_support`, which marks where the head speaks at all)."""
+    unknown = sorted(set(names) - set(RELATION_FEATURES[1:]))
+    if unknown:
+        raise ValueError(
+            f"ignored_relations must name relations of {RELATION_FEATURES[1:]}, got {unknown}"
+        )
+    return list(names)
+
+
 @dataclass(frozen=True)
 class FeatureConfig:
     """How pages become model input (stored inside the model config)."""

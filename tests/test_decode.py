@@ -20,6 +20,7 @@ from extractor.neural.decode import (
     snap_to_token,
     snap_to_words,
     whole_blocks,
+    with_items_between,
 )
 from extractor.neural.features import Window
 from extractor.page.dom import Node
@@ -320,6 +321,35 @@ def test_a_list_item_is_its_item_element_read_whole() -> None:
         "Recipes",
         "Menu entry 1",
         "Menu",
+    ]
+
+
+def test_the_items_the_model_skipped_between_two_it_tagged_are_items() -> None:
+    """A breadcrumb's middle links, between two the model tagged in one list, are items; not
+    those before the first or after the last, not a sibling another attribute took, not a
+    separator, and not an item of another list."""
+    crumbs = "/html/body/nav/ol"
+    nodes = [
+        node(f"{crumbs}/li[1]/a", "Home"),
+        node(f"{crumbs}/li[2]/a", "Kids"),
+        node(f"{crumbs}/li[3]/span", "»"),
+        node(f"{crumbs}/li[4]/a", "Clothing"),
+        node(f"{crumbs}/li[5]/a", "Trousers"),
+        node(f"{crumbs}/li[6]/a", "Leggings"),
+        node(f"{crumbs}/li[7]/a", "Marble Leggings"),
+        node("/html/body/ul/li[1]", "Other list"),
+    ]
+    tagged = [cand("breadcrumb", 1, "Kids", 0.8), cand("breadcrumb", 5, "Leggings", 0.6)]
+    taken = [cand("name", 4, "Trousers", 0.9)]
+    items = with_items_between(tagged, nodes, taken)
+    assert [c.text for c in items] == ["Kids", "Clothing", "Leggings"]
+    assert items[1].attribute == "breadcrumb" and abs(items[1].confidence - 0.7) < 1e-6
+    chosen = choose_values([*tagged, *taken], nodes, kinds={"breadcrumb": "list"})
+    assert chosen.values == {"name": "Trousers", "breadcrumb": ["Kids", "Clothing", "Leggings"]}
+    assert with_items_between(tagged[:1], nodes) == tagged[:1]  # one item: no list to fill
+    assert with_items_between([tagged[0], cand("breadcrumb", 7, "Other list", 0.8)], nodes) == [
+        tagged[0],
+        cand("breadcrumb", 7, "Other list", 0.8),
     ]
 
 

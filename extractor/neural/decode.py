@@ -480,6 +480,7 @@ def choose_values(
                 ),
                 nodes,
             )
+            items = with_items_between(items, nodes, chosen)
             parts, skip = (written or {}).get(attribute, ((), ()))
             texts = list(dict.fromkeys(item_texts(items, nodes, parts, skip)))
             if texts:
@@ -517,6 +518,48 @@ def whole_items(items: Sequence[Candidate], nodes: Sequence[Node]) -> list[Candi
 
     kept = [c for c in items if whole(c)]
     return kept if kept else list(items)
+
+
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
+
+
+def _sibling_shape(element: str | None) -> str | None:
+    """An item element's list and tag without its position (`.../ol/li[3]` -> `.../ol/li`):
+    the same for every sibling item of one list."""
+    if element is None or "/" not in element:
+        return None
+    return re.sub(r"\[\d+\]$", "", element)
+
+
+def with_items_between(
+    items: Sequence[Candidate], nodes: Sequence[Node], taken: Sequence[Candidate] = ()
+) -> list[Candidate]:
+    """A list's items with the item elements the model skipped between two it tagged: where
+    tagged items stand in sibling item elements of one list (`ol/li[2]`, `ol/li[5]`), every
+    sibling between them is an item too (a breadcrumb's middle links, an ingredient line the
+    model missed), at the mean confidence of the two; nodes other attributes took stay theirs."""
+    elements = [item_path(nodes[c.node]["xpath"]) for c in items]
+    lists: dict[str, list[Candidate]] = {}
+    for c, element in zip(items, elements, strict=True):
+        if (shape := _sibling_shape(element)) is not None:
+            lists.setdefault(shape, []).append(c)
+    have = {e for e in elements if e is not None}
+    busy = {c.node for c in taken}
+    added: list[Candidate] = []
+    for shape, members in lists.items():
+        if len({item_path(nodes[c.node]["xpath"]) for c in members}) < 2:
+            continue
+        confidence = sum(c.confidence for c in members) / len(members)
+        first, last = min(c.node for c in members), max(c.node for c in members)
+        for n in range(first + 1, last):
+            element, text = item_path(nodes[n]["xpath"]), nodes[n]["text"]
+            if element in have or n in busy or _sibling_shape(element) != shape:
+                continue
+            if _LETTER_OR_DIGIT.search(text) and element is not None:
+                have.add(element)
+                attribute = members[0].attribute
+                added.append(Candidate(attribute, n, 0, len(text), text, confidence, confidence))
+    return sorted([*items, *added], key=lambda c: (c.node, c.start)) if added else list(items)
 
 
 #: The most text nodes and characters an element may hold to be one list item (not a menu),

@@ -328,15 +328,9 @@ def test_the_items_the_model_skipped_between_two_it_tagged_are_items() -> None:
     """A breadcrumb's middle links, between two the model tagged in one list, are items; not
     those before the first or after the last, not a sibling another attribute took, not a
     separator, and not an item of another list."""
-    crumbs = "/html/body/nav/ol"
+    crumbs = ["Home", "Kids", "»", "Clothing", "Trousers", "Leggings", "Marble Leggings"]
     nodes = [
-        node(f"{crumbs}/li[1]/a", "Home"),
-        node(f"{crumbs}/li[2]/a", "Kids"),
-        node(f"{crumbs}/li[3]/span", "»"),
-        node(f"{crumbs}/li[4]/a", "Clothing"),
-        node(f"{crumbs}/li[5]/a", "Trousers"),
-        node(f"{crumbs}/li[6]/a", "Leggings"),
-        node(f"{crumbs}/li[7]/a", "Marble Leggings"),
+        *[node(f"/html/body/nav/ol/li[{i}]/a", text) for i, text in enumerate(crumbs, 1)],
         node("/html/body/ul/li[1]", "Other list"),
     ]
     tagged = [cand("breadcrumb", 1, "Kids", 0.8), cand("breadcrumb", 5, "Leggings", 0.6)]

@@ -537,7 +537,7 @@ def with_items_between(
     """A list's items with the item elements the model skipped between two it tagged: where
     tagged items stand in sibling item elements of one list (`ol/li[2]`, `ol/li[5]`), every
     sibling between them is an item too (a breadcrumb's middle links, an ingredient line the
-    model missed), at the mean confidence of the two; nodes other attributes took stay theirs."""
+    model missed), at the tagged items' mean confidence; nodes other attributes took stay theirs."""
     elements = [item_path(nodes[c.node]["xpath"]) for c in items]
     lists: dict[str, list[Candidate]] = {}
     for c, element in zip(items, elements, strict=True):

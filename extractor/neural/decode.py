@@ -19,12 +19,13 @@ from extractor.page.blocks import (
     block_range,
     block_text,
     item_path,
+    sibling_shape,
 )
 from extractor.page.dom import Node
 from extractor.page.template import prune_template_nodes
 from extractor.values.normalize import usable_span
 from extractor.values.normalize.currencies import find_currencies
-from extractor.values.normalize.text import join_texts
+from extractor.values.normalize.text import has_letter_or_digit, join_texts
 from extractor.values.price_rules import (
     MIN_CONFIDENCE,
     currency_of_price,
@@ -520,17 +521,6 @@ def whole_items(items: Sequence[Candidate], nodes: Sequence[Node]) -> list[Candi
     return kept if kept else list(items)
 
 
-_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
-
-
-def _sibling_shape(element: str | None) -> str | None:
-    """An item element's list and tag without its position (`.../ol/li[3]` -> `.../ol/li`):
-    the same for every sibling item of one list."""
-    if element is None or "/" not in element:
-        return None
-    return re.sub(r"\[\d+\]$", "", element)
-
-
 def with_items_between(
     items: Sequence[Candidate], nodes: Sequence[Node], taken: Sequence[Candidate] = ()
 ) -> list[Candidate]:
@@ -539,26 +529,27 @@ def with_items_between(
     sibling between them is an item too (a breadcrumb's middle links, an ingredient line the
     model missed), at the tagged items' mean confidence; nodes other attributes took stay theirs."""
     elements = [item_path(nodes[c.node]["xpath"]) for c in items]
-    lists: dict[str, list[Candidate]] = {}
+    lists: dict[str, list[tuple[Candidate, str]]] = {}
     for c, element in zip(items, elements, strict=True):
-        if (shape := _sibling_shape(element)) is not None:
-            lists.setdefault(shape, []).append(c)
+        if element is not None and (shape := sibling_shape(element)) is not None:
+            lists.setdefault(shape, []).append((c, element))
     have = {e for e in elements if e is not None}
     busy = {c.node for c in taken}
     added: list[Candidate] = []
     for shape, members in lists.items():
-        if len({item_path(nodes[c.node]["xpath"]) for c in members}) < 2:
+        if len({element for _, element in members}) < 2:
             continue
-        confidence = sum(c.confidence for c in members) / len(members)
-        first, last = min(c.node for c in members), max(c.node for c in members)
-        for n in range(first + 1, last):
+        tagged = [c for c, _ in members]
+        confidence = sum(c.confidence for c in tagged) / len(tagged)
+        for n in range(min(c.node for c in tagged) + 1, max(c.node for c in tagged)):
             element, text = item_path(nodes[n]["xpath"]), nodes[n]["text"]
-            if element in have or n in busy or _sibling_shape(element) != shape:
+            if element is None or element in have or n in busy or sibling_shape(element) != shape:
                 continue
-            if _LETTER_OR_DIGIT.search(text) and element is not None:
+            if has_letter_or_digit(text):
                 have.add(element)
-                attribute = members[0].attribute
-                added.append(Candidate(attribute, n, 0, len(text), text, confidence, confidence))
+                added.append(
+                    Candidate(tagged[0].attribute, n, 0, len(text), text, confidence, confidence)
+                )
     return sorted([*items, *added], key=lambda c: (c.node, c.start)) if added else list(items)
 
 

@@ -53,6 +53,14 @@ def item_path(xpath: str) -> str | None:
     return None
 
 
+def sibling_shape(element: str | None) -> str | None:
+    """An item element's list and tag without its position (`.../ol/li[3]` -> `.../ol/li`):
+    the same for every sibling item of one list."""
+    if element is None or "/" not in element:
+        return None
+    return _POSITION.sub("", element)
+
+
 def block_range(nodes: Sequence[Node], first: int, last: int | None = None) -> tuple[int, int]:
     """The first and last node of the block(s) that nodes `first` to `last` stand in: the
     neighbours in document order that share their block element."""

@@ -17,6 +17,11 @@ _NOT_ALNUM = re.compile(r"[\W_]+")
 _ALNUM = re.compile(r"[^\W_]")
 
 
+def has_letter_or_digit(text: str) -> bool:
+    """Whether a text holds a letter or digit (a `»` between links does not)."""
+    return _ALNUM.search(text) is not None
+
+
 @functools.lru_cache(maxsize=1 << 14)
 def normalize_text(value: str) -> str:
     """Unicode NFKC, HTML entities decoded, whitespace collapsed: the display form of a text

@@ -125,8 +125,16 @@ def test_annotate_a_store_in_the_browser(
     frame.locator("mark.sw-mark[data-sw-attribute=codes]").nth(1).wait_for(timeout=WAIT_MS)
     assert "1 of 5 pages annotated" in tab.inner_text("#progress")
 
-    # A second page: accept a pre-label.
+    # A second page: while it loads, nothing of the first page's pre-labels can be clicked (an
+    # accept button left over would mark the first page's nodes on the second); then accept one.
+    held: list[Any] = []
+    tab.route("**/api/pages/1", lambda route: held.append(route))
     tab.click("#next")
+    assert tab.locator("#attributes .accept").count() == 0
+    while not held:
+        tab.wait_for_timeout(20)
+    held[0].continue_()
+    tab.unroute("**/api/pages/1")
     accept = tab.locator("#attributes li[data-name=name] .accept")
     accept.wait_for(timeout=WAIT_MS)
     _edit(tab, accept.click)

@@ -117,9 +117,13 @@ async function openPage(index) {
   history.replaceState(null, "", `#page=${index}`);
   app.picked = null;
   app.prelabels = {};
+  app.page = null;  // nothing of the page left shows (or can be clicked) while the next loads
   hideMenu();
   renderPicked();
-  app.page = await api(`/api/pages/${index}`);
+  renderAttributes();
+  const page = await api(`/api/pages/${index}`);
+  if (index !== app.index) return;
+  app.page = page;
   $("#page-url").textContent = app.page.url;
   $("#page-url").title = app.page.url;
   const error = $("#page-error");
@@ -244,6 +248,7 @@ function offsetIn(span, container, offset) {
 
 function onFramePick(event) {
   const doc = frameDoc();
+  if (!app.page) return;
   const selection = doc.getSelection();
   let picked = null;
   if (selection && !selection.isCollapsed && selection.rangeCount) {
@@ -346,10 +351,12 @@ document.addEventListener("click", (event) => {
 // -- edits -------------------------------------------------------------------------------------
 
 async function edit(ops) {
+  const index = app.index;
+  if (!app.page) return;
   saved("saving…");
   try {
-    const result = await api(`/api/pages/${app.index}/edit`, {ops});
-    app.page.annotation = result.annotation;
+    const result = await api(`/api/pages/${index}/edit`, {ops});
+    if (index === app.index && app.page) app.page.annotation = result.annotation;
     app.version = result.version;
     saved(`saved ${new Date().toLocaleTimeString()}`);
     await loadState();
@@ -538,8 +545,10 @@ $("#next").addEventListener("click", () => openPage(app.index + 1));
 
 async function poll() {
   try {
-    if (await loadState() && app.index !== null) {
-      const page = await api(`/api/pages/${app.index}`);
+    const index = app.index;
+    if (await loadState() && index !== null && app.page) {
+      const page = await api(`/api/pages/${index}`);
+      if (index !== app.index || !app.page) return;
       app.page.annotation = page.annotation;
       renderAttributes();
       renderMarks();

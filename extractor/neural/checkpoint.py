@@ -13,16 +13,13 @@ from typing import Any
 
 import torch
 from safetensors.torch import load_file, save_file
-from transformers import AutoTokenizer
 
 from extractor.neural.config import (
     ExtractorConfig,
     resolve_encoder,
 )
-from extractor.neural.model import (
-    ExtractorModel,
-    _build_encoder,
-)
+from extractor.neural.model import ExtractorModel, _build_encoder
+from extractor.neural.tokenizer import Tokenizer
 
 logger = logging.getLogger(__name__)
 
@@ -37,8 +34,8 @@ TRAINING_FILE = "training.json"
 
 
 def load_tokenizer(name_or_dir: str | Path) -> Any:
-    """The fast tokenizer of an encoder name or a saved model directory."""
-    return AutoTokenizer.from_pretrained(resolve_encoder(str(name_or_dir)), use_fast=True)
+    """The tokenizer of an encoder name or a saved model directory."""
+    return Tokenizer.from_directory(resolve_encoder(str(name_or_dir)))
 
 
 def _base_state(config: ExtractorConfig) -> dict[str, torch.Tensor]:

@@ -213,24 +213,10 @@ def _span_labels(
 
 def tokenize_nodes(texts: Sequence[str], tokenizer: Any, max_tokens: int) -> dict[str, list[Any]]:
     """`input_ids` and `offset_mapping` of each text, without special tokens, its first
-    `max_tokens` tokens. A fast tokenizer's backend is called directly (the same tokens, without
-    the per-text conversion of `tokenizer(...)`)."""
+    `max_tokens` tokens (`extractor.neural.tokenizer.Tokenizer`'s backend, all texts at once)."""
     if not texts:
         return {"input_ids": [], "offset_mapping": []}
-    backend = getattr(tokenizer, "backend_tokenizer", None)
-    if backend is None:
-        return dict(
-            tokenizer(
-                list(texts),
-                add_special_tokens=False,
-                return_offsets_mapping=True,
-                truncation=True,
-                max_length=max_tokens,
-            )
-        )
-    # `tokenizer(...)` leaves its truncation and padding on the backend: none here.
-    backend.no_truncation()
-    backend.no_padding()
+    backend = tokenizer.backend_tokenizer
     found = backend.encode_batch(list(texts), add_special_tokens=False)
     return {
         "input_ids": [e.ids[:max_tokens] for e in found],

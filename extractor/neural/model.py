@@ -1,4 +1,4 @@
-"""The extractor model: an HF encoder with XPath/hint embeddings and a prototype BIO head."""
+"""The extractor model: a BERT encoder with XPath/hint embeddings and a prototype BIO head."""
 
 from __future__ import annotations
 
@@ -9,10 +9,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
-from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedModel
-from transformers.masking_utils import create_bidirectional_mask
-from transformers.utils import logging as hf_logging
 
+from extractor.neural.bert import BertConfig, BertEncoder, encoder_config, load_bert
 from extractor.neural.config import (
     ExtractorConfig,
     resolve_encoder,
@@ -24,20 +22,10 @@ from extractor.neural.features import (
     RELATION_FEATURES,
     attribute_classes,
 )
+from extractor.neural.hf_encoder import HuggingFaceEncoder
 
-_POOLED = frozenset({"bert", "roberta", "xlm-roberta", "camembert"})
-
-
-def _layer_list(encoder: nn.Module) -> nn.ModuleList:
-    """The encoder's list of transformer layers (BERT-like `encoder.layer`, DistilBERT...)."""
-    n = getattr(encoder.config, "num_hidden_layers", None)
-    for name in ("encoder.layer", "transformer.layer", "encoder.layers", "layers"):
-        module: Any = encoder
-        for part in name.split("."):
-            module = getattr(module, part, None)
-        if isinstance(module, nn.ModuleList) and (n is None or len(module) == n):
-            return module
-    raise ValueError(f"cannot find the transformer layers of {type(encoder).__name__}")
+#: The encoders: BERT in plain torch, or another architecture through `transformers`.
+Encoder = BertEncoder | HuggingFaceEncoder
 
 
 class StructureEmbedding(nn.Module):
@@ -173,15 +161,15 @@ def stack_prototypes(protos: list[torch.Tensor | None], classes: Sequence[str]) 
 class ExtractorModel(nn.Module):
     """Token classifier over page windows: a cacheable lower part and an adaptable upper part."""
 
-    def __init__(self, config: ExtractorConfig, encoder: PreTrainedModel | None = None) -> None:
+    def __init__(self, config: ExtractorConfig, encoder: Encoder | None = None) -> None:
         super().__init__()
         if encoder is None:
             encoder = _build_encoder(config, pretrained=bool(config.encoder))
         config.encoder_config = encoder.config.to_dict()
         self.config = config
-        self.encoder = encoder
+        self.encoder: Encoder = encoder
         hidden = int(encoder.config.hidden_size)
-        layers = _layer_list(encoder)
+        layers = encoder.layers
         if config.upper_layers > len(layers):
             raise ValueError(f"upper_layers={config.upper_layers} > {len(layers)} encoder layers")
         self.n_lower = len(layers) - config.upper_layers
@@ -194,7 +182,7 @@ class ExtractorModel(nn.Module):
     @property
     def layers(self) -> nn.ModuleList:
         """The encoder's transformer layers."""
-        return _layer_list(self.encoder)
+        return self.encoder.layers
 
     @property
     def device(self) -> torch.device:
@@ -218,15 +206,13 @@ class ExtractorModel(nn.Module):
 
     def attention_bias(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> Any:
         """The encoder layers' attention mask argument for a [B, T] padding mask (the form
-        depends on the attention implementation: eager/sdpa)."""
-        return create_bidirectional_mask(
-            config=self.encoder.config, inputs_embeds=hidden, attention_mask=attention_mask
-        )
+        depends on the attention kernel: eager/sdpa)."""
+        return self.encoder.attention_mask(attention_mask, hidden)
 
     def set_attention(self, implementation: str) -> None:
         """Switch the encoder's attention kernel: "eager" (needed for second-order MAML) or
         "sdpa" (faster at inference)."""
-        self.encoder.set_attn_implementation(implementation)
+        self.encoder.set_attention(implementation)
 
     def _run_layers(
         self, hidden: torch.Tensor, attention_mask: torch.Tensor, start: int, stop: int | None
@@ -237,7 +223,7 @@ class ExtractorModel(nn.Module):
         with torch.autocast(hidden.device.type, dtype=torch.bfloat16, enabled=fast):
             for i in range(start, len(layers) if stop is None else stop):
                 out = layers[i](hidden, mask)  # by index: slicing breaks inside `higher`
-                hidden = out[0] if isinstance(out, tuple) else out
+                hidden = out[0] if isinstance(out, tuple) else out  # a HF layer's tuple
         return hidden.float() if fast else hidden
 
     def encode_lower(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
@@ -357,26 +343,15 @@ class ExtractorModel(nn.Module):
         return load_model(Path(directory), device)
 
 
-def _build_encoder(config: ExtractorConfig, pretrained: bool) -> PreTrainedModel:
-    """The encoder: pretrained weights from `config.encoder`, or random from `encoder_config`."""
+def _build_encoder(config: ExtractorConfig, pretrained: bool) -> Encoder:
+    """The encoder: pretrained weights from `config.encoder`, or random from `encoder_config`;
+    BERT-shaped ones in plain torch (`extractor.neural.bert`), others through `transformers`."""
     if pretrained:
         path = resolve_encoder(config.encoder)
-        model_type = AutoConfig.from_pretrained(path).model_type
-        verbosity = hf_logging.get_verbosity()
-        hf_logging.set_verbosity_error()  # the pooler we skip is reported as "unexpected"
-        try:
-            return AutoModel.from_pretrained(
-                path, attn_implementation="eager", **_no_pooler(model_type)
-            )
-        finally:
-            hf_logging.set_verbosity(verbosity)
-    enc_cfg: dict[str, Any] = dict(config.encoder_config or {})
-    model_type = enc_cfg.pop("model_type", "bert")
-    auto_cfg: PretrainedConfig = AutoConfig.for_model(model_type, **enc_cfg)
-    auto_cfg._attn_implementation = "eager"
-    return AutoModel.from_config(auto_cfg, attn_implementation="eager", **_no_pooler(model_type))
-
-
-def _no_pooler(model_type: str) -> dict[str, Any]:
-    """Skip the unused pooler of architectures that have one."""
-    return {"add_pooling_layer": False} if model_type in _POOLED else {}
+        if encoder_config(path).get("model_type", "bert") == "bert":
+            return load_bert(path)
+        return HuggingFaceEncoder.pretrained(path)
+    fields = dict(config.encoder_config or {})
+    if fields.get("model_type", "bert") == "bert":
+        return BertEncoder(BertConfig.from_dict(fields))
+    return HuggingFaceEncoder.random(fields)

@@ -1,6 +1,7 @@
 """The encoder and tokenizer in plain torch / `tokenizers`, against Hugging Face's `BertModel` and
-fast tokenizer (the `transformers` reference of the dev dependencies): the same parameters, the
-same hidden states, the same tokens; and clear errors for what they cannot read."""
+fast tokenizer (`transformers`, the reference): the same parameters, the same hidden states, the
+same tokens; another architecture through `transformers`; clear errors for what they cannot
+read."""
 
 from __future__ import annotations
 

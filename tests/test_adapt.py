@@ -9,6 +9,7 @@ import pytest
 import torch
 from tiny_encoder import TINY
 
+from extractor.adapt.inner_loop import sgd_groups
 from extractor.adapt.settings import AdaptSettings
 from extractor.adapt.store import AdaptedExtractor, StoreAdapter, save_adapted
 from extractor.adapt.transductive import SelfTraining
@@ -182,3 +183,16 @@ def test_the_head_from_the_support_does_not_depend_on_the_seed(tmp_path: Path) -
         assert adapted is not None and adapted.head is not None
         heads.append(adapted.head["prototypes"])
     torch.testing.assert_close(heads[0], heads[1])
+
+
+def test_the_inner_optimizer_is_sgds_own_groups() -> None:
+    """Built without SGD's constructor (`sgd_groups`), it holds what the constructor would:
+    what `higher` reads of it."""
+    a, b = torch.nn.Parameter(torch.zeros(2)), torch.nn.Parameter(torch.zeros(3))
+    built = sgd_groups({0.1: [a], 0.01: [b]})
+    real = torch.optim.SGD([{"params": [a], "lr": 0.1}, {"params": [b], "lr": 0.01}], lr=1.0)
+    assert isinstance(built, torch.optim.SGD) and built.defaults == real.defaults
+    for ours, theirs in zip(built.param_groups, real.param_groups, strict=True):
+        assert [id(p) for p in ours.pop("params")] == [id(p) for p in theirs.pop("params")]
+        assert ours == theirs
+    assert not built.state

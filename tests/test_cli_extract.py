@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -193,3 +195,30 @@ def test_adapt_runs_in_fp32(
     assert seen and not any(seen)
     saved = ExtractorModel.from_pretrained(data / "shop" / "model")
     assert all(t.dtype == torch.float32 for t in saved.state_dict().values())
+
+
+def test_adapt_and_extract_import_neither_transformers_nor_dynamo(
+    store: tuple[Path, list], model_dir: Path, tmp_path: Path
+) -> None:
+    """A command's start-up is part of its time (`shopwright adapt`: 10 s on 2 cores): the BERT
+    encoder runs without `transformers` (about 3 s to import) and the inner loop's optimizer is
+    built without the import of `torch._dynamo` (1.3 s) that SGD's constructor makes."""
+    data = tmp_path / "data"
+    shutil.copytree(store[0] / "shop", data / "shop")
+    values = _values(store, tmp_path / "values.jsonl")
+    adapt = ["adapt", "shop", "--values", str(values), "--model", str(model_dir), "--steps", "1"]
+    extract = ["extract", "shop", "-o", str(tmp_path / "c.json"), "--no-progress"]
+    script = (
+        "import json, sys\n"
+        "from extractor.cli import main\n"
+        f"assert main({[*adapt, '--data-dir', str(data)]!r}) == 0\n"
+        f"assert main({[*extract, '--data-dir', str(data)]!r}) == 0\n"
+        "heavy = ('transformers', 'torch._dynamo', 'scipy')\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith(heavy))))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+    assert len(read_records(tmp_path / "c.json")) == 5

@@ -7,6 +7,8 @@ exactly as the model was meta-trained to be adapted.
 
 from __future__ import annotations
 
+import inspect
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -19,6 +21,20 @@ from torch import Tensor, nn
 Head = dict[str, Tensor] | None
 #: `loss_fn(learner, batch, head) -> scalar loss`; the learner may be a higher functional module.
 LossFn = Callable[[nn.Module, Any, Head], Tensor]
+
+
+def sgd_groups(groups: Mapping[float, list[nn.Parameter]]) -> torch.optim.SGD:
+    """`torch.optim.SGD` over one parameter group per learning rate, as `higher` reads it (its
+    groups with SGD's defaults, an empty state), built without calling SGD's constructor: that
+    imports `torch._dynamo` on its first call (1.3 s of every `shopwright adapt` on 2 cores) only
+    to keep `add_param_group` out of compilation."""
+    signature = inspect.signature(torch.optim.SGD.__init__).parameters
+    defaults = {k: p.default for k, p in signature.items() if k not in ("self", "params")}
+    optimizer = torch.optim.SGD.__new__(torch.optim.SGD)
+    optimizer.defaults = defaults | {"lr": 1.0}
+    optimizer.state = defaultdict(dict)
+    optimizer.param_groups = [defaults | {"params": ps, "lr": lr} for lr, ps in groups.items()]
+    return optimizer
 
 
 @runtime_checkable
@@ -114,7 +130,7 @@ class InnerLoop:
         named = dict(self.model.named_parameters())
         for name in self.adapted_names():
             groups.setdefault(self.lr_for(name) * lr_scale, []).append(named[name])
-        return torch.optim.SGD([{"params": ps, "lr": lr} for lr, ps in groups.items()], lr=1.0)
+        return sgd_groups(groups)
 
     # -- the inner loop -------------------------------------------------------------------
 

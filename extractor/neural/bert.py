@@ -144,12 +144,13 @@ class BertSelfAttention(nn.Module):
         return out.transpose(1, 2).reshape(b, t, -1)
 
 
-class BertSelfOutput(nn.Module):
-    """The attention's projection, dropout and residual layer norm."""
+class BertOutput(nn.Module):
+    """A block's projection back to the hidden size, dropout and residual layer norm (after the
+    attention: `attention.output`; after the feed-forward expansion: `output`)."""
 
-    def __init__(self, config: BertConfig) -> None:
+    def __init__(self, config: BertConfig, inputs: int) -> None:
         super().__init__()
-        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.dense = nn.Linear(inputs, config.hidden_size)
         self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
 
@@ -163,7 +164,7 @@ class BertAttention(nn.Module):
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
         self.self = BertSelfAttention(config)
-        self.output = BertSelfOutput(config)
+        self.output = BertOutput(config, config.hidden_size)
 
     def forward(self, hidden: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         return self.output(self.self(hidden, mask), hidden)
@@ -181,19 +182,6 @@ class BertIntermediate(nn.Module):
         return self.activation(self.dense(hidden))
 
 
-class BertOutput(nn.Module):
-    """The feed-forward block's projection, dropout and residual layer norm."""
-
-    def __init__(self, config: BertConfig) -> None:
-        super().__init__()
-        self.dense = nn.Linear(config.intermediate_size, config.hidden_size)
-        self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
-        self.dropout = nn.Dropout(config.hidden_dropout_prob)
-
-    def forward(self, hidden: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
-        return self.LayerNorm(self.dropout(self.dense(hidden)) + residual)
-
-
 class BertLayer(nn.Module):
     """One transformer layer: `layer(hidden, mask)` -> hidden."""
 
@@ -201,7 +189,7 @@ class BertLayer(nn.Module):
         super().__init__()
         self.attention = BertAttention(config)
         self.intermediate = BertIntermediate(config)
-        self.output = BertOutput(config)
+        self.output = BertOutput(config, config.intermediate_size)
 
     def forward(self, hidden: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         attended = self.attention(hidden, mask)

@@ -26,6 +26,7 @@ from extractor.extract import Extractor
 from extractor.neural.checkpoint import load_tokenizer
 from extractor.neural.config import ExtractorConfig
 from extractor.neural.decode import extract_pages
+from extractor.neural.features import tokenize_nodes
 from extractor.neural.model import ExtractorModel
 from extractor.neural.precision import PRECISIONS, resolve_precision, with_precision
 from extractor.page.dom import text_nodes
@@ -155,16 +156,10 @@ def main() -> int:
             nodes_before += len(before)
             nodes_after += len(after)
             if before:
-                raw_tokens += sum(
-                    map(
-                        len,
-                        tokenizer([n["text"] for n in before], add_special_tokens=False)[
-                            "input_ids"
-                        ],
-                    )
-                )
+                ids = tokenize_nodes([n["text"] for n in before], tokenizer, 1 << 30)["input_ids"]
+                raw_tokens += sum(map(len, ids))
             if after:
-                ids = tokenizer([n["text"] for n in after], add_special_tokens=False)["input_ids"]
+                ids = tokenize_nodes([n["text"] for n in after], tokenizer, 1 << 30)["input_ids"]
                 kept_tokens += sum(map(len, ids))
                 capped_tokens += sum(min(len(i), model.config.max_node_tokens) for i in ids)
     e2e_s = 0.0

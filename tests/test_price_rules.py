@@ -122,6 +122,12 @@ def test_split_amount_forms() -> None:
     assert split_amount(sup, 0) == (0, 3, "210.87")
     thousands = [node(f"{div}/span", "€ 1.299"), node(f"{div}/span/small", "00")]
     assert split_amount(thousands, 0) == (2, 7, "1.299,00")
+    leading = [node(f"{div}/span", "€ 4"), node(f"{div}/span/sup", ",32")]
+    assert split_amount(leading, 0) == (2, 3, "4,32")  # the separator with the cents
+    point = [node(f"{div}/span", "41"), node(f"{div}/span/sup", ".99")]
+    assert split_amount(point, 0) == (0, 2, "41.99")
+    twice = [node(f"{div}/span", "€ 4,"), node(f"{div}/span/sup", ",32")]
+    assert split_amount(twice, 0) is None
     dash = [node(f"{div}/span", "€ 299,"), node(f"{div}/div/span", "–")]
     assert split_amount(dash, 0) == (2, 5, "299")
     whole = [node(f"{div}/span", "49,90 €"), node(f"{div}/sup", "99")]

@@ -104,8 +104,9 @@ _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _MAX_LONE_LETTERS = 12
 #: How far (in nodes) from the name a fallback price may stand: after it, and before it.
 _FALLBACK_AFTER, _FALLBACK_BEFORE = 80, 20
-#: The cents (or a dash) of an amount split over two nodes, at the start of the second.
-_SPLIT_TAIL = re.compile(r"\s*(\d{2}|[-\u2013\u2014]{1,2})(?!\d)")
+#: The cents (or a dash) of an amount split over two nodes, at the start of the second, with the
+#: decimal separator before them or not.
+_SPLIT_TAIL = re.compile(r"\s*([.,]?)(\d{2}|[-\u2013\u2014]{1,2})(?!\d)")
 _STEP = re.compile(r"([^\[]+)(?:\[(\d+)\])?$")
 _DIGIT = re.compile(r"\d")
 
@@ -244,7 +245,8 @@ def _near_relatives(a: Node, b: Node) -> bool:
 
 def split_amount(nodes: Sequence[Node], i: int) -> tuple[int, int, str] | None:
     """An amount split over node i and node i+1 (`€210,` + `87`, `<span>210</span><sup>87</sup>`,
-    `299,` + `–`): (start, end) of its integer part in node i, and the whole amount."""
+    `€ 4` + `,32`, `299,` + `–`): (start, end) of its integer part in node i, and the whole
+    amount."""
     if i + 1 >= len(nodes) or not _near_relatives(nodes[i], nodes[i + 1]):
         return None
     head = _strip_currency(nodes[i]["text"], at_end=True)
@@ -254,7 +256,9 @@ def split_amount(nodes: Sequence[Node], i: int) -> tuple[int, int, str] | None:
     tail = _SPLIT_TAIL.match(nodes[i + 1]["text"])
     if match is None or tail is None or _strip_currency(nodes[i + 1]["text"][tail.end() :], False):
         return None
-    whole, cents = match.group(), tail.group(1)
+    if sep and tail.group(1):  # `4,` + `,32`
+        return None
+    whole, cents, sep = match.group(), tail.group(2), sep or tail.group(1)
     if re.search(r"[.,]\d{1,2}$", whole) or not (sep or cents.isdigit()):
         return None
     if not cents.isdigit():

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from extractor.neural.tokenizer import TOKENIZER_FILES
+
 if TYPE_CHECKING:
     from extractor.neural.model import ExtractorModel
 
@@ -20,8 +22,6 @@ if TYPE_CHECKING:
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "default_model"
 #: Files every model directory has (`extractor.neural.checkpoint`).
 MODEL_FILES = ("config.json", "model.safetensors")
-#: A model directory's tokenizer: one of these (fast tokenizer, or a BERT vocabulary).
-TOKENIZER_FILES = ("tokenizer.json", "vocab.txt")
 
 
 class ModelNotFoundError(FileNotFoundError):

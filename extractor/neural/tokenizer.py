@@ -15,6 +15,8 @@ from tokenizers import Tokenizer as Backend
 TOKENIZER_FILE = "tokenizer.json"
 VOCAB_FILE = "vocab.txt"
 TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
+#: A model directory's tokenizer: one of these (fast tokenizer, or a BERT vocabulary).
+TOKENIZER_FILES = (TOKENIZER_FILE, VOCAB_FILE)
 #: The special tokens of a BERT vocabulary, where tokenizer_config.json does not name them.
 SPECIAL_TOKENS = {
     "cls_token": "[CLS]",
@@ -79,7 +81,7 @@ class Tokenizer:
                 word_piece = BertWordPieceTokenizer(str(path / VOCAB_FILE), lowercase=lowercase)
                 backend = Backend.from_str(word_piece.to_str())
             else:
-                raise TokenizerError(f"no {TOKENIZER_FILE} or {VOCAB_FILE} in {path}")
+                raise TokenizerError(f"no {' or '.join(TOKENIZER_FILES)} in {path}")
         except Exception as exc:  # the tokenizers library raises its own exception types
             if isinstance(exc, TokenizerError):
                 raise

@@ -8,6 +8,7 @@ top layers and the prototype head, whose initial prototypes come from the suppor
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import logging
 import random
@@ -298,16 +299,38 @@ def lower_fingerprint(model: ExtractorModel) -> str:
     return digest.hexdigest()[:16]
 
 
+#: The code that turns a labelled page into windows and tags (parsing, the value matcher,
+#: pruning, tokenising): cached stores made by other code of these are stale.
+_PREPARATION_CODE = ("extractor.page", "extractor.values", "extractor.neural.features")
+
+
+def preparation_fingerprint(tasks: Sequence[StoreTask]) -> str:
+    """A digest of the stores' labels and of the code that annotates and windows their pages."""
+    digest = hashlib.sha256()
+    for name in _PREPARATION_CODE:
+        module = importlib.import_module(name)
+        origin = Path(str(module.__file__))
+        files = sorted(origin.parent.rglob("*.py")) if origin.name == "__init__.py" else [origin]
+        for file in files:
+            digest.update(file.read_bytes())
+    for task in tasks:
+        for page in task.pages:
+            digest.update(json.dumps([str(page.file), page.labels], sort_keys=True).encode())
+    return digest.hexdigest()[:16]
+
+
 def prepared_stores(
     splits: Splits, model: ExtractorModel, tokenizer: Any, config: MetaTrainConfig
 ) -> tuple[list[CachedStore], list[CachedStore]]:
     """The training and validation stores with their lower states (`prepare_store`); with a
-    `cache_dir`, read from and written to a file named by the stores, the model's frozen part
-    and the settings, so that a second run on the same data starts at once."""
+    `cache_dir`, read from and written to a file named by the stores, the model's frozen part,
+    the settings, the labels and the code that annotates the pages (`preparation_fingerprint`),
+    so that a second run on the same data starts at once and a changed matcher starts afresh."""
     path = None
     if config.cache_dir:
         key = {
             "lower": lower_fingerprint(model),
+            "pages": preparation_fingerprint([*splits.train, *splits.val]),
             "train": sorted((t.site, len(t)) for t in splits.train),
             "val": sorted((t.site, len(t)) for t in splits.val),
             # "covering": the labelled windows include those of every attribute shown

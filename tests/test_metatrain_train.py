@@ -244,3 +244,24 @@ def test_prepared_stores_are_cached_for_the_next_run(
     assert any("cached stores from" in r.message for r in caplog.records)
     train(_config(setup, tmp_path / "three", cache_dir=str(cache), steps=1, max_windows=1))
     assert len(list(cache.glob("stores-*.pt"))) == 2  # other settings, another file
+
+
+def test_changed_labels_or_matcher_code_make_the_cached_stores_stale(
+    setup: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from metatrain.meta_train import preparation_fingerprint
+    from metatrain.tasks import group_by_site, read_labels
+
+    labels, _ = setup
+    tasks = list(group_by_site(read_labels(labels)).values())
+    before = preparation_fingerprint(tasks)
+    assert preparation_fingerprint(tasks) == before
+    changed = dict(tasks[0].pages[0].labels, name="Another name")
+    object.__setattr__(tasks[0].pages[0], "labels", changed)
+    assert preparation_fingerprint(tasks) != before
+    changed_labels = preparation_fingerprint(tasks)
+    import metatrain.meta_train as meta_train
+
+    code = meta_train._PREPARATION_CODE
+    monkeypatch.setattr(meta_train, "_PREPARATION_CODE", (*code[:-1], "extractor.neural.budget"))
+    assert preparation_fingerprint(tasks) != changed_labels  # the code is part of the digest

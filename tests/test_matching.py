@@ -232,3 +232,56 @@ def test_a_description_its_links_split_is_matched_from_its_first_words() -> None
         "strawberry buckle",
         "is an old-fashioned dessert made with fresh strawberries and a crumble",
     ]
+
+
+def _post(title: str, card: str, between: int = 60) -> str:
+    """A recipe post: its title, a long story, then the recipe card with the record's values."""
+    story = "".join(f"<p>Story paragraph {k} about dinner.</p>" for k in range(between))
+    return (
+        f"<html><body><main><article><h1>{title}</h1>{story}"
+        f"<div class='recipe-card'><h2 class='recipe-name'>{card}</h2>"
+        "<span>Author</span><span>Dana Rao</span><span>Course</span><span>Dinner</span>"
+        "<ul><li>2 chicken breasts</li><li>4 cloves garlic</li></ul>"
+        "</div></article></main></body></html>"
+    )
+
+
+_CARD_LABELS = {
+    "author": "Dana Rao",
+    "category": "Dinner",
+    "ingredients": ["2 chicken breasts", "4 cloves garlic"],
+}
+_CARD = "/html/body/main/article/div/h2"
+
+
+def test_the_name_is_the_heading_among_the_records_other_values() -> None:
+    # cookwithdana.com: the post's title says more than the recipe card's name; the card's
+    # heading shows the name whole beside the author, the course and the ingredients.
+    labels = {"name": "Creamy Garlic Chicken", **_CARD_LABELS}
+    result = match_values(
+        text_nodes(_post("One Pot Creamy Garlic Chicken", "Creamy Garlic Chicken")), labels
+    )
+    assert result.spans["name"][0]["xpath"] == _CARD
+    # where the title shows the same name, the card's heading is still the record's place
+    same = match_values(text_nodes(_post("Creamy Garlic Chicken", "Creamy Garlic Chicken")), labels)
+    assert same.spans["name"][0]["xpath"] == _CARD
+    assert [s[0]["xpath"] for s in same.occurrences["name"]][:2] == [
+        _CARD,
+        "/html/body/main/article/h1",
+    ]
+
+
+def test_a_products_heading_stays_the_name_where_its_price_stands() -> None:
+    # the product description repeats the name as a heading far below the buy box
+    filler = "".join(f"<p>Detail {k}</p>" for k in range(80))
+    html = (
+        "<html><body><main><h1>Lenovo L24i Monitor</h1><span class='price'>€129,00</span>"
+        "<span>Auf Lager</span><span>Art.-Nr.</span><span>L24I40</span>"
+        f"{filler}<section><h2>Lenovo L24i Monitor</h2><p>A monitor for the office.</p>"
+        "</section></main></body></html>"
+    )
+    labels = {"name": "Lenovo L24i Monitor", "price": "129", "sku": "L24I40",
+              "availability": "InStock"}  # fmt: skip
+    result = match_values(text_nodes(html), labels)
+    assert result.spans["name"][0]["xpath"] == "/html/body/main/h1"
+    assert result.found("price") and result.found("sku")

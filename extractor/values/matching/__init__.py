@@ -30,7 +30,7 @@ from extractor.values.matching.numbers import (
     match_number,
     match_price,
 )
-from extractor.values.matching.page import Hit, PageIndex, best_first
+from extractor.values.matching.page import Hit, PageIndex, best_first, word_tokens
 from extractor.values.matching.result import ImageMatch, MatchResult, Span
 from extractor.values.matching.text import (
     match_description,
@@ -42,6 +42,7 @@ from extractor.values.normalize.availability import normalize_availability
 from extractor.values.normalize.currencies import currency_codes
 from extractor.values.normalize.identifiers import identifier_key
 from extractor.values.normalize.prices import parse_number, parse_price
+from extractor.values.normalize.text import normalize_text
 from extractor.values.normalize.urls import normalize_url
 from extractor.values.schema import NOT_PAGE_ATTRIBUTES, AttributeType, attribute_type
 
@@ -70,9 +71,30 @@ def match_values(
 
     `types` declares custom attributes' types (default: standard type, else text). URL values
     (`image`) are matched on image elements when `root` is given, else reported missing.
+
+    Where headings show the name whole in several places (a recipe post's title and its recipe
+    card's), the name is marked on the one among the record's other values
+    (`_name_among_the_values`); the other values keep the places found from the first choice.
     """
     page = PageIndex(nodes, page_url)
+    result, name_hits = _match_all(page, labels, root, types)
+    chosen = _name_among_the_values(page, result, name_hits, labels.get("name"))
+    if chosen is not None:
+        hits = sorted(name_hits, key=lambda h: h.index != chosen)  # stable: the rest keep order
+        result.spans["name"] = hits[0].spans
+        result.occurrences["name"] = [h.spans for h in hits]
+    return result
+
+
+def _match_all(
+    page: PageIndex,
+    labels: Mapping[str, Any],
+    root: lxml.html.HtmlElement | None,
+    types: Mapping[str, AttributeType] | None,
+) -> tuple[MatchResult, list[Hit]]:
+    """Every label on the page, the name first; also the name's hits, best first."""
     result = MatchResult()
+    name_hits: list[Hit] = []
     for attribute in sorted(labels, key=lambda a: (_ORDER.get(a, 9), a)):
         values = _as_list(labels[attribute])
         if not values:
@@ -84,7 +106,7 @@ def match_values(
         if kind == "text" and isinstance(labels[attribute], list | tuple) and len(values) > 1:
             kind = "list"  # a custom attribute given as a list of values (ingredients)
         if kind == "url":
-            _match_url_attribute(result, attribute, values[0], root, page_url)
+            _match_url_attribute(result, attribute, values[0], root, page.page_url)
             continue
         if kind == "list":
             spans, missed = match_list(page, values)
@@ -106,10 +128,53 @@ def match_values(
         result.spans[attribute] = hits[0].spans
         result.occurrences[attribute] = [h.spans for h in hits]
         if attribute == "name":
+            name_hits = hits
             page.anchor = hits[0].index
         elif attribute == "price":
             page.price_anchor = hits[0].index
-    return result
+    return result, name_hits
+
+
+_HEADING = re.compile(r"/h[1-6](?:\[\d+\])?(?:/|$)")
+
+
+def _name_among_the_values(
+    page: PageIndex, result: MatchResult, hits: Sequence[Hit], name: Any
+) -> int | None:
+    """The node of the name's heading nearest the record's other values (their median node; the
+    description, often a section of its own, does not count), where another heading than the
+    chosen occurrence shows the name whole; None where the choice stands.
+
+    A recipe post's title (`One Pot Creamy Garlic Chicken`) often differs from its recipe card's
+    name (`Creamy Garlic Chicken`), which stands with the ingredients, the author and the
+    category on every page; a product's heading stands with its price. Two or more other
+    values must be found to place the record.
+    """
+    if not isinstance(name, str) or len(hits) < 2:
+        return None
+    words = [t for t, _, _ in word_tokens(normalize_text(name).casefold())]
+
+    def whole_heading(i: int) -> bool:
+        return (
+            bool(_HEADING.search(page.nodes[i]["xpath"]))
+            and not page.chrome(i)
+            and [t for t, _, _ in word_tokens(page.folded(i))] == words
+        )
+
+    headings = [h.index for h in hits if whole_heading(h.index)]
+    if not headings or headings == [hits[0].index]:
+        return None
+    at = {node["xpath"]: i for i, node in enumerate(page.nodes)}
+    others = sorted(
+        at[spans[0]["xpath"]]
+        for attribute, spans in result.spans.items()
+        if attribute not in ("name", "description") and spans and spans[0]["xpath"] in at
+    )
+    if len(others) < 2:
+        return None
+    centre = others[len(others) // 2]
+    best = min(headings, key=lambda i: (abs(i - centre), i))
+    return None if best == hits[0].index else best
 
 
 def _match_one(

@@ -258,8 +258,16 @@ class Extractor:
                 confirm_title_name(*fused, page, markup, shared, self.fusion, template)
             fill_from_page(*fused, page, markup, self.fusion)
             put_forward_price(*fused, page, markup, self.fusion)
+            self._leave_out(*fused)
             self._write(fused[0])
             yield fused, rules_of.get(i), markup
+
+    def _leave_out(self, values: Values, confidence: Confidence) -> None:
+        """Drop what the store's annotation says its pages do not have (a recipe site's price:
+        `SupportIndex.left_out`)."""
+        for name in self.support.left_out if self.support is not None else ():
+            values.pop(name, None)
+            confidence.pop(name, None)
 
     def _write(self, values: Values) -> None:
         """Texts and lists as the store's values write them (`1/2` for `½`), where its support

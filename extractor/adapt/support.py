@@ -31,7 +31,7 @@ from extractor.adapt.wrapper import Example, Wrapper, WrapperPage, induce
 from extractor.neural.features import N_RELATIONS, RELATION_FEATURES, Window, marked_spans
 from extractor.page.blocks import whole_block_attributes
 from extractor.page.dom import Node
-from extractor.values.schema import AttributeType, support_kinds
+from extractor.values.schema import AttributeType, offer_left_out, support_kinds
 from extractor.values.writing import ItemParts, ItemSkip, Writing
 
 if TYPE_CHECKING:
@@ -232,6 +232,8 @@ class SupportIndex:
     rules_win: frozenset[str] = frozenset()
     #: text attributes whose annotated values are whole blocks (`extractor.page.blocks`)
     blocks: frozenset[str] = frozenset()
+    #: the attributes the annotated pages name (marked, or given as values)
+    named: frozenset[str] = frozenset()
     _cache: dict[str, list[tuple[SupportValue, str, tuple[str, ...], frozenset[str]]]] | None = (
         field(default=None, repr=False, compare=False)
     )
@@ -258,8 +260,15 @@ class SupportIndex:
         texts = [a for a, kind in kinds.items() if kind == "text"]
         annotated = len(pages) - pseudo
         blocks = whole_block_attributes(pages[:annotated], spans[:annotated], texts)
+        named = {a for marked in spans[:annotated] for a, items in marked.items() if items}
+        named |= {a for e in examples for a, v in e.labels.items() if v not in (None, "", [])}
         index = cls(
-            profile=profile, support_pages=len(pages), kinds=kinds, wrapper=wrapper, blocks=blocks
+            profile=profile,
+            support_pages=len(pages),
+            kinds=kinds,
+            wrapper=wrapper,
+            blocks=blocks,
+            named=frozenset(named),
         )
         if pseudo:
             marked_by = spans[annotated:]
@@ -294,6 +303,11 @@ class SupportIndex:
     def attributes(self) -> list[str]:
         """The attributes with support values."""
         return list(self.values)
+
+    @property
+    def left_out(self) -> frozenset[str]:
+        """The attributes the store's records leave out (`schema.offer_left_out`)."""
+        return offer_left_out(self.named)
 
     # -- features ---------------------------------------------------------------------------
 
@@ -469,6 +483,7 @@ class SupportIndex:
             "kinds": self.kinds,
             "rules_win": sorted(self.rules_win),
             "blocks": sorted(self.blocks),
+            "named": sorted(self.named),
             "rules": self.wrapper.to_dict() if self.wrapper is not None else None,
             "writing": self.wrapper.writing.to_dict() if self.wrapper is not None else {},
             "items": self.wrapper.items_to_dict() if self.wrapper is not None else {},
@@ -508,6 +523,7 @@ class SupportIndex:
             ),
             rules_win=frozenset(data.get("rules_win", ())),
             blocks=frozenset(data.get("blocks", ())),
+            named=frozenset(data.get("named", ())),
         )
 
 

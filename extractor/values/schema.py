@@ -37,6 +37,26 @@ LIST_ATTRIBUTES = frozenset(a for a, kind in STANDARD_ATTRIBUTES.items() if kind
 #: Attributes that labels may carry but that are never a page attribute (a comparison site's name).
 NOT_PAGE_ATTRIBUTES = frozenset({"catalog_name"})
 
+#: What a page that sells shows: its offer (price, stock) and the product's codes and maker.
+OFFER_ATTRIBUTES = frozenset(
+    {"price", "regular_price", "currency", "availability", "brand", "sku", "mpn", "gtin"}
+)
+
+
+def offer_left_out(named: Iterable[str]) -> frozenset[str]:
+    """The attributes a store's records leave out, given the attributes its annotation names.
+
+    An annotation that names attributes of its own (`ingredients`, `author`) and none of the
+    offer attributes describes pages that sell nothing (a recipe, an article): a price or a
+    brand the standard attributes would read there is an ingredient's amount or the site's
+    name, so its records leave the offer attributes out. A product store's annotation names its
+    price (pre-labels put it there), a bookshop's its price beside `isbn`: nothing is left out.
+    """
+    named = set(named) - NOT_PAGE_ATTRIBUTES
+    if named - set(STANDARD_ATTRIBUTES) and not named & OFFER_ATTRIBUTES:
+        return OFFER_ATTRIBUTES
+    return frozenset()
+
 
 def attribute_type(name: str, custom: Mapping[str, str] | None = None) -> AttributeType:
     """The type of an attribute: a custom declaration, else the standard one, else `text`."""

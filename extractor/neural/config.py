@@ -77,13 +77,6 @@ class ExtractorConfig:
             "relation head reads as zero"
         },
     )
-    unplaced_relations: bool = field(
-        default=False,
-        metadata={
-            "help": "zero an attribute's relations on a page where no node stands where its "
-            "support values stand (extractor.neural.features.without_unplaced)"
-        },
-    )
     hint_dropout: float = field(
         default=0.0,
         metadata={"help": "in training, share of class/id hint words dropped per token (0: none)"},

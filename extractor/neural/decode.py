@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import torch
 
-from extractor.neural.features import Window, collate, encode_page, without_unplaced
+from extractor.neural.features import Window, collate, encode_page
 from extractor.page.blocks import (
     BLOCK_CHARS,
     BLOCK_NODES,
@@ -717,10 +717,9 @@ def extract_pages(
         windows = windows[:max_windows]
         if relate and support is not None:
             rules = rule_values[p] if rule_values is not None else None
-            relations = support.page_relations(raw, nodes, windows, attrs, rules)
-            if model.config.unplaced_relations:
-                relations = without_unplaced(relations)
-            for w, related in zip(windows, relations, strict=True):
+            for w, related in zip(
+                windows, support.page_relations(raw, nodes, windows, attrs, rules), strict=True
+            ):
                 w.relations = related
         page_windows.append(windows)
     flat = [(p, i) for p, ws in enumerate(page_windows) for i in range(len(ws))]

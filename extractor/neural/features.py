@@ -73,23 +73,6 @@ RELATION_FEATURES = (
     "rule_token",  # the token is inside the value the rule reads
 )
 N_RELATIONS = len(RELATION_FEATURES)
-#: The relations that place a token where a support value stands on its page.
-PLACING_RELATIONS = ("xpath", "shape", "rule_node")
-
-
-def without_unplaced(relations: Sequence[torch.Tensor]) -> list[torch.Tensor]:
-    """A page's relations (one `[tokens, attributes, N_RELATIONS]` tensor per window) with
-    those of every attribute that no token of the page is placed for (`PLACING_RELATIONS`)
-    zeroed, `has_support` included: where no node of the page stands where the support's values
-    stand (the page's template differs), the layout says nothing, and the model reads the text
-    as it reads an attribute without support values."""
-    if not relations:
-        return []
-    columns = [RELATION_FEATURES.index(name) for name in PLACING_RELATIONS]
-    placed = torch.zeros(relations[0].shape[1], dtype=torch.bool, device=relations[0].device)
-    for window in relations:
-        placed |= (window[:, :, columns] > 0).any(-1).any(0)
-    return [window * placed[None, :, None].to(window.dtype) for window in relations]
 
 
 def ignorable_relations(names: Sequence[str]) -> list[str]:

@@ -48,9 +48,10 @@ def offer_left_out(named: Iterable[str]) -> frozenset[str]:
 
     An annotation that names attributes of its own (`ingredients`, `author`) and none of the
     offer attributes describes pages that sell nothing (a recipe, an article): a price or a
-    brand the standard attributes would read there is an ingredient's amount or the site's
-    name, so its records leave the offer attributes out. A product store's annotation names its
-    price (pre-labels put it there), a bookshop's its price beside `isbn`: nothing is left out.
+    brand the standard attributes would read there is something else (an amount, an ad, the
+    site's name), so its records leave the offer attributes out. A product store's annotation
+    names its price (pre-labels put it there), a bookshop's its price beside `isbn`: nothing is
+    left out.
     """
     named = set(named) - NOT_PAGE_ATTRIBUTES
     if named - set(STANDARD_ATTRIBUTES) and not named & OFFER_ATTRIBUTES:

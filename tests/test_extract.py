@@ -405,8 +405,8 @@ def test_the_support_tells_whether_the_stores_rules_or_the_pages_titles_give_its
 
 def test_a_store_annotated_without_an_offer_gets_no_price_in_its_records() -> None:
     """A recipe site's annotation names its own attributes and no price: its records leave out
-    the price its pages' markup gives (the amount of an ingredient, to a product model); the
-    same page annotated with its price keeps it, and the saved support says which it was."""
+    the price its pages' markup and text give; the same page annotated with its price keeps it,
+    and the saved support says which it was."""
     import lxml.html
 
     from extractor.adapt.support import SupportIndex

@@ -234,6 +234,21 @@ def test_a_description_its_links_split_is_matched_from_its_first_words() -> None
     ]
 
 
+def test_a_long_description_in_one_node_is_matched_to_its_last_word() -> None:
+    """The matcher finds a description by its first 40 words: in a node that goes on with the
+    rest of it, the span goes on too, to the value's last word (not to its 40th)."""
+    words = [f"word{k}" for k in range(60)]
+    value = " ".join(words) + "."
+    nodes = text_nodes(f"<html><body><h1>Cake</h1><p>{value}</p><p>Next</p></body></html>")
+    (span,) = match_values(nodes, {"description": value}).spans["description"]
+    assert span["text"] == " ".join(words)
+    # a node that shows only the first words of it is matched as far as it agrees
+    cut = " ".join(words[:45]) + " other words"
+    nodes = text_nodes(f"<html><body><h1>Cake</h1><p>{cut}</p></body></html>")
+    (span,) = match_values(nodes, {"description": value}).spans["description"]
+    assert span["text"] == " ".join(words[:45])
+
+
 def _post(title: str, card: str, between: int = 60) -> str:
     """A recipe post: its title, a long story, then the recipe card with the record's values."""
     story = "".join(f"<p>Story paragraph {k} about dinner.</p>" for k in range(between))

@@ -20,9 +20,17 @@ _NAME_HINT = re.compile(r"title|name|heading|headline|product", re.I)
 
 
 def _text_hits(
-    page: PageIndex, value: str, *, min_coverage: float, max_node: int = MAX_SCAN
+    page: PageIndex,
+    value: str,
+    *,
+    min_coverage: float,
+    max_node: int = MAX_SCAN,
+    continued: Sequence[str] = (),
 ) -> list[Hit]:
-    """Nodes showing (most of) a text: the longest run of its words, scored by coverage."""
+    """Nodes showing (most of) a text: the longest run of its words, scored by coverage.
+
+    `value` may be the head of a longer text whose words are `continued`: a run that reaches the
+    head's end then goes on over the node's words while they are the text's next words."""
     gold = [t for t, _, _ in word_tokens(normalize_text(value).casefold())]
     if not gold:
         return []
@@ -46,8 +54,17 @@ def _text_hits(
         if coverage < min_coverage:
             continue
         node_chars = sum(len(t) for t in words) or 1
+        last = block.b + block.size - 1
+        if block.a + block.size == len(gold):
+            more = block.a + block.size
+            while (
+                more < len(continued)
+                and last + 1 < len(words)
+                and words[last + 1] == continued[more]
+            ):
+                last, more = last + 1, more + 1
         start = tokens[block.b][1]
-        end = tokens[block.b + block.size - 1][2]
+        end = tokens[last][2]
         score = coverage + 0.2 * (run_chars / node_chars)
         hits.append(Hit(score, [page.source_span(i, start, end)], i))
     return hits
@@ -93,7 +110,11 @@ def match_description(page: PageIndex, value: str) -> list[Hit]:
     gold_words = " ".join(gold_tokens)
     hits = []
     for hit in _text_hits(
-        page, head, min_coverage=min(0.5, 12 / max(len(head), 1)), max_node=100_000
+        page,
+        head,
+        min_coverage=min(0.5, 12 / max(len(head), 1)),
+        max_node=100_000,
+        continued=gold_tokens,
     ):
         i = hit.index
         spans = [hit.spans[0]]

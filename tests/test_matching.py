@@ -300,3 +300,21 @@ def test_a_products_heading_stays_the_name_where_its_price_stands() -> None:
     result = match_values(text_nodes(html), labels)
     assert result.spans["name"][0]["xpath"] == "/html/body/main/h1"
     assert result.found("price") and result.found("sku")
+
+
+def test_image_widths_come_from_srcset_and_file_names() -> None:
+    """A srcset entry declares its width (`800w`), a resized copy its size in its name
+    (`-300x200`), and the URL its copies name without a size is the original, the widest."""
+    from extractor.values.matching.images import image_widths
+
+    root = parse_html(
+        b"<html><body><img src='/p/photo-300x200.jpg' data-large_image='/p/photo.jpg'"
+        b" srcset='/p/photo-800x533.jpg 800w, /p/other.jpg'></body></html>"
+    )
+    (img,) = root.iter("img")
+    widths = image_widths(img, "https://shop.example/x")
+    assert widths == {
+        "https://shop.example/p/photo-300x200.jpg": 300.0,
+        "https://shop.example/p/photo-800x533.jpg": 800.0,
+        "https://shop.example/p/photo.jpg": float("inf"),
+    }

@@ -266,6 +266,34 @@ def test_an_image_rule_gives_the_image_url_as_the_store_writes_it(tmp_path: Path
     assert read["image"] == "https://screens.example/image/big/nec/60005830/e274f-black-1.jpg"
 
 
+def test_an_image_rule_reads_the_widest_size_where_each_page_lists_other_sizes(
+    tmp_path: Path,
+) -> None:
+    """Each photo's srcset lists the sizes made of it, in an order and number that change from
+    page to page; the store's image is the original, the widest: the rule reads the widest
+    size of the other page's photo, not the URL at the support's place in the list."""
+    sizes = {
+        "1.html": ("pie", ["300x300", "1024x1024", "", "150x150"]),
+        "2.html": ("cake", ["300x300", "150x150", "600x600", "768x768", "", "96x96"]),
+    }
+    pages = {}
+    for name, (dish, made) in sizes.items():
+        srcset = ", ".join(
+            f"/up/{dish}-{size}.jpg {size.split('x')[0]}w" if size else f"/up/{dish}.jpg 1200w"
+            for size in made
+        )
+        html = (
+            f"<html><body><h1>{dish}</h1><div class='card'>"
+            f"<img class='size-medium' src='/up/{dish}-300x300.jpg' srcset='{srcset}'>"
+            "</div></body></html>"
+        )
+        pages[name] = (html, {"name": dish, "image": f"https://dishes.example/up/{dish}.jpg"})
+    first, second = _two_pages(tmp_path, "dishes.example", pages)
+    wrapper = induce([example(annotate(first))])
+    read = wrapper.read(wrapper_page(second.page))[0]
+    assert read["image"] == "https://dishes.example/up/cake.jpg"
+
+
 def test_an_image_is_read_from_the_recipe_cards_pin_button_where_the_photo_moves(
     tmp_path: Path,
 ) -> None:

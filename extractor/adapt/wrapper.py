@@ -27,6 +27,7 @@ from extractor.page.blocks import block_range, block_text, is_whole_block, item_
 from extractor.page.dom import Node
 from extractor.values.equality import values_equal
 from extractor.values.matching import MatchResult, Span, image_candidates
+from extractor.values.matching.images import image_widths
 from extractor.values.matching.result import item_texts
 from extractor.values.normalize.currencies import find_currencies
 from extractor.values.normalize.text import join_texts, text_key
@@ -81,7 +82,10 @@ class Rule:
     text_index: int | None = None  #: which text segment of the element (`text()[k]`)
     prefix: str | None = ""  #: literal text before the value in its node (None: varies)
     suffix: str | None = ""
-    image_index: int = 0  #: which of the element's image URLs
+    image_index: int = 0  #: which of the element's image URLs...
+    #: ...or `widest`: the one that declares the largest width (`image_widths`), as the
+    #: support's does: a srcset lists other sizes on other pages, the original is the widest
+    image_pick: str = ""
     label: str = ""  #: for `after-label`: the label node's text key
     constant: Any = None
     kind: AttributeType | None = None  #: the attribute's type in this store (`support_kinds`)
@@ -180,6 +184,16 @@ class PageView:
                 for match in image_candidates(self.page.root, self.url):
                     self.images.setdefault(match["xpath"], []).append(match["url"])
         return self.images.get(path, [])
+
+
+def widest_image(element: Any, page_url: str | None) -> str | None:
+    """The element's image URL that declares the largest width, if one alone does."""
+    widths = image_widths(element, page_url)
+    if not widths:
+        return None
+    top = max(widths.values())
+    widest = [url for url, width in widths.items() if width == top]
+    return widest[0] if len(widest) == 1 else None
 
 
 def element_path(xpath: str) -> str:
@@ -293,6 +307,8 @@ def apply_rule(rule: Rule, view: PageView, compiled: Mapping[str, lxml.etree.XPa
         return None
     if rule.mode == "image":
         urls = view.image_urls(view.path(elements[0]))
+        if rule.image_pick == "widest" and (widest := widest_image(elements[0], view.url)):
+            return widest
         return urls[min(rule.image_index, len(urls) - 1)] if urls else None
     if rule.mode in ("subtree", "subtree-list"):
         texts = [view.nodes[i]["text"] for i in view.subtree(view.path(elements[0]))]
@@ -511,8 +527,10 @@ def _candidates(
             urls = view.image_urls(image["xpath"])
             index = urls.index(image["url"]) if image["url"] in urls else 0
             if element is not None:
+                pick = "widest" if widest_image(element, view.url) == image["url"] else ""
                 for family, xpath in candidate_paths(element):
-                    yield Rule(attribute, "image", family, xpath, image_index=index)
+                    yield Rule(attribute, "image", family, xpath, image_index=index,
+                               image_pick=pick)  # fmt: skip
         if not spans:
             continue
         elements = [_element_of(view, element_path(s["xpath"])) for s in spans]

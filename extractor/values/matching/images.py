@@ -30,6 +30,10 @@ _IMAGE_ATTRS = (
 
 
 _IMAGE_EXT = re.compile(r"\.(?:jpe?g|png|webp|gif|avif)(?:$|[?#])", re.I)
+#: A rendition's size in its file name (`photo-300x200.jpg`, WordPress's resized copies).
+_SIZE_IN_NAME = re.compile(r"-(\d{2,5})x\d{2,5}(?=\.[A-Za-z0-9]{3,4}(?:$|[?#]))")
+#: A srcset entry's width descriptor (`1024w`).
+_WIDTH = re.compile(r"^(\d{1,5})w$")
 
 
 def image_candidates(root: lxml.html.HtmlElement, page_url: str | None = None) -> list[ImageMatch]:
@@ -61,6 +65,39 @@ def image_candidates(root: lxml.html.HtmlElement, page_url: str | None = None) -
                 seen.add((xpath, url))
                 found.append(ImageMatch(xpath=xpath, url=url))
     return found
+
+
+def image_widths(element: lxml.html.HtmlElement, page_url: str | None = None) -> dict[str, float]:
+    """The width each image URL of an element declares: its srcset descriptor (`1024w`), else
+    the size in its file name (`-300x200.jpg`); a URL that its resized copies name without the
+    size (`photo.jpg` beside `photo-300x200.jpg`) is the original, wider than all of them. URLs
+    that declare nothing are left out."""
+    widths: dict[str, float] = {}
+    urls: list[str] = []
+    for name in _IMAGE_ATTRS:
+        raw = element.get(name)
+        if not raw:
+            continue
+        if "srcset" in name:
+            parts = [p.strip().split() for p in raw.split(",") if p.strip()]
+        else:
+            parts = [[raw]]
+        for part in parts:
+            url = normalize_url(part[0], page_url)
+            if not url:
+                continue
+            urls.append(url)
+            found = _WIDTH.match(part[1]) if len(part) > 1 else None
+            if found:
+                widths[url] = max(widths.get(url, 0.0), float(found.group(1)))
+    for url in urls:
+        if url not in widths and (sized := _SIZE_IN_NAME.search(url)):
+            widths[url] = float(sized.group(1))
+    originals = {_SIZE_IN_NAME.sub("", url) for url in urls if _SIZE_IN_NAME.search(url)}
+    for url in urls:
+        if url in originals and not _SIZE_IN_NAME.search(url):
+            widths[url] = float("inf")
+    return widths
 
 
 def _url_parts(url: str) -> tuple[str, str, set[str]]:

@@ -266,6 +266,26 @@ def test_an_image_rule_gives_the_image_url_as_the_store_writes_it(tmp_path: Path
     assert read["image"] == "https://screens.example/image/big/nec/60005830/e274f-black-1.jpg"
 
 
+def test_the_site_name_of_one_annotated_page_is_the_name_on_the_others(tmp_path: Path) -> None:
+    """One recipe post names its site in a call to action, the other in a box that holds a
+    tip there: the rule from the place reads the tip; the site's name, one value for the
+    whole site, is read from the annotated page for both. A name the support page does not
+    show gives no such rule."""
+    posts = {
+        "1.html": "<p class='cta'>Bowl of Delicious</p><p class='tip'>Salt well.</p>",
+        "2.html": "<p class='cta'>Try our spice mix!</p><p class='tip'>Bowl of Delicious</p>",
+    }
+    pages = {}
+    for name, body in posts.items():
+        html = f"<html><body><h1>Dish {name}</h1>{body}</body></html>"
+        pages[name] = (html, {"name": f"Dish {name}", "site_name": "Bowl of Delicious"})
+    first, second = _two_pages(tmp_path, "bowl.example", pages)
+    wrapper = induce([example(annotate(first))])
+    assert wrapper.read(wrapper_page(second.page))[0]["site_name"] == "Bowl of Delicious"
+    unshown = annotate(first, {"name": "Dish 1.html", "site_name": "Soup Kitchen"})
+    assert "site_name" not in induce([example(unshown)]).read(wrapper_page(second.page))[0]
+
+
 def test_an_image_rule_reads_the_widest_size_where_each_page_lists_other_sizes(
     tmp_path: Path,
 ) -> None:

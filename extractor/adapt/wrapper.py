@@ -32,7 +32,7 @@ from extractor.values.matching.result import item_texts
 from extractor.values.normalize.currencies import find_currencies
 from extractor.values.normalize.text import join_texts, text_key
 from extractor.values.normalize.urls import normalize_url
-from extractor.values.schema import AttributeType, attribute_type, support_kinds
+from extractor.values.schema import SITE_ATTRIBUTES, AttributeType, attribute_type, support_kinds
 from extractor.values.writing import (
     ItemParts,
     ItemSkip,
@@ -577,7 +577,9 @@ def _candidates(
                     yield Rule(attribute, "all", family, xpath, segment)
     golds = [p.labels.get(attribute) for p in support if p.labels.get(attribute) is not None]
     same = len({repr(g) for g in golds}) == 1
-    if same and (len(golds) >= 2 or attribute == "currency"):
+    # the site's name, shown on one page, is the site's on every page
+    shown = attribute in SITE_ATTRIBUTES and any(p.match.found(attribute) for p in support)
+    if same and (len(golds) >= 2 or attribute == "currency" or shown):
         constant = tuple(golds[0]) if isinstance(golds[0], list) else golds[0]
         yield Rule(attribute, "constant", "constant", constant=constant)
 
@@ -588,6 +590,8 @@ def _family_rank(rule: Rule) -> float:
     comes after the label rule: which row holds a value changes from page to page, its label
     does not."""
     rank = float(FAMILIES.index(rule.family))
+    if rule.family == "constant" and rule.attribute in SITE_ATTRIBUTES:
+        return -1.0  # the site's name is the same on its other pages, wherever they put it
     if rule.family in _ANCHORED and _POSITION.search(rule.xpath):
         rank = FAMILIES.index("label") + 0.5
     return rank

@@ -37,6 +37,10 @@ LIST_ATTRIBUTES = frozenset(a for a, kind in STANDARD_ATTRIBUTES.items() if kind
 #: Attributes that labels may carry but that are never a page attribute (a comparison site's name).
 NOT_PAGE_ATTRIBUTES = frozenset({"catalog_name"})
 
+#: Attributes whose value is the site's own, the same on every page of it (the site's name):
+#: one annotated page gives it for all.
+SITE_ATTRIBUTES = frozenset({"site_name"})
+
 #: What a page that sells shows: its offer (price, stock) and the product's codes and maker.
 OFFER_ATTRIBUTES = frozenset(
     {"price", "regular_price", "currency", "availability", "brand", "sku", "mpn", "gtin"}

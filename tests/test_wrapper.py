@@ -266,6 +266,23 @@ def test_an_image_rule_gives_the_image_url_as_the_store_writes_it(tmp_path: Path
     assert read["image"] == "https://screens.example/image/big/nec/60005830/e274f-black-1.jpg"
 
 
+def test_a_count_is_read_where_another_page_splits_its_text_into_pieces(tmp_path: Path) -> None:
+    """A recipe with one vote shows `from 1 vote` in one text node; one with sixteen shows the
+    average, `from`, the count in a span and `votes`: the rule from the first page reads the
+    number after `from` in the place's whole text, not the average before it."""
+    stars = {
+        "1.html": ("<span>5</span>from 1 vote", "1"),
+        "2.html": ("<span>4.94</span>from <span>16</span> votes", "16"),
+    }
+    pages = {}
+    for name, (shown, count) in stars.items():
+        html = f"<html><body><h1>Dish {name}</h1><div class='stars'>{shown}</div></body></html>"
+        pages[name] = (html, {"name": f"Dish {name}", "review_count": count})
+    first, second = _two_pages(tmp_path, "dishes.example", pages)
+    read = induce([example(annotate(first))]).read(wrapper_page(second.page))[0]
+    assert read["review_count"] == "16"
+
+
 def test_the_site_name_of_one_annotated_page_is_the_name_on_the_others(tmp_path: Path) -> None:
     """One recipe post names its site in a call to action, the other in a box that holds a
     tip there: the rule from the place reads the tip; the site's name, one value for the

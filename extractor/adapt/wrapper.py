@@ -333,7 +333,16 @@ def apply_rule(rule: Rule, view: PageView, compiled: Mapping[str, lxml.etree.XPa
         text = None if at is None else block_text(view.nodes, *block_range(view.nodes, at))
         return None if text is None else cut(text, rule, kind)
     first = view.element_node(elements[0], rule.text_index)
-    return None if first is None else cut(first["text"], rule, kind)
+    value = None if first is None else cut(first["text"], rule, kind)
+    if value is None and kind in ("price", "number"):
+        # `from 1 vote` in one node on the support, `4.94 from <span>16</span> votes` here: the
+        # number after the support's words before it, in the element's whole text
+        text = join_texts([view.nodes[i]["text"] for i in view.subtree(view.path(elements[0]))])
+        before = (rule.prefix or "").strip()
+        if before and before in text:
+            text = text[text.index(before) + len(before) :]
+        value = cut(text, rule, kind) if text else None
+    return value
 
 
 @dataclass

@@ -126,6 +126,26 @@ def test_a_list_of_items_over_several_nodes_read_whole_as_the_store_writes_them(
     assert wrapper.items["ingredients"] == (rule.parts, rule.skip) != ((), ())
 
 
+def test_notes_written_in_brackets_with_a_space_the_page_lost_still_teach_the_brackets(
+    tmp_path: Path,
+) -> None:
+    """The site's values write one note `(peeled )`, with the space its text node had before
+    the page's text was trimmed, and another `(melted)`: the same brackets, so the other
+    page's notes are read in brackets too."""
+    support = [("2", "cups", "apples", "peeled"), ("½", "cup", "butter", "melted"),
+               ("1", "tsp", "salt", "")]  # fmt: skip
+    query = [("1", "cup", "sugar", "packed"), ("2", "cups", "flour", "sifted")]
+    values = _written(support)
+    values[0] = "2 cups apples (peeled )"
+    site = {
+        "1.html": (_recipe_page(support), {"name": "Pie", "ingredients": values}),
+        "2.html": (_recipe_page(query), {"name": "Pie", "ingredients": _written(query)}),
+    }
+    first, second = _two_pages(tmp_path, "pie.example", site)
+    prediction, _ = induce([example(annotate(first))]).read(wrapper_page(second.page))
+    assert prediction["ingredients"] == ["1 cup sugar (packed)", "2 cups flour (sifted)"]
+
+
 def test_list_items_of_a_support_page_without_its_html_tree_give_no_parts() -> None:
     from extractor.adapt.wrapper import Example, PageView, WrapperPage, item_parts
     from extractor.page.dom import Node, NodeAttrs

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+from collections import Counter
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -490,10 +491,11 @@ def item_parts(
                     seen.setdefault(node_role(node), []).append((before, after, node["text"]))
     parts = []
     for (tag, cls), occurrences in seen.items():
-        ways = {(before, after) for before, after, _ in occurrences if before or after}
-        if len(ways) != 1:
+        ways = Counter((before, after) for before, after, _ in occurrences if before or after)
+        # `(note)` and `(note )`: a space the page's text lost is the same way of writing it
+        if len({(before.strip(), after.strip()) for before, after in ways}) != 1:
             continue
-        before, after = ways.pop()
+        before, after = max(ways, key=lambda way: (ways[way], -len(way[0] + way[1])))
         # a note the page already writes in brackets is the same way of writing it
         if all(b or a or written_around(text.strip(), before, after) for b, a, text in occurrences):
             parts.append((tag, cls, before, after))

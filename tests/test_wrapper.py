@@ -312,14 +312,13 @@ def test_the_site_name_of_one_annotated_page_is_the_name_on_the_others(tmp_path:
         "1.html": "<p class='cta'>Bowl of Delicious</p><p class='tip'>Salt well.</p>",
         "2.html": "<p class='cta'>Try our spice mix!</p><p class='tip'>Bowl of Delicious</p>",
     }
-    pages = {}
-    for name, body in posts.items():
-        html = f"<html><body><h1>Dish {name}</h1>{body}</body></html>"
-        pages[name] = (html, {"name": f"Dish {name}", "site_name": "Bowl of Delicious"})
+    labels = {"name": "Dish", "site_name": "Bowl of Delicious"}
+    pages = {name: (f"<html><body><h1>Dish</h1>{body}</body></html>", labels)
+             for name, body in posts.items()}  # fmt: skip
     first, second = _two_pages(tmp_path, "bowl.example", pages)
     wrapper = induce([example(annotate(first))])
     assert wrapper.read(wrapper_page(second.page))[0]["site_name"] == "Bowl of Delicious"
-    unshown = annotate(first, {"name": "Dish 1.html", "site_name": "Soup Kitchen"})
+    unshown = annotate(first, {"name": "Dish", "site_name": "Soup Kitchen"})
     assert "site_name" not in induce([example(unshown)]).read(wrapper_page(second.page))[0]
 
 

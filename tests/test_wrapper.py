@@ -303,6 +303,24 @@ def test_a_count_is_read_where_another_page_splits_its_text_into_pieces(tmp_path
     assert read["review_count"] == "16"
 
 
+def test_a_label_before_the_value_is_cut_where_the_text_after_it_changes(tmp_path: Path) -> None:
+    """The support names its source `Kilde: Gino i «Ginos kjøkken»` (the value without the
+    label and the closing quote); the other page's `Kilde: Rolf i NRK P1` has no quote: the
+    label is still cut."""
+    sources = {"1.html": ("Gino i «Ginos kjøkken", "»"), "2.html": ("Rolf i NRK P1", "")}
+    pages = {
+        name: (
+            f"<html><body><h1>Dish</h1><p><span class='cite'>Kilde: {source}{end}</span></p>"
+            "</body></html>",
+            {"name": "Dish", "author": source},
+        )
+        for name, (source, end) in sources.items()
+    }
+    first, second = _two_pages(tmp_path, "nrk.example", pages)
+    read = induce([example(annotate(first))]).read(wrapper_page(second.page))[0]
+    assert read["author"] == "Rolf i NRK P1"
+
+
 def test_the_site_name_of_one_annotated_page_is_the_name_on_the_others(tmp_path: Path) -> None:
     """One recipe post names its site in a call to action, the other in a box that holds a
     tip there: the rule from the place reads the tip; the site's name, one value for the

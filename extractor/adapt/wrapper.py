@@ -290,7 +290,14 @@ def cut(text: str, rule: Rule, kind: str) -> str | None:
     if kind == "identifier":
         tokens = [t for t in text.split() if any(c.isdigit() for c in t)]
         return tokens[-1] if tokens else text
-    return text
+    # the context the support's value had on one side only: `Kilde: ` before a source whose
+    # closing `»` the support had and this page has not
+    value = text
+    if prefix and value.startswith(prefix):
+        value = value[len(prefix) :]
+    if suffix and value.endswith(suffix):
+        value = value[: -len(suffix)]
+    return value.strip() or text
 
 
 def apply_rule(rule: Rule, view: PageView, compiled: Mapping[str, lxml.etree.XPath]) -> Any:

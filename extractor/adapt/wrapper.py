@@ -314,9 +314,9 @@ def apply_rule(rule: Rule, view: PageView, compiled: Mapping[str, lxml.etree.XPa
     if not elements:
         return None
     if rule.mode == "image":
-        urls = view.image_urls(view.path(elements[0]))
         if rule.image_pick == "widest" and (widest := widest_image(elements[0], view.url)):
             return widest
+        urls = view.image_urls(view.path(elements[0]))
         return urls[min(rule.image_index, len(urls) - 1)] if urls else None
     if rule.mode in ("subtree", "subtree-list"):
         texts = [view.nodes[i]["text"] for i in view.subtree(view.path(elements[0]))]
@@ -347,8 +347,8 @@ def apply_rule(rule: Rule, view: PageView, compiled: Mapping[str, lxml.etree.XPa
         # number after the support's words before it, in the element's whole text
         text = join_texts([view.nodes[i]["text"] for i in view.subtree(view.path(elements[0]))])
         before = (rule.prefix or "").strip()
-        if before and before in text:
-            text = text[text.index(before) + len(before) :]
+        if before and (where := text.find(before)) >= 0:
+            text = text[where + len(before) :]
         value = cut(text, rule, kind) if text else None
     return value
 

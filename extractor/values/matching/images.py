@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import lxml.html
 
@@ -36,6 +36,22 @@ _SIZE_IN_NAME = re.compile(r"-(\d{2,5})x\d{2,5}(?=\.[A-Za-z0-9]{3,4}(?:$|[?#]))"
 _WIDTH = re.compile(r"^(\d{1,5})w$")
 
 
+def _sources(element: lxml.html.HtmlElement) -> Iterator[tuple[str, str]]:
+    """The image URLs an element's attributes name, as written, each with its srcset descriptor
+    (`1024w`; empty outside a srcset)."""
+    for name in _IMAGE_ATTRS:
+        raw = element.get(name)
+        if not raw:
+            continue
+        if "srcset" not in name:
+            yield raw, ""
+            continue
+        for part in (p.strip() for p in raw.split(",")):
+            if part:
+                url, _, descriptor = part.partition(" ")
+                yield url, descriptor.strip()
+
+
 def image_candidates(root: lxml.html.HtmlElement, page_url: str | None = None) -> list[ImageMatch]:
     """Every image URL the page's `<img>`/`<source>` elements, links to image files and share
     buttons show."""
@@ -48,14 +64,7 @@ def image_candidates(root: lxml.html.HtmlElement, page_url: str | None = None) -
             href = element.get("href") or ""
             if _IMAGE_EXT.search(href):
                 values.append(href)
-        for name in _IMAGE_ATTRS:
-            raw = element.get(name)
-            if not raw:
-                continue
-            if "srcset" in name:
-                values.extend(part.strip().split(" ")[0] for part in raw.split(",") if part.strip())
-            else:
-                values.append(raw)
+        values.extend(raw for raw, _ in _sources(element))
         if not values:
             continue
         xpath = tree.getpath(element)
@@ -74,22 +83,13 @@ def image_widths(element: lxml.html.HtmlElement, page_url: str | None = None) ->
     that declare nothing are left out."""
     widths: dict[str, float] = {}
     urls: list[str] = []
-    for name in _IMAGE_ATTRS:
-        raw = element.get(name)
-        if not raw:
+    for raw, descriptor in _sources(element):
+        url = normalize_url(raw, page_url)
+        if not url:
             continue
-        if "srcset" in name:
-            parts = [p.strip().split() for p in raw.split(",") if p.strip()]
-        else:
-            parts = [[raw]]
-        for part in parts:
-            url = normalize_url(part[0], page_url)
-            if not url:
-                continue
-            urls.append(url)
-            found = _WIDTH.match(part[1]) if len(part) > 1 else None
-            if found:
-                widths[url] = max(widths.get(url, 0.0), float(found.group(1)))
+        urls.append(url)
+        if found := _WIDTH.match(descriptor):
+            widths[url] = max(widths.get(url, 0.0), float(found.group(1)))
     for url in urls:
         if url not in widths and (sized := _SIZE_IN_NAME.search(url)):
             widths[url] = float(sized.group(1))

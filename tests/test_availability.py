@@ -252,3 +252,18 @@ def test_fusion_fills_availability_from_the_button_below_shown_markup() -> None:
     kept: dict[str, object] = {"name": "Kanne Classic", "availability": "InStock"}
     fill_from_page(kept, {"availability": 0.9}, page, settings=settings)
     assert kept["availability"] == "InStock"
+
+
+def test_a_product_offered_at_a_price_without_a_word_on_its_stock_is_in_stock() -> None:
+    # The buy button is drawn by JavaScript: the page shows the name and the price, nothing else.
+    page = as_page(("https://shop.example/p", _page("<h1>Kanne Classic</h1><p>29,00 €</p>")))
+    settings = FusionSettings()
+    values: dict[str, object] = {"name": "Kanne Classic", "price": "29,00 €"}
+    confidence = {"name": 0.9, "price": 0.9}
+    fill_from_page(values, confidence, page, settings=settings)
+    assert values["availability"] == "InStock"
+    assert confidence["availability"] == settings.min_confidence < settings.buy_button
+    # Without a price the page offers nothing: no availability.
+    unpriced: dict[str, object] = {"name": "Kanne Classic"}
+    fill_from_page(unpriced, {"name": 0.9}, page, settings=settings)
+    assert "availability" not in unpriced

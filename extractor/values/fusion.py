@@ -9,12 +9,12 @@ model's price span, else the markup's, else the model's currency span, else the 
 language/top-level-domain hint. Name: after fusion, the page's own statements of its name (its
 titles, first `<h1>`, breadcrumb, the heading of the product's block) confirm or replace it, and a
 model span that cannot be a name is dropped (`confirm_title_name`, `extractor.page.titles`).
-Then the page as a shopper
-reads it (`fill_from_page`): availability from the product's buy button
-(`extractor.page.buy_button`), sku, mpn, gtin and brand from the rows that labels such as
-"Art.-Nr.", "EAN" or "Marke" name (`extractor.values.labels`), less confident than shown markup;
-and where the page shows the price with and without VAT, the one it puts forward
-(`put_forward_price`), the other kept as `price_excluding_vat` or `price_including_vat`.
+Then the page as a shopper reads it (`fill_from_page`): availability from the product's buy
+button (`extractor.page.buy_button`), else in stock for a product offered at a price; sku, mpn,
+gtin and brand from the rows that labels such as "Art.-Nr.", "EAN" or "Marke" name
+(`extractor.values.labels`), less confident than shown markup; and where the page shows the
+price with and without VAT, the one it puts forward (`put_forward_price`), the other kept as
+`price_excluding_vat` or `price_including_vat`.
 """
 
 from __future__ import annotations
@@ -77,6 +77,9 @@ class FusionSettings:
     min_confidence: float = MIN_CONFIDENCE
     #: confidence of the availability the product's buy button says (`fill_from_page`)
     buy_button: float = 0.7
+    #: confidence of InStock for a product the page offers at a price and says nothing else of
+    #: (no markup, model span or buy button gives its availability: `fill_from_page`)
+    offered: float = 0.5
     #: confidence of the image captioned with the product's name (`fill_from_page`)
     captioned_image: float = 0.6
     #: confidence of a value read from a labelled row ("EAN: ...", `fill_from_page`)
@@ -314,7 +317,8 @@ def fill_from_page(
 ) -> None:
     """Fill (in place) the attributes that neither the model nor the markup gives from what the
     page shows a shopper: availability from the product's buy button (a working add-to-cart
-    button is in stock, a disabled or notify-me one out of stock), on a page without markup the
+    button is in stock, a disabled or notify-me one out of stock), else InStock for a product
+    offered at a price (the least sure value a record keeps), on a page without markup the
     image captioned with the product's name (`main_image`), sku, mpn, gtin (with a valid check
     digit) and brand from the row whose label names them.
 
@@ -329,11 +333,15 @@ def fill_from_page(
     if not settings.page_rules or not page.nodes or not product:
         return
     anchor = _name_node(page, values.get("name"))
-    if "availability" not in values and settings.buy_button >= settings.min_confidence:
+    least = settings.min_confidence
+    if "availability" not in values and settings.buy_button >= least:
         button = buy_button_availability(page.parsed_root(), page.nodes, anchor)
         if button is not None:
             values["availability"] = button.availability
             confidence["availability"] = settings.buy_button
+    if "availability" not in values and "price" in values and settings.offered >= least:
+        # A shopper takes a product offered at a price, and not marked otherwise, as in stock.
+        values["availability"], confidence["availability"] = "InStock", settings.offered
     if "image" not in values and "name" in values and not markup.values:
         image = main_image(page.parsed_root(), str(values["name"]), page.url or None)
         if image is not None and settings.captioned_image >= settings.min_confidence:

@@ -190,7 +190,7 @@ class Extractor:
                 prefer_rules(
                     *fused,
                     rules,
-                    self.support.wrapper.rules,
+                    self.support.gated,
                     self.fusion,
                     self.support.kinds,
                     markup,

@@ -187,3 +187,30 @@ def test_the_store_s_whole_block_attributes_are_kept_with_its_support() -> None:
     built = SupportIndex.build([nodes], [marked])
     assert built.blocks == {"description"}
     assert SupportIndex.from_dict(json.loads(json.dumps(built.to_dict()))).blocks == built.blocks
+
+
+def test_the_gate_holds_the_text_attributes_the_support_shows_even_without_a_rule() -> None:
+    import lxml.html
+
+    from extractor.adapt.wrapper import Example, WrapperPage
+    from extractor.values.matching import MatchResult
+
+    html = """<html><body><h1>{name}</h1>
+        <table><tr><td>Art.-Nr.:</td><td class="sku">{sku}</td></tr></table>
+        <p class="price">Preis: {price} €</p></body></html>"""
+    example = Example(
+        WrapperPage(
+            SUPPORT,
+            lxml.html.fromstring(html.format(name="Walnut Lamp", sku="WL-100", price="49,00")),
+            "https://shop.example/a",
+        ),
+        {"name": "Walnut Lamp", "sku": "WL-100", "price": "49.00"},
+        MatchResult(spans=SUPPORT_SPANS),  # type: ignore[arg-type]
+    )
+    built = SupportIndex.build([SUPPORT], [SUPPORT_SPANS], examples=[example])
+    assert built.wrapper is not None and built.gated == frozenset(built.wrapper.rules)
+    # A description the wrapper found no rule for (it stands in pieces) is held to the gate; a
+    # list is not: the model reads a list whose template moved item by item.
+    built.kinds.update({"description": "text", "ingredients": "list"})
+    assert built.gated == frozenset({*built.wrapper.rules, "description"})
+    assert SupportIndex(kinds={"description": "text", "price": "price"}).gated == {"description"}

@@ -447,6 +447,17 @@ class SupportIndex:
         return self.wrapper.read(page)[0] if self.wrapper is not None else {}
 
     @property
+    def gated(self) -> frozenset[str]:
+        """The attributes the rule gate holds the pipeline to (`fusion.prefer_rules`' `ruled`):
+        those the store's wrapper has rules for, and the text attributes the support marks that
+        it has none for (a description in pieces): the support shows them, so a value the rules
+        do not confirm must be as sure as where rules read nothing. Lists stay out: the model
+        reads a list whose template moved item by item."""
+        rules = set(self.wrapper.rules) if self.wrapper is not None else set()
+        texts = {a for a, kind in self.kinds.items() if kind == "text"}
+        return frozenset(rules | texts)
+
+    @property
     def items(self) -> Mapping[str, tuple[ItemParts, ItemSkip]]:
         """How the store writes its lists' items (nothing without rules)."""
         return self.wrapper.items if self.wrapper is not None else {}

@@ -448,8 +448,9 @@ def prefer_rules(
     attribute, their value replaces one the pipeline is less sure of than `rules_over` (any
     value, for the attributes of `rules_win`: those the rules read right on the support pages
     and the pipeline did not, `Extractor.rules_that_win`); where
-    they have rules for it (`ruled`) but read nothing on this page, a value less sure than
-    `unruled_min` is left out. Both thresholds, per attribute type (`kinds`: the store's, else the
+    they have rules for it (`ruled`: `SupportIndex.gated`, which adds the text attributes the
+    support shows) but read nothing on this page, a value less sure than `unruled_min` is left
+    out. Both thresholds, per attribute type (`kinds`: the store's, else the
     schema's), were chosen by cross-validation over real stores (`scripts/rule_gate.py`: chosen
     on one fold of stores, checked on the other). A value of the page's own `markup` that the page
     shows stays: the page states it, the rules guess it from other pages."""

@@ -344,9 +344,9 @@ def fill_from_page(
         values["availability"], confidence["availability"] = "InStock", settings.offered
     if "image" not in values and "name" in values and not markup.values:
         image = main_image(page.parsed_root(), str(values["name"]), page.url or None)
-        if image is not None and settings.captioned_image >= settings.min_confidence:
+        if image is not None and settings.captioned_image >= least:
             values["image"], confidence["image"] = image, settings.captioned_image
-    if settings.labelled_row < settings.min_confidence:
+    if settings.labelled_row < least:
         return
     rows = row_values(page.nodes, anchor)
     for name in ROW_LABELS:

@@ -90,12 +90,12 @@ def image_widths(element: lxml.html.HtmlElement, page_url: str | None = None) ->
         urls.append(url)
         if found := _WIDTH.match(descriptor):
             widths[url] = max(widths.get(url, 0.0), float(found.group(1)))
+    sized = {url: found for url in urls if (found := _SIZE_IN_NAME.search(url))}
+    for url, found in sized.items():
+        widths.setdefault(url, float(found.group(1)))
+    originals = {_SIZE_IN_NAME.sub("", url) for url in sized}
     for url in urls:
-        if url not in widths and (sized := _SIZE_IN_NAME.search(url)):
-            widths[url] = float(sized.group(1))
-    originals = {_SIZE_IN_NAME.sub("", url) for url in urls if _SIZE_IN_NAME.search(url)}
-    for url in urls:
-        if url in originals and not _SIZE_IN_NAME.search(url):
+        if url in originals and url not in sized:
             widths[url] = float("inf")
     return widths
 

@@ -412,6 +412,38 @@ def test_a_list_rule_that_reads_another_item_than_the_values_gets_no_credit(
     assert "Back" not in read
 
 
+def test_a_breadcrumbs_home_drawn_as_an_icon_leads_the_other_pages_trails(
+    tmp_path: Path,
+) -> None:
+    """The store's breadcrumbs begin with `Startseite`, which its pages draw as a house icon
+    (a link with a title, no text): one annotated page teaches that every trail begins with
+    it; a page that shows it in words does not get it twice, and an empty trail stays empty."""
+    crumbs = {"1.html": ["Hardware", "Monitore"], "2.html": ["Hardware", "Kabel", "HDMI"]}
+    pages = {}
+    for name, items in crumbs.items():
+        links = "".join(f"<li><a href='#'>{item}</a></li>" for item in items)
+        home = "<li><a href='/' title='Startseite'><i class='icon-home'></i></a></li>"
+        html = (
+            f"<html><body><ul class='crumbs'>{home}{links}</ul>"
+            f"<h1>Produkt {name}</h1></body></html>"
+        )
+        pages[name] = (html, {"name": f"Produkt {name}", "breadcrumb": ["Startseite", *items]})
+    first, second = _two_pages(tmp_path, "monitors.example", pages)
+    wrapper = induce([example(annotate(first))])
+    read = wrapper.read(wrapper_page(second.page))[0]
+    assert read["breadcrumb"] == ["Startseite", "Hardware", "Kabel", "HDMI"]
+    assert wrapper.writing.leads == (("breadcrumb", ("Startseite",)),)
+    written = wrapper.writing.write_as(["startseite", "Kabel"], "list", "breadcrumb")
+    assert written == ["startseite", "Kabel"]
+    assert wrapper.writing.write_as([], "list", "breadcrumb") == []
+    # where the support shows its first item, nothing leads
+    shown = {
+        n: (h.replace("<i class='icon-home'></i>", "Startseite"), v) for n, (h, v) in pages.items()
+    }
+    first, _ = _two_pages(tmp_path / "shown", "monitors.example", shown)
+    assert induce([example(annotate(first))]).writing.leads == ()
+
+
 def test_a_description_is_read_as_its_paragraph_where_a_link_splits_it(tmp_path: Path) -> None:
     """The support's description is a paragraph of one node; on the other page a link splits
     it: the rule reads the paragraph, not its first piece."""

@@ -76,3 +76,20 @@ def test_an_attributes_parts_are_joined_as_its_values_join_them() -> None:
     assert Writing.from_dict(writing.to_dict()) == writing
     mixed = [*pairs, ("category", "Lunch, Salad", "Lunch, Salad")]
     assert learn_writing([], [], mixed).joins == ()
+
+
+def test_a_rooted_list_is_led_by_the_items_every_support_page_names_before_those_it_shows() -> None:
+    """`Home` stands first in the store's breadcrumbs where its pages show a house icon: every
+    trail is led by it, unless it begins with it, or with the end of a longer lead; support
+    pages that disagree teach no lead, and only lists are led."""
+    writing = learn_writing([], lead_pairs=[("breadcrumb", ("Home",)), ("breadcrumb", ("Home",))])
+    assert writing.leads == (("breadcrumb", ("Home",)),)
+    assert writing.write_as(["Shoes", "Boots"], "list", "breadcrumb") == ["Home", "Shoes", "Boots"]
+    assert writing.write_as(["HOME", "Shoes"], "list", "breadcrumb") == ["HOME", "Shoes"]
+    assert writing.write_as("Shoes", "text", "breadcrumb") == "Shoes"
+    assert writing.write_as(["Shoes"], "list", "ingredients") == ["Shoes"]
+    longer = Writing(leads=(("breadcrumb", ("Shop", "Home")),))
+    assert longer.write_as(["Home", "Shoes"], "list", "breadcrumb") == ["Shop", "Home", "Shoes"]
+    assert Writing.from_dict(longer.to_dict()) == longer
+    disagree = [("breadcrumb", ("Home",)), ("breadcrumb", ())]
+    assert learn_writing([], lead_pairs=disagree).leads == ()

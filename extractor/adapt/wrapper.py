@@ -33,7 +33,13 @@ from extractor.values.matching.result import item_texts
 from extractor.values.normalize.currencies import find_currencies
 from extractor.values.normalize.text import join_texts, text_key
 from extractor.values.normalize.urls import normalize_url
-from extractor.values.schema import SITE_ATTRIBUTES, AttributeType, attribute_type, support_kinds
+from extractor.values.schema import (
+    ROOTED_ATTRIBUTES,
+    SITE_ATTRIBUTES,
+    AttributeType,
+    attribute_type,
+    support_kinds,
+)
 from extractor.values.writing import (
     ItemParts,
     ItemSkip,
@@ -670,6 +676,7 @@ def induce(support: Sequence[Example]) -> Wrapper:
             for name, shown, value in shown_values
             if kind_of_label[name] == "text" and isinstance(shown, str) and isinstance(value, str)
         ],
+        unshown_leads(support),
     )
     for attribute in attributes:
         scored = []
@@ -698,6 +705,20 @@ def induce(support: Sequence[Example]) -> Wrapper:
             rules[attribute] = fallbacks(best)
     logger.debug("wrapper rules: %s", {a: r[0][0] for a, r in rules.items()})
     return Wrapper(rules, compiled, writing, items)
+
+
+def unshown_leads(support: Sequence[Example]) -> list[tuple[str, tuple[str, ...]]]:
+    """Per support page that shows a rooted list (`ROOTED_ATTRIBUTES`), the items its value
+    names before the first item the page shows (`Home`, drawn as an icon): `(attribute, items)`
+    pairs for `learn_writing`."""
+    leads = []
+    for page in support:
+        for name in ROOTED_ATTRIBUTES & set(page.labels):
+            value = page.labels[name]
+            shown = [s["item"] for s in page.match.spans.get(name, []) if s.get("item") is not None]
+            if isinstance(value, list) and shown:
+                leads.append((name, tuple(str(item) for item in value[: min(shown)])))
+    return leads
 
 
 def annotated_value(page: Example, attribute: str, kind: AttributeType | None = None) -> Any:

@@ -41,6 +41,11 @@ NOT_PAGE_ATTRIBUTES = frozenset({"catalog_name"})
 #: one annotated page gives it for all.
 SITE_ATTRIBUTES = frozenset({"site_name"})
 
+#: Lists that start at the site's home page (a breadcrumb trail): their leading items are the
+#: site's, the same on every page, so that where the store's values name one its pages do not
+#: show in words (a home icon), one annotated page gives it for all.
+ROOTED_ATTRIBUTES = frozenset({"breadcrumb"})
+
 #: What a page that sells shows: its offer (price, stock) and the product's codes and maker.
 OFFER_ATTRIBUTES = frozenset(
     {"price", "regular_price", "currency", "availability", "brand", "sku", "mpn", "gtin"}

@@ -2,7 +2,8 @@
 
 A recipe plugin shows `½ cup` and `2 – 3 tablespoons` where the store's own values (its feed,
 its annotations) say `1/2 cup` and `2 - 3 tablespoons`; a shop shows its images from a `large`
-folder where its values give the `big` one; a note the page shows bare stands in brackets in
+folder where its values give the `big` one, and its home page as an icon where its breadcrumbs
+begin with `Home`; a note the page shows bare stands in brackets in
 the store's ingredient lines. `learn_writing` reads from the support pages which typeset forms
 the store's values write plainly and which edits its image URLs make, `Writing` writes
 extracted values the same way, and `write_item` writes a list item from its nodes as the
@@ -19,7 +20,7 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from extractor.page.dom import Node
-from extractor.values.normalize.text import join_texts
+from extractor.values.normalize.text import join_texts, text_key
 
 #: How a store writes a list item's nodes, per kind of node (tag, class): the text its values
 #: put before and after the node's text (`(`, `)` around a note the page shows bare)...
@@ -103,13 +104,16 @@ def url_edits(shown: str, value: str) -> tuple[tuple[str, str], ...]:
 @dataclass(frozen=True)
 class Writing:
     """The families of typeset forms a store's values write plainly (none: as the page shows),
-    the edits its image URLs make to the ones its pages show (`url_edits`), and the attributes
+    the edits its image URLs make to the ones its pages show (`url_edits`), the attributes
     whose values join their parts otherwise than the page does (`Dinner,Main Course` where the
-    page shows `Dinner, Main Course`): (attribute, separator) pairs."""
+    page shows `Dinner, Main Course`): (attribute, separator) pairs, and the items a rooted
+    list's values put before those its pages show (`Home` of a breadcrumb trail whose pages
+    draw an icon): (attribute, items) pairs."""
 
     plain: tuple[str, ...] = ()
     urls: tuple[tuple[str, str], ...] = ()
     joins: tuple[tuple[str, str], ...] = ()
+    leads: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def write_url(self, url: str) -> str:
         """An image URL as the store's values give it."""
@@ -123,6 +127,7 @@ class Writing:
             "plain": list(self.plain),
             "urls": [list(edit) for edit in self.urls],
             "joins": [list(join) for join in self.joins],
+            "leads": [[attribute, list(items)] for attribute, items in self.leads],
         }
 
     @classmethod
@@ -131,7 +136,8 @@ class Writing:
         data = data or {}
         urls = tuple((str(p), str(r)) for p, r in data.get("urls", ()))
         joins = tuple((str(a), str(j)) for a, j in data.get("joins", ()))
-        return cls(tuple(data.get("plain", ())), urls, joins)
+        leads = tuple((str(a), tuple(map(str, items))) for a, items in data.get("leads", ()))
+        return cls(tuple(data.get("plain", ())), urls, joins, leads)
 
     def write(self, text: str) -> str:
         """A text as the store's values write it."""
@@ -152,12 +158,16 @@ class Writing:
     def write_as(self, value: Any, kind: str | None, attribute: str | None = None) -> Any:
         """A value of an attribute of type `kind` as the store's values write it: texts and
         lists by their typeset forms, a text's parts joined as the attribute's values join
-        them, image URLs by their edits, other types unchanged."""
+        them, a rooted list led by the store's leading items, image URLs by their edits, other
+        types unchanged."""
         if kind == "url" and isinstance(value, str):
             return self.write_url(value)
         if kind not in ("text", "list"):
             return value
         value = self.write_value(value)
+        lead = dict(self.leads).get(attribute or "")
+        if lead and kind == "list" and isinstance(value, list) and value:
+            value = led_by(value, lead)
         join = dict(self.joins).get(attribute or "")
         if join is not None and kind == "text" and isinstance(value, str):
             value = _COMMA.sub(join, value)
@@ -167,6 +177,16 @@ class Writing:
         """Write the values of a record in place (`kinds`: attribute -> type)."""
         for name, value in values.items():
             values[name] = self.write_as(value, kinds.get(name), name)
+
+
+def led_by(items: list[Any], lead: Sequence[str]) -> list[Any]:
+    """A list with the leading items its store's values put first, where it does not begin
+    with them already: the part of `lead` that the list's first items repeat (the page shows
+    `Home` after an unnamed root) is not put twice."""
+    keys = [text_key(str(item)) for item in items]
+    lead_keys = [text_key(item) for item in lead]
+    start = next(s for s in range(len(lead) + 1) if keys[: len(lead) - s] == lead_keys[s:])
+    return [*lead[:start], *items]
 
 
 def node_role(node: Node) -> tuple[str, str]:
@@ -207,13 +227,17 @@ def learn_writing(
     pairs: Iterable[tuple[Any, Any]],
     url_pairs: Iterable[tuple[str, str]] = (),
     text_pairs: Iterable[tuple[str, str, str]] = (),
+    lead_pairs: Iterable[tuple[str, tuple[str, ...]]] = (),
 ) -> Writing:
     """The store's writing from `(what the page shows, the store's value)` pairs of its support:
     a family is written plainly when more of the values that the page typesets with it leave its
     forms out than keep them; image URLs are edited as the first pair whose URLs differ says,
     when its edits give every pair's value (a pair that shows its value unchanged included);
     an attribute's parts are joined otherwise (`text_pairs`: attribute, shown, value) when every
-    support value of it whose page shows commas joins them so, and one differs from the page."""
+    support value of it whose page shows commas joins them so, and one differs from the page;
+    a rooted list is led by the items its values name before the first one the page shows
+    (`lead_pairs`: attribute, those items) when every support page that shows the list gives
+    the same."""
     plain = []
     pairs = [(_texts(shown), _texts(value)) for shown, value in pairs]
     for family, forms in FORMS.items():
@@ -234,7 +258,22 @@ def learn_writing(
     urls = Writing(urls=edits)
     if not all(urls.write_url(shown) == value for shown, value in url_pairs):
         edits = ()
-    return Writing(tuple(plain), edits, _joins(text_pairs))
+    return Writing(tuple(plain), edits, _joins(text_pairs), _leads(lead_pairs))
+
+
+def _leads(
+    lead_pairs: Iterable[tuple[str, tuple[str, ...]]],
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    seen: dict[str, set[tuple[str, ...]]] = {}
+    for attribute, lead in lead_pairs:
+        seen.setdefault(attribute, set()).add(tuple(lead))
+    return tuple(
+        (attribute, lead)
+        for attribute, leads in seen.items()
+        if len(leads) == 1
+        for lead in leads
+        if lead
+    )
 
 
 def _joins(text_pairs: Iterable[tuple[str, str, str]]) -> tuple[tuple[str, str], ...]:

@@ -56,14 +56,14 @@ def _tags(xpath: str) -> tuple[str, ...]:
     return tuple(shape_of(xpath).strip("/").split("/"))
 
 
-def text_key(text: str) -> str:
+def word_key(text: str) -> str:
     """Case-folded words of a text (labels, neighbours and values compare on these)."""
     folded = unicodedata.normalize("NFKC", text).casefold()
     return " ".join(_WORDS.findall(folded))
 
 
 def _short_key(text: str) -> str:
-    key = text_key(text)
+    key = word_key(text)
     return key if key and len(text.strip()) <= _MAX_LABEL else ""
 
 
@@ -162,7 +162,7 @@ class StoreProfile:
         profile = cls()
         for nodes in pages:
             profile.pages += 1
-            pairs = {(shape_of(n["xpath"]), text_key(n["text"])) for n in nodes}
+            pairs = {(shape_of(n["xpath"]), word_key(n["text"])) for n in nodes}
             profile.shape_text.update(pairs)
             profile.shapes.update({shape for shape, _ in pairs})
         return profile
@@ -173,7 +173,7 @@ class StoreProfile:
         if self.pages < 2:
             return 0.0, 0.0
         shape = shape_of(node["xpath"])
-        same = self.shape_text.get((shape, text_key(node["text"])), 0)
+        same = self.shape_text.get((shape, word_key(node["text"])), 0)
         same = same if same > 1 else 0  # a text on one page only is no template
         there = self.shapes.get(shape, 0)
         return same / self.pages, max(0, there - max(same, 1)) / self.pages
@@ -204,7 +204,7 @@ class _NodeView:
             tags=_tags(node["xpath"]),
             classes=f"{attrs.get('class', '')} {attrs.get('id', '')}".strip(),
             hints=_hint_words(node),
-            text=text_key(node["text"]),
+            text=word_key(node["text"]),
             label=context.label if context else "",
             follow=context.follow if context else "",
             offset=context.title_offset if context else None,
@@ -293,8 +293,8 @@ class SupportIndex:
                     label=context.label,
                     follow=context.follow,
                     title_offset=context.title_offset,
-                    text=text_key(node["text"]),
-                    prefix=text_key(node["text"][: int(span["start"])]),
+                    text=word_key(node["text"]),
+                    prefix=word_key(node["text"][: int(span["start"])]),
                 )
                 index.values.setdefault(attribute, []).append(value)
         return index
@@ -403,7 +403,7 @@ class SupportIndex:
         for i, tokens in by_node.items():
             node = nodes[i]
             context = contexts.get(node["xpath"])
-            befores = [text_key(node["text"][: token_start[t]]) for t in tokens]
+            befores = [word_key(node["text"][: token_start[t]]) for t in tokens]
             first = [token_start[t] == 0 or not b for t, b in zip(tokens, befores, strict=True)]
             rows = np.asarray(tokens)
             view = _NodeView.of(node, context, self.profile)

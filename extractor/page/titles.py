@@ -339,7 +339,7 @@ class PageNames:
         return key in titled or key in self.signals.first_phrases()
 
 
-def text_key(text: str) -> str:
+def folded_key(text: str) -> str:
     """A node's text as `recurring_texts` compares it: normalised and case-folded."""
     return normalize_text(text).casefold()
 
@@ -347,11 +347,11 @@ def text_key(text: str) -> str:
 def recurring_texts(
     pages: Sequence[Sequence[Node]], min_pages: int = 4, share: float = 0.8
 ) -> frozenset[str]:
-    """The texts (`text_key`) that (nearly) every page of one store shows: at least `min_pages`
+    """The texts (`folded_key`) that (nearly) every page of one store shows: at least `min_pages`
     pages and `share` of them. Its menus, footer and slogans, never one product's name."""
     if len(pages) < min_pages:
         return frozenset()
-    counts = Counter(k for nodes in pages for k in {text_key(n["text"]) for n in nodes})
+    counts = Counter(k for nodes in pages for k in {folded_key(n["text"]) for n in nodes})
     need = max(min_pages, int(share * len(pages) + 0.999))
     return frozenset(k for k, n in counts.items() if n >= need and k)
 
@@ -379,7 +379,7 @@ def _may_name(node: Node, template: frozenset[str], one_word: bool = False) -> b
         or node["tag"] in _NOT_NAME_TAGS
         or (_one_word(text) and not one_word)
         or _boxed(node)
-        or text_key(text) in template
+        or folded_key(text) in template
     )
 
 
@@ -446,7 +446,7 @@ def first_h1(nodes: Sequence[Node], template: frozenset[str] = frozenset()) -> l
         while i + 1 < len(nodes) and nodes[i + 1]["xpath"].startswith(prefix):
             i += 1
             members.append(i)
-        if not all(text_key(nodes[j]["text"]) in template for j in members):
+        if not all(folded_key(nodes[j]["text"]) in template for j in members):
             return members
         i += 1
     return []
@@ -650,10 +650,10 @@ def refused_name(
         return "a label"
     if _one_word(text) and phrase_key(text) not in names.statements:
         return "a single word the page does not state as a name"
-    key = text_key(text)
+    key = folded_key(text)
     if key in template:
         return "the store's template"
-    showing = [i for i, node in enumerate(nodes) if key in text_key(node["text"])]
+    showing = [i for i, node in enumerate(nodes) if key in folded_key(node["text"])]
     if not showing or any(_product_text(nodes[i], i, names) for i in showing):
         return None
     blocks = titled_blocks(nodes)

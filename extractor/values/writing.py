@@ -261,32 +261,33 @@ def learn_writing(
     return Writing(tuple(plain), edits, _joins(text_pairs), _leads(lead_pairs))
 
 
-def _leads(
-    lead_pairs: Iterable[tuple[str, tuple[str, ...]]],
-) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    seen: dict[str, set[tuple[str, ...]]] = {}
-    for attribute, lead in lead_pairs:
-        seen.setdefault(attribute, set()).add(tuple(lead))
+def _agreed(pairs: Iterable[tuple[str, Any]]) -> tuple[tuple[str, Any], ...]:
+    """Per attribute, the one value every support page gives it, where that is one and says
+    something (not None, not empty)."""
+    seen: dict[str, set[Any]] = {}
+    for attribute, value in pairs:
+        seen.setdefault(attribute, set()).add(value)
     return tuple(
-        (attribute, lead)
-        for attribute, leads in seen.items()
-        if len(leads) == 1
-        for lead in leads
-        if lead
+        (attribute, value)
+        for attribute, values in seen.items()
+        if len(values) == 1
+        for value in values
+        if value
     )
 
 
+def _leads(
+    lead_pairs: Iterable[tuple[str, tuple[str, ...]]],
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return _agreed((attribute, tuple(lead)) for attribute, lead in lead_pairs)
+
+
 def _joins(text_pairs: Iterable[tuple[str, str, str]]) -> tuple[tuple[str, str], ...]:
-    seen: dict[str, set[str | None]] = {}
-    for attribute, shown, value in text_pairs:
-        if "," not in shown:
-            continue
-        join = next((j for j in (",", ", ") if _COMMA.sub(j, shown) == value), None)
-        seen.setdefault(attribute, set()).add(None if shown == value else join)
-    return tuple(
-        (attribute, join)
-        for attribute, joins in seen.items()
-        if len(joins) == 1
-        for join in joins
-        if join is not None
+    def join_of(shown: str, value: str) -> str | None:
+        if shown == value:
+            return None
+        return next((j for j in (",", ", ") if _COMMA.sub(j, shown) == value), None)
+
+    return _agreed(
+        (attribute, join_of(shown, value)) for attribute, shown, value in text_pairs if "," in shown
     )

@@ -15,6 +15,7 @@ zyte `Product` records (`extractor.values.records`).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -199,23 +200,36 @@ class Extractor:
             result.append((fused, rules or {}))
         return result
 
-    def rules_that_win(
+    def check_support(
         self, pages: Sequence[PageInput], values: Sequence[Mapping[str, Any]]
-    ) -> frozenset[str]:
-        """The attributes whose store rules read the annotated `values` of the support `pages`
-        more often than the pipeline does without them (a name the page's titles shorten where
-        the store's values keep the heading): checked on the support itself, before the gate.
-        Text attributes only: where the page's heuristics stand as sure as a rule (a name the
-        titles confirm) the support tells which to trust; the other types' thresholds were
-        chosen across stores (`FusionSettings.gate_by_kind`)."""
+    ) -> None:
+        """What the support `pages` and their annotated `values` say of the pipeline's own ways,
+        checked on the support itself before the gate, in place on the support index:
+
+        - `rules_win`: the text attributes whose store rules read the values at least as often
+          as the pipeline does without them, and at least once (a name the page's titles shorten
+          where the store's values keep the heading). A tie goes to the rules: on its own support
+          page the adapted model reads in-sample, the rules are the store's layout. Where the
+          page's heuristics stand as sure as a rule (a name the titles confirm) the support tells
+          which to trust; the other types' thresholds were chosen across stores
+          (`FusionSettings.gate_by_kind`);
+        - `captions_refuted`: the image the pipeline reads (the one captioned with the name,
+          where no rule reads one) is another than the annotated image on more support pages
+          than it is the same (a recipe site's values name its featured image, not the photo
+          its post captions with the title): no captioned image for this store."""
         if self.support is None or self.support.wrapper is None:
-            return frozenset()
-        tally: dict[str, int] = {}
+            return
+        self.support.captions_refuted = False  # the pipeline as it reads without this check
+        right: dict[str, list[int]] = {}  # per attribute: pages the rules, the pipeline read
+        images = [0, 0]  # support pages whose pipeline image is the annotated one, another one
         kinds = self.support.kinds
         for ((found, _), rules, _), (page, gold) in zip(
             self._pipeline_values(pages), zip(pages, values, strict=True), strict=True
         ):
             read = rules or {}
+            image, shown = gold.get("image"), found.get("image")
+            if image and shown:
+                images[not values_equal("image", shown, image, page_url=page.url)] += 1
             for name, value in gold.items():
                 # prices, codes, tokens: the gate's thresholds per type hold
                 if name not in read or value in (None, "", []) or kind_of(name, kinds) != "text":
@@ -225,8 +239,13 @@ class Extractor:
                     and values_equal(name, candidate, value, page_url=page.url, kind="text")
                     for candidate in (found.get(name), read[name])
                 )
-                tally[name] = tally.get(name, 0) + int(rule) - int(pipeline)
-        return frozenset(name for name, score in tally.items() if score > 0)
+                counts = right.setdefault(name, [0, 0])
+                counts[0] += int(rule)
+                counts[1] += int(pipeline)
+        self.support.rules_win = frozenset(
+            name for name, (rules, model) in right.items() if rules and rules >= model
+        )
+        self.support.captions_refuted = images[1] > images[0]
 
     def _pipeline_values(
         self, pages: Sequence[PageLike | PageInput]
@@ -256,11 +275,18 @@ class Extractor:
             )
             if self.structured:
                 confirm_title_name(*fused, page, markup, shared, self.fusion, template)
-            fill_from_page(*fused, page, markup, self.fusion)
+            fill_from_page(*fused, page, markup, self._page_settings())
             put_forward_price(*fused, page, markup, self.fusion)
             self._leave_out(*fused)
             self._write(fused[0])
             yield fused, rules_of.get(i), markup
+
+    def _page_settings(self) -> FusionSettings:
+        """The fusion settings `fill_from_page` reads this store's pages with: no captioned
+        image where the support refuted it (`check_support`)."""
+        if self.support is not None and self.support.captions_refuted:
+            return dataclasses.replace(self.fusion, captioned_image=0.0)  # below any record's
+        return self.fusion
 
     def _leave_out(self, values: Values, confidence: Confidence) -> None:
         """Drop what the store's annotation says its pages do not have (a recipe site's price:

@@ -149,6 +149,15 @@ def test_a_price_span_cut_at_a_separator_grows_to_the_whole_amount() -> None:
     assert out.values["currency"] == "€"  # written with the price
 
 
+def test_a_number_span_cut_at_its_decimal_point_grows_to_the_whole_number() -> None:
+    """Sub-word tokens split `4.97`; a rating tagged on `4` alone is 4.97, not 4."""
+    nodes = [node("/html/body/h1", "Cake"), node("/html/body/span", "4.97 from 30 votes")]
+    tokens = [(0, 0, 4), (1, 0, 1), (1, 1, 2), (1, 2, 4), (1, 5, 9), (1, 10, 12), (1, 13, 18)]
+    rows = [(0, 0.9), (1, 0.9), (5, 0.9), *[(0, 0.9)] * 5, (0, 0.9)]
+    out = decode_page(nodes, [window([0, 1], tokens)], [probs(rows)], ["name", "price", "rating"])
+    assert out.values == {"name": "Cake", "rating": "4.97"}
+
+
 def test_the_prices_own_currency_beats_a_currency_span_elsewhere() -> None:
     nodes = [node("/html/body/h1", "Monitor"), node("/html/body/span", "228,90 €")]
     nodes.append(node("/html/body/footer/p", "Prices in USD for export"))
@@ -367,6 +376,26 @@ def test_an_item_tagged_in_pieces_is_read_whole_and_spaced_as_written() -> None:
         cand("ingredients", 3, "M", 0.9, 4),
     ]
     assert item_texts(items, nodes) == ["1/4 cup walnuts", "1 clove garlic, minced", "S", "M"]
+
+
+def test_the_brackets_between_an_items_nodes_stay_in_the_item() -> None:
+    """An ingredient whose weight the page puts in brackets between its spans (`1 cup` `(`
+    `135 g` `) raw cashews`) keeps both brackets; a bullet beside an item does not join it."""
+    base = "/html/body/div/ul/li"
+    nodes = [
+        node(f"{base}[1]/span[1]", "1 cup"),
+        node(f"{base}[1]/text()[1]", " ("),
+        node(f"{base}[1]/span[2]", "135 g"),
+        node(f"{base}[1]/text()[2]", ") raw cashews"),
+        node(f"{base}[2]/i", "•"),
+        node(f"{base}[2]/span", "1 garlic clove"),
+    ]
+    items = [
+        cand("ingredients", 0, "1 cup", 0.9),
+        cand("ingredients", 3, "raw cashews", 0.9, 2),
+        cand("ingredients", 5, "1 garlic clove", 0.9),
+    ]
+    assert item_texts(items, nodes) == ["1 cup (135 g) raw cashews", "1 garlic clove"]
 
 
 def test_the_models_items_are_written_as_the_store_writes_its_items() -> None:

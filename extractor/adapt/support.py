@@ -227,9 +227,12 @@ class SupportIndex:
     kinds: dict[str, AttributeType] = field(default_factory=dict)
     #: XPath rules induced from the same support pages (`extractor.adapt.wrapper`)
     wrapper: Wrapper | None = None
-    #: attributes whose rules read the support pages' values where the rest of the pipeline
-    #: does not: their rules' value wins whenever they read one (`Extractor.rules_that_win`)
+    #: attributes whose rules read the support pages' values at least as often as the rest of
+    #: the pipeline: their rules' value wins whenever they read one (`Extractor.check_support`)
     rules_win: frozenset[str] = frozenset()
+    #: the image captioned with the name is not the store's image on its support pages: the
+    #: store's records take none (`Extractor.check_support`)
+    captions_refuted: bool = False
     #: text attributes whose annotated values are whole blocks (`extractor.page.blocks`)
     blocks: frozenset[str] = frozenset()
     #: the attributes the annotated pages name (marked, or given as values)
@@ -493,6 +496,7 @@ class SupportIndex:
             "attribute_pages": self.attribute_pages,
             "kinds": self.kinds,
             "rules_win": sorted(self.rules_win),
+            "captions_refuted": self.captions_refuted,
             "blocks": sorted(self.blocks),
             "named": sorted(self.named),
             "rules": self.wrapper.to_dict() if self.wrapper is not None else None,
@@ -533,6 +537,7 @@ class SupportIndex:
                 else None
             ),
             rules_win=frozenset(data.get("rules_win", ())),
+            captions_refuted=bool(data.get("captions_refuted", False)),
             blocks=frozenset(data.get("blocks", ())),
             named=frozenset(data.get("named", ())),
         )

@@ -302,7 +302,7 @@ def _candidate(
 ) -> Candidate:
     p = scores.probs[t0:t1, 1 + 2 * k] + scores.probs[t0:t1, 2 + 2 * k]
     start, end = scores.offsets[t0][0], scores.offsets[t1 - 1][1]
-    if kind == "price":
+    if kind in ("price", "number"):  # a rating of `4.97` tagged on its `4`
         start, end = snap_to_amount(text, start, end)
     elif kind == "identifier":
         start, end = snap_to_token(text, start, end)
@@ -556,7 +556,7 @@ def with_items_between(
 #: The most text nodes and characters an element may hold to be one list item (not a menu),
 #: unless its text is one block of prose (a step its links split: `BLOCK_NODES`, `BLOCK_CHARS`).
 ITEM_NODES, ITEM_CHARS = 8, 300
-_SENTENCE = re.compile(r"[^\W_]|^\s*[,.!?]+\s*$")
+_SENTENCE = re.compile(r"[^\W_]|^\s*[,.!?()\[\]]+\s*$")
 
 
 def item_texts(
@@ -601,7 +601,8 @@ def _item_text(
         path = "/".join(element_steps(nodes[i]["xpath"]))
         if path.startswith(key) and path[len(key) : len(key) + 1] in ("", "/"):
             inside.append(i)
-    # words and the punctuation of a sentence (`,` between two links), not bullets or boxes
+    # words and the punctuation of a sentence (`,` between two links, the brackets around a
+    # weight: `1 cup` `(` `135 g` `) raw cashews`), not bullets or boxes
     words = [nodes[i] for i in inside if _SENTENCE.search(nodes[i]["text"])]
     text = write_item(words, parts, skip)
     # one block of prose (not links alone: a menu) is one item however long

@@ -447,7 +447,7 @@ def prefer_rules(
     """The store's wrapper rules against the pipeline's values, in place: where the rules read an
     attribute, their value replaces one the pipeline is less sure of than `rules_over` (any
     value, for the attributes of `rules_win`: those the rules read right on the support pages
-    and the pipeline did not, `Extractor.rules_that_win`); where
+    at least as often as the pipeline, `Extractor.check_support`); where
     they have rules for it (`ruled`: `SupportIndex.gated`, which adds the text attributes the
     support shows) but read nothing on this page, a value less sure than `unruled_min` is left
     out. Both thresholds, per attribute type (`kinds`: the store's, else the

@@ -252,6 +252,11 @@ def test_snap_to_words_widens_to_words_and_past_the_cut() -> None:
     assert text[slice(*snap_to_words(text, 0, 39, cut=39))] == text
     assert text[slice(*snap_to_words(text, 0, 20, cut=39))] == "BenQ 80,0cm BL3290QT"
     assert text[slice(*snap_to_words(text, 0, len(text), cut=len(text)))] == text
+    # a span that opens a bracket reads on to the bracket that closes it, and only that far
+    coded = "Monitor weiß (GB2470HSU-W5) [Energieklasse E]"
+    assert coded[slice(*snap_to_words(coded, 0, 26))] == "Monitor weiß (GB2470HSU-W5)"
+    assert coded[slice(*snap_to_words(coded, 14, 26))] == "GB2470HSU-W5"
+    assert coded[slice(*snap_to_words(coded, 29, 44))] == "Energieklasse E"
 
 
 def test_a_long_name_cut_by_the_node_budget_is_read_whole() -> None:

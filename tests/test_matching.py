@@ -286,6 +286,12 @@ def test_the_name_is_the_heading_among_the_records_other_values() -> None:
     ]
 
 
+def test_a_name_that_ends_in_a_bracketed_code_is_spanned_with_its_closing_bracket() -> None:
+    html = "<html><body><h1>G-Master Monitor weiß (GB2470HSU-W5)</h1><p>199,00 €</p></body></html>"
+    result = match_values(text_nodes(html), {"name": "G-Master Monitor weiß (GB2470HSU-W5)"})
+    assert result.spans["name"][0]["text"] == "G-Master Monitor weiß (GB2470HSU-W5)"
+
+
 def test_a_products_heading_stays_the_name_where_its_price_stands() -> None:
     # the product description repeats the name as a heading far below the buy box
     filler = "".join(f"<p>Detail {k}</p>" for k in range(80))

@@ -25,7 +25,7 @@ from extractor.page.dom import Node
 from extractor.page.template import prune_template_nodes
 from extractor.values.normalize import usable_span
 from extractor.values.normalize.currencies import find_currencies
-from extractor.values.normalize.text import has_letter_or_digit, join_texts
+from extractor.values.normalize.text import balance_brackets, has_letter_or_digit, join_texts
 from extractor.values.price_rules import (
     MIN_CONFIDENCE,
     currency_of_price,
@@ -260,7 +260,7 @@ def whole_blocks(
 
 
 def snap_to_words(text: str, start: int, end: int, cut: int | None = None) -> tuple[int, int]:
-    """Widen a text span to whole words (`Acer`, not `Ace`).
+    """Widen a text span to whole words (`Acer`, not `Ace`) and the bracket it leaves open.
 
     `cut`: where the encoder stopped reading a node it cut short (long names are cut to the
     page budget's tokens per node), given when the span runs to that point; the span then runs
@@ -272,7 +272,7 @@ def snap_to_words(text: str, start: int, end: int, cut: int | None = None) -> tu
         end += 1
     if cut is not None and end >= cut and text[cut:].strip():
         end = len(text.rstrip())
-    return start, end
+    return balance_brackets(text, start, end)
 
 
 def snap_to_token(text: str, start: int, end: int) -> tuple[int, int]:

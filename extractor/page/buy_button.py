@@ -4,14 +4,17 @@
 name, outside navigation, headers, footers and blocks of other products): a notify-me or sold-out
 button says OutOfStock, a pre-order button PreOrder, an add-to-cart / buy-now button InStock when
 it works and OutOfStock when it is disabled (`disabled`, `aria-disabled="true"`, a `disabled`
-class). What a shopper cannot see (a `hidden` or `display: none` element, a `hidden` class) and
-what speaks of one variant (a "sold out" mark on a colour swatch, an add-to-cart button disabled
-until a size is chosen) says nothing about the product. A page without such a button gives None.
+class); a badge beside a working one that says the product cannot be had now ("Nicht lagernd",
+"Sold out", "Pre-order": `stock_badge`) is what a shopper reads. What a shopper cannot see (a
+`hidden` or `display: none` element, a `hidden` class) and what speaks of one variant (a "sold
+out" mark on a colour swatch, an add-to-cart button disabled until a size is chosen) says
+nothing about the product. A page without such a button gives None.
 The words come from one vocabulary (`extractor.values.normalize.availability`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from bisect import bisect_right
@@ -28,6 +31,7 @@ from extractor.values.normalize.availability import (
     PRE_ORDER_PHRASES,
     button_availability,
     compile_phrases,
+    find_availability,
 )
 from extractor.values.price_rules import repeated_blocks
 
@@ -64,6 +68,13 @@ _QUANTITY = re.compile(r"qty|quantit|anzahl|menge|amount|cantidad|aantal|ilo[sś
 _CHROME = re.compile(r"/(?:nav|footer|aside|header)(?:\[\d+\])?(?:/|$)")
 #: How far from the product's name (in text nodes) its buy button may stand: after, before.
 _AFTER, _BEFORE = 400, 60
+#: Where a badge beside the buy button stands: up to this many text nodes before it (and after
+#: the name), or after it; a badge is short.
+_BADGE_BEFORE, _BADGE_AFTER, _BADGE_CHARS = 12, 3, 80
+#: What a badge must say to overrule a working button (not "only 2 left": still on sale).
+_BADGE_TOKENS = frozenset(
+    {"OutOfStock", "SoldOut", "Discontinued", "PreOrder", "PreSale", "BackOrder"}
+)
 #: How many ancestors up a "sold out" mark is looked at for a variant picker.
 _VARIANT_DEPTH = 4
 #: Tokens of what a button's words or state say, strongest first.
@@ -75,7 +86,8 @@ _RANK = {"OutOfStock": 0, "SoldOut": 0, "Discontinued": 0, "PreOrder": 1, "PreSa
 class BuyButton:
     """A button of the page and what it says about the product's availability."""
 
-    #: the schema.org token the button says (its words and whether it works)
+    #: the schema.org token the button says (its words and whether it works, or the badge
+    #: beside it: `stock_badge`)
     availability: str
     #: the button's words as shown
     text: str
@@ -316,7 +328,38 @@ def buy_button_availability(
     if not buttons:
         return None
     where = anchor if anchor is not None else _first_heading(nodes)
-    return min(
+    best = min(
         buttons,
         key=lambda b: (_RANK.get(b.availability, 3), abs(b.position - (where or b.position))),
     )
+    if best.availability != "InStock":
+        return best
+    badge = stock_badge(root, nodes, best.position, where)
+    return best if badge is None else dataclasses.replace(best, availability=badge)
+
+
+def stock_badge(
+    root: lxml.html.HtmlElement, nodes: Sequence[Node], button: int, anchor: int | None = None
+) -> str | None:
+    """What a short text beside a working buy button says when it says the product cannot be
+    had now ("Nicht lagernd", "Sold out", "Pre-order"): between the name (`anchor`) and the
+    button, at most `_BADGE_BEFORE` nodes before it, or just after it; a shopper reads such a
+    badge over the button. What a shopper cannot see, a mark of one variant and a mark in a
+    block of other products say nothing. None where no badge says so."""
+    tree = root.getroottree()
+    first = max(button - _BADGE_BEFORE, anchor if anchor is not None and anchor < button else 0)
+    for i in range(first, min(button + _BADGE_AFTER + 1, len(nodes))):
+        node = nodes[i]
+        if len(node["text"]) > _BADGE_CHARS or _CHROME.search(node["xpath"]):
+            continue
+        found = find_availability(node["text"])
+        if found is None or found[0] not in _BADGE_TOKENS:
+            continue
+        shown = tree.xpath(_TEXT_STEP.sub("", node["xpath"]))
+        element = shown[0] if shown and isinstance(shown[0], lxml.html.HtmlElement) else None
+        if element is None or _hidden(element) or _in_variant_picker(element):
+            continue
+        if _other_products(element):
+            continue
+        return found[0]
+    return None

@@ -52,6 +52,7 @@ from extractor.values.normalize.prices import normalize_price, parse_price
 from extractor.values.normalize.text import text_key
 from extractor.values.price_rules import (
     MIN_CONFIDENCE,
+    fallback_price,
     find_amount,
     put_forward,
     secondary_price,
@@ -306,6 +307,25 @@ def _name_node(page: PageInput, name: object) -> int | None:
         if h1 is None and node["tag"] == "h1":
             h1 = i
     return h1
+
+
+def price_beside_name(
+    values: Values,
+    confidence: Confidence,
+    page: PageInput,
+    settings: FusionSettings | None = None,
+) -> None:
+    """Where neither the model nor the markup gives a price, the page's price beside the
+    product's name (`fallback_price`), in place: the model's spans looked near its own name or
+    the first heading (`decode.with_fallback_price`), the page's titles may have found the name
+    elsewhere. Call it only where the store's rules read no price: their value is surer."""
+    settings = settings or FusionSettings()
+    if "price" in values or "name" not in values or not settings.page_rules or not page.nodes:
+        return
+    anchor = _name_node(page, values["name"])
+    found = fallback_price(page.nodes, [anchor]) if anchor is not None else None
+    if found is not None and found.confidence >= settings.min_confidence:
+        values["price"], confidence["price"] = found.amount, found.confidence
 
 
 def fill_from_page(

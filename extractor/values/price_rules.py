@@ -203,10 +203,13 @@ def no_price(text: str, start: int, end: int) -> bool:
 
 
 def _currency_near(nodes: Sequence[Node], i: int) -> bool:
-    """A currency in the node, or in the node just before/after that holds little else."""
+    """A currency in the node, or in the node just before/after that holds little else (after
+    all of an amount split over several nodes: `150` `,` `85` `EUR`)."""
     if find_currencies(nodes[i]["text"]):
         return True
-    after = nodes[i + 1]["text"] if i + 1 < len(nodes) else ""
+    split = _split(nodes, i)
+    last = i if split is None else split[3]
+    after = nodes[last + 1]["text"] if last + 1 < len(nodes) else ""
     before = nodes[i - 1]["text"] if i > 0 else ""
     return _strip_currency(after, at_end=False) != after.lstrip() or _is_currency(before)
 
@@ -244,37 +247,51 @@ def _near_relatives(a: Node, b: Node) -> bool:
 
 
 def split_amount(nodes: Sequence[Node], i: int) -> tuple[int, int, str] | None:
-    """An amount split over node i and node i+1 (`€210,` + `87`, `<span>210</span><sup>87</sup>`,
-    `€ 4` + `,32`, `299,` + `–`): (start, end) of its integer part in node i, and the whole
-    amount."""
-    if i + 1 >= len(nodes) or not _near_relatives(nodes[i], nodes[i + 1]):
+    """An amount split over node i and the nodes after it (`€210,` + `87`,
+    `<span>210</span><sup>87</sup>`, `€ 4` + `,32`, `299,` + `–`, `150` + `,` + `85`): (start,
+    end) of its integer part in node i, and the whole amount."""
+    found = _split(nodes, i)
+    return None if found is None else found[:3]
+
+
+def _split(nodes: Sequence[Node], i: int) -> tuple[int, int, str, int] | None:
+    """`split_amount`, and the last node the amount covers (its cents, or its dash)."""
+    last, between = i + 1, ""
+    if last < len(nodes) and nodes[last]["text"].strip() in (".", ","):  # `150` `,` `85`
+        last, between = i + 2, nodes[last]["text"].strip()
+    if last >= len(nodes):
+        return None
+    tail = _SPLIT_TAIL.match(nodes[last]["text"])  # the cheapest test first: most nodes fail it
+    if tail is None:
         return None
     head = _strip_currency(nodes[i]["text"], at_end=True)
     sep = head[-1] if head[-1:] in (".", ",") else ""
     head = head[: len(head) - len(sep)]
     match = next((m for m in _AMOUNT.finditer(head) if m.end() == len(head)), None)
-    tail = _SPLIT_TAIL.match(nodes[i + 1]["text"])
-    if match is None or tail is None or _strip_currency(nodes[i + 1]["text"][tail.end() :], False):
+    if match is None or _strip_currency(nodes[last]["text"][tail.end() :], False):
         return None
-    if sep and tail.group(1):  # `4,` + `,32`
+    if not _near_relatives(nodes[i], nodes[last]):
         return None
-    whole, cents, sep = match.group(), tail.group(2), sep or tail.group(1)
+    if sum(bool(s) for s in (sep, between, tail.group(1))) > 1:  # `4,` + `,32`
+        return None
+    whole, cents, sep = match.group(), tail.group(2), sep or between or tail.group(1)
     if re.search(r"[.,]\d{1,2}$", whole) or not (sep or cents.isdigit()):
         return None
     if not cents.isdigit():
-        return match.start(), match.end(), whole
-    return match.start(), match.end(), whole + (sep or ("," if "." in whole else ".")) + cents
+        return match.start(), match.end(), whole, last
+    return match.start(), match.end(), whole + (sep or ("," if "." in whole else ".")) + cents, last
 
 
 def joined_split(nodes: Sequence[Node], i: int, start: int) -> tuple[int, int, int, str] | None:
-    """For a price span from `start` in node i that holds part of an amount split over two nodes
-    (its integer part, or the cents node after it): (node, start, end, amount) of all of it."""
+    """For a price span from `start` in node i that holds part of an amount split over nodes
+    (its integer part, its separator or its cents): (node, start, end, amount) of all of it."""
     here = split_amount(nodes, i)
     if here is not None and start < here[1]:
         return i, *here
-    before = split_amount(nodes, i - 1) if i > 0 else None
-    if before is not None and _SPLIT_TAIL.match(nodes[i]["text"]):
-        return i - 1, *before
+    for first in (i - 1, i - 2):
+        before = _split(nodes, first) if first >= 0 else None
+        if before is not None and before[3] >= i:
+            return first, *before[:3]
     return None
 
 
@@ -376,7 +393,21 @@ def lone_amount(nodes: Sequence[Node], i: int) -> tuple[int, int, str] | None:
     rest = _strip_currency(text[:start], True) + " " + _strip_currency(text[end:], False)
     if sum(ch.isalpha() for ch in rest) > _MAX_LONE_LETTERS or no_price(text, start, end):
         return None
+    if _in_word(text, start, end):
+        return None
     return start, end, amount
+
+
+def _in_word(text: str, start: int, end: int) -> bool:
+    """Whether an amount's digits are part of a longer word that is no currency (`I800641005`,
+    a code), not an amount of their own (`€99`, `99EUR`)."""
+    first, last = start, end
+    while first > 0 and text[first - 1].isalnum():
+        first -= 1
+    while last < len(text) and text[last].isalnum():
+        last += 1
+    glued = text[first:start] + " " + text[end:last]
+    return bool(glued.strip()) and not all(_is_currency(part) for part in glued.split())
 
 
 def fallback_price(nodes: Sequence[Node], anchors: Sequence[int]) -> PriceSpan | None:
@@ -399,8 +430,8 @@ def fallback_price(nodes: Sequence[Node], anchors: Sequence[int]) -> PriceSpan |
             continue
         if _is_old(nodes, i) or parse_price(amount) in old or in_carousel(nodes[i], repeated):
             continue
-        if _ADDON_HINT.search(node_hints(nodes[i])):
-            continue
+        if _ADDON_HINT.search(node_hints(nodes[i])) or vat_label(nodes, i, start, end) == "excl":
+            continue  # an add-on's price; one labelled without VAT (the page puts the other first)
         before = nodes[i - 1]["text"].strip() if i > 0 else ""
         evidence = [
             _currency_near(nodes, i),

@@ -179,6 +179,12 @@ def _first_nodes(nodes: Sequence[Node]) -> dict[str, int]:
     return first
 
 
+def _element_of(tree: lxml.etree._ElementTree, node: Node) -> lxml.html.HtmlElement | None:
+    """The element that shows a text node."""
+    found = tree.xpath(_TEXT_STEP.sub("", node["xpath"]))
+    return found[0] if found and isinstance(found[0], lxml.html.HtmlElement) else None
+
+
 def _candidates(
     root: lxml.html.HtmlElement, nodes: Sequence[Node]
 ) -> list[tuple[lxml.html.HtmlElement, int | None]]:
@@ -198,8 +204,10 @@ def _candidates(
     joined, starts = _folded_lines(nodes)
     for m in _LINK_WORDS.finditer(joined):
         i = bisect_right(starts, m.start()) - 1
-        elements = tree.xpath(_TEXT_STEP.sub("", nodes[i]["xpath"]))
-        for depth, element in enumerate((*elements[:1], *elements[0].iterancestors())):
+        shown = _element_of(tree, nodes[i])
+        if shown is None:
+            continue
+        for depth, element in enumerate((shown, *shown.iterancestors())):
             if depth > _CLICK_DEPTH:
                 break
             if element.tag in ("button", "a"):
@@ -355,11 +363,9 @@ def stock_badge(
         found = find_availability(node["text"])
         if found is None or found[0] not in _BADGE_TOKENS:
             continue
-        shown = tree.xpath(_TEXT_STEP.sub("", node["xpath"]))
-        element = shown[0] if shown and isinstance(shown[0], lxml.html.HtmlElement) else None
+        element = _element_of(tree, node)
         if element is None or _hidden(element) or _in_variant_picker(element):
             continue
-        if _other_products(element):
-            continue
-        return found[0]
+        if not _other_products(element):
+            return found[0]
     return None

@@ -289,11 +289,11 @@ def is_hidden(element: lxml.html.HtmlElement) -> bool:
 
 
 def _attrs(element: lxml.html.HtmlElement) -> NodeAttrs:
-    def get(name: str) -> str:
+    attrs: dict[str, str] = {}
+    for name in HINT_ATTRIBUTES:
         value = element.get(name)
-        return clean_text(value)[:MAX_HINT_CHARS] if value else ""
-
-    return NodeAttrs({name: get(name) for name in HINT_ATTRIBUTES})  # type: ignore[misc]
+        attrs[name] = clean_text(value)[:MAX_HINT_CHARS] if value else ""
+    return attrs  # type: ignore[return-value]
 
 
 def iter_text_nodes(root: lxml.html.HtmlElement) -> Iterator[Node]:
@@ -317,6 +317,16 @@ def iter_text_nodes(root: lxml.html.HtmlElement) -> Iterator[Node]:
             continue
         element, path = item
         if is_hidden(element):
+            continue
+        if not len(element):  # a leaf (most elements): its own text, if any, is one node
+            segment = element.text
+            if segment and not segment.isspace():
+                yield Node(
+                    xpath=path,
+                    text=clean_text(repair_text(segment)),
+                    tag=element.tag.lower(),
+                    attrs=_attrs(element),
+                )
             continue
         children = list(element)
         totals: dict[str, int] = {}  # element children per tag: `div` or `div[2]` in XPaths

@@ -6,6 +6,7 @@ long link lists, and runs of text that recur in the same place on (nearly) every
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -51,9 +52,11 @@ _INDEX = re.compile(r"\[\d+\]")
 _LIST_ITEM = re.compile(r"^(.*/(?:ul|ol)(?:\[\d+\])?)/li(?:\[(\d+)\])?(?:/|$)")
 
 
-def xpath_steps(xpath: str) -> list[str]:
-    """The lower-cased tags of an XPath, without positions."""
-    return _INDEX.sub("", xpath).strip("/").lower().split("/")
+@functools.lru_cache(maxsize=1 << 16)
+def xpath_steps(xpath: str) -> tuple[str, ...]:
+    """The lower-cased tags of an XPath, without positions (cached: the template rules, the
+    titles and the page budget read the same nodes)."""
+    return tuple(_INDEX.sub("", xpath).strip("/").lower().split("/"))
 
 
 def is_boilerplate(node: Node) -> bool:
@@ -78,11 +81,11 @@ def _big_navs(nodes: Sequence[Node]) -> set[int]:
     """Nodes of <nav> blocks (outside main/article) larger than a breadcrumb trail."""
     groups: dict[str, list[int]] = {}
     for i, node in enumerate(nodes):
-        raw = node["xpath"].strip("/").split("/")
         for depth, step in enumerate(xpath_steps(node["xpath"])):
             if step in CONTENT_TAGS:
                 break
             if step == "nav":
+                raw = node["xpath"].strip("/").split("/")
                 groups.setdefault("/".join(raw[: depth + 1]), []).append(i)
                 break
     return {i for members in groups.values() if len(members) > NAV_MAX for i in members}

@@ -27,6 +27,7 @@ _IMAGE_ATTRS = (
     "data-pin-media",
     "data-media",
 )
+_IMAGE_ATTR_SET = frozenset(_IMAGE_ATTRS)
 
 
 _IMAGE_EXT = re.compile(r"\.(?:jpe?g|png|webp|gif|avif)(?:$|[?#])", re.I)
@@ -64,7 +65,8 @@ def image_candidates(root: lxml.html.HtmlElement, page_url: str | None = None) -
             href = element.get("href") or ""
             if _IMAGE_EXT.search(href):
                 values.append(href)
-        values.extend(raw for raw, _ in _sources(element))
+        if not _IMAGE_ATTR_SET.isdisjoint(element.keys()):
+            values.extend(raw for raw, _ in _sources(element))
         if not values:
             continue
         xpath = tree.getpath(element)

@@ -197,6 +197,45 @@ def test_a_list_item_over_several_nodes_is_one_item() -> None:
     ]  # fmt: skip
 
 
+def test_a_list_is_matched_where_most_of_its_items_stand() -> None:
+    """A post's paragraph shows the first two ingredients whole (the third otherwise); its
+    recipe card, further down, shows all three, each in three spans: the card is where the list
+    stands."""
+    nodes = text_nodes(
+        "<html><body><h1>Tortillas</h1><p>You need 2 cups Masa Harina<br>1/2 teaspoon salt<br>"
+        f"1.5 cups of warm water</p>{'<p>Mix and rest.</p>' * 20}<ul>"
+        "<li><span>2</span> <span>cups</span> <span>Masa Harina</span></li>"
+        "<li><span>1/2</span> <span>teaspoon</span> <span>salt</span></li>"
+        "<li><span>1.5</span> <span>cups</span> <span>warm water</span></li></ul></body></html>"
+    )
+    labels = {"ingredients": ["2 cups Masa Harina", "1/2 teaspoon salt", "1.5 cups warm water"]}
+    result = match_values(nodes, labels)
+    assert not result.partial and not result.missing
+    assert {s["xpath"].split("/")[-2] for s in result.spans["ingredients"]} == {
+        "li[1]", "li[2]", "li[3]",
+    }  # fmt: skip
+
+
+def test_long_steps_and_steps_in_many_nodes_are_items() -> None:
+    """A step of 500 characters in a node of its own, and a step whose amounts the page sets in
+    `<em>` (nine nodes), are items of the instructions."""
+    long_step = "Bake until the centre is only slightly jiggly. " * 11
+    nodes = text_nodes(
+        f"<html><body><h1>Cheesecake</h1><ol><li>{long_step}</li><li>Mix the soy sauce "
+        "<em>(2 tablespoons)</em>, sesame oil <em>(1 tablespoon)</em>, honey <em>(1 teaspoon)"
+        "</em>, garlic <em>(1 clove)</em> and ginger.</li><li>Serve.</li></ol></body></html>"
+    )
+    steps = [
+        long_step,
+        "Mix the soy sauce (2 tablespoons), sesame oil (1 tablespoon), honey (1 teaspoon), garlic"
+        " (1 clove) and ginger.",
+        "Serve.",
+    ]
+    result = match_values(nodes, {"instructions": steps})
+    assert len(long_step) > 500 and not result.partial and not result.missing
+    assert sorted({s["item"] for s in result.spans["instructions"]}) == [0, 1, 2]
+
+
 def test_an_image_not_shown_does_not_match_the_logo_through_a_shared_path_word() -> None:
     # A WordPress page: every image lives under wp-content/uploads; the gold image (the social
     # image of the markup) is not shown, so nothing may match; a shown one still matches by id.
@@ -247,6 +286,40 @@ def test_a_long_description_in_one_node_is_matched_to_its_last_word() -> None:
     nodes = text_nodes(f"<html><body><h1>Cake</h1><p>{cut}</p></body></html>")
     (span,) = match_values(nodes, {"description": value}).spans["description"]
     assert span["text"] == " ".join(words[:45])
+
+
+def test_a_description_goes_on_only_over_nodes_that_continue_it() -> None:
+    """The nodes after a description join it only where their words continue its words: a
+    heading below it whose word the description holds somewhere (`wraps`) is not part of it;
+    paragraphs a feed glues without a space, or writes with HTML tags, are."""
+    html = (
+        "<html><body><h1>Tofu wraps</h1><header><span>These wraps are full of surprising"
+        " flavours and crunchy tofu strips.</span></header><h3><span>wraps</span></h3>"
+        "<p>More</p></body></html>"
+    )
+    value = "These wraps are full of surprising flavours and crunchy tofu strips!"
+    spans = match_values(text_nodes(html), {"description": value}).spans["description"]
+    assert [s["text"] for s in spans] == [
+        "These wraps are full of surprising flavours and crunchy tofu strips"
+    ]
+    html = (
+        "<html><body><h1>Monitor</h1><div><p>Display features:</p><p>Size: 23.8 inch</p>"
+        "<p>Panel: IPS, matte surface</p><p>Resolution: 1920 x 1080</p></div>"
+        "<h2>Resolution</h2></body></html>"
+    )
+    glued = "Display features:Size: 23.8 inchPanel: IPS, matte surfaceResolution: 1920 x 1080"
+    tagged = (
+        "<p><strong>Display features:</strong></p><ul><li>Size: 23.8 inch</li>"
+        "<li>Panel: IPS, matte surface</li><li>Resolution: 1920 x 1080</li></ul>"
+    )
+    for value in (glued, tagged):
+        spans = match_values(text_nodes(html), {"description": value}).spans["description"]
+        assert [s["text"].rstrip(":") for s in spans] == [
+            "Display features",
+            "Size: 23.8 inch",
+            "Panel: IPS, matte surface",
+            "Resolution: 1920 x 1080",
+        ]
 
 
 def _post(title: str, card: str, between: int = 60) -> str:

@@ -231,7 +231,8 @@ def parse_html(body: bytes | str, content_type: str | None = None) -> lxml.html.
 
 #: Elements deeper than this are left out by `flatten_nesting` (their text is kept).
 MAX_DEPTH = 1000
-_TAG = re.compile(r"<(/?)([A-Za-z][\w:-]*)[^>]*>")
+#: An HTML start or end tag (its slash and its name in groups 1 and 2).
+HTML_TAG = re.compile(r"<(/?)([A-Za-z][\w:-]*)[^>]*>")
 #: Elements that never have a closing tag.
 VOID_TAGS = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param"}
@@ -246,7 +247,7 @@ def flatten_nesting(text: str, max_depth: int = MAX_DEPTH) -> str:
     stack: list[tuple[str, bool]] = []  # (tag, kept)
     open_tags: dict[str, int] = {}  # tag -> how many are on the stack
     last = 0
-    for match in _TAG.finditer(text):
+    for match in HTML_TAG.finditer(text):
         closing, name = match.group(1) == "/", match.group(2).lower()
         keep = True
         if closing:

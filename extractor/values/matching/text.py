@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from difflib import SequenceMatcher
 
+from extractor.page.dom import HTML_TAG
 from extractor.values.matching.page import (
     MAX_SCAN,
     Hit,
@@ -105,13 +106,16 @@ def match_short_text(page: PageIndex, value: str, hint: re.Pattern[str] | None =
 
 
 def match_description(page: PageIndex, value: str) -> list[Hit]:
-    """Long texts: the node that shows the beginning, then the following nodes that continue it."""
-    text = normalize_text(value)
+    """Long texts: the node that shows the beginning, then the following nodes that continue it
+    (tags written into the value are not its words: the page shows what they mark up)."""
+    text = normalize_text(HTML_TAG.sub(" ", value))  # a feed's `<p>...<br>`
     gold_tokens = [t for t, _, _ in word_tokens(text.casefold())]
     if not gold_tokens:
         return []
     head = " ".join(gold_tokens[:40])
-    gold_words = " ".join(gold_tokens)
+    # the value's words without spaces: a feed glues what the page shows in two nodes
+    # (`matte Oberfläche` `Physikalische Auflösung` as `OberflächePhysikalische`)
+    gold_run = "".join(gold_tokens)
     hits = []
     for hit in _text_hits(
         page,
@@ -124,20 +128,22 @@ def match_description(page: PageIndex, value: str) -> list[Hit]:
         spans = [hit.spans[0]]
         # Start earlier while the nodes before, with the run found, continue the description's
         # words (`This easy` `strawberry buckle` `is an old-fashioned dessert`: a link splits it)
-        shown = " ".join(t for t, _, _ in word_tokens(normalize_text(spans[0]["text"]).casefold()))
+        shown = "".join(t for t, _, _ in word_tokens(normalize_text(spans[0]["text"]).casefold()))
         first = i
         while first > 0 and not _words_before(page, first, int(spans[0]["start"])):
-            words = " ".join(_node_words(page, first - 1))
-            if not words or f"{words} {shown}" not in gold_words:
+            words = "".join(_node_words(page, first - 1))
+            if not words or words + shown not in gold_run:
                 break
             first -= 1
-            shown = f"{words} {shown}"
+            shown = words + shown
             spans.insert(0, page.whole(first))
-        # Continue over following nodes while their words are part of the description.
+        # Continue over following nodes while their words continue the description's (a word
+        # the description holds somewhere, `wraps` in the next heading, is no continuation).
         for j in range(i + 1, min(i + 40, len(page.nodes))):
-            words = " ".join(t for t, _, _ in word_tokens(page.folded(j)))
-            if not words or words not in gold_words:
+            words = "".join(_node_words(page, j))
+            if not words or shown + words not in gold_run:
                 break
+            shown += words
             spans.append(page.whole(j))
         hit.spans = spans
         hits.append(hit)
@@ -153,7 +159,7 @@ def _node_words(page: PageIndex, i: int) -> list[str]:
     return [t for t, _, _ in word_tokens(page.folded(i))]
 
 
-def _runs_of_nodes(page: PageIndex, item: str, longest: int = 6) -> list[Hit]:
+def _runs_of_nodes(page: PageIndex, item: str, longest: int = 12) -> list[Hit]:
     """An item that stands in several consecutive nodes (`1` `cup` `flour`): runs of whole nodes
     whose words, joined, are the item's words."""
     words = [t for t, _, _ in word_tokens(normalize_text(item).casefold())]
@@ -183,12 +189,18 @@ def match_list(
     of consecutive ones); returns spans, each with its item's number, and missed items."""
     candidates = []
     for item in items:
+        # a step of 500 characters stands in a node of its own: running text only where the
+        # node is more than twice the item
+        longest = max(MAX_SCAN, 2 * len(item))
         single = [
             h
-            for h in _text_hits(page, item, min_coverage=0.999)
+            for h in _text_hits(page, item, min_coverage=0.999, max_node=longest)
             if len(h.spans[0]["text"]) * 2 >= len(page.nodes[h.index]["text"])
         ]
-        candidates.append((single or _runs_of_nodes(page, item))[:60])
+        # the item in one node and in a run of nodes both: a post's paragraph may show the first
+        # items whole where its recipe card, further down, shows every item in three spans
+        runs = _runs_of_nodes(page, item)
+        candidates.append(sorted([*single[:60], *runs[:60]], key=lambda h: h.index))
     best: list[tuple[int, Hit]] = []
     for first, hits in enumerate(candidates):
         for start in sorted(hits, key=lambda h: h.index):

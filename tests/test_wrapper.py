@@ -490,3 +490,36 @@ def test_steps_of_one_node_each_are_read_as_their_items_without_the_step_numbers
         "Add the pasta and stir.",
         "Drain it.",
     ]
+
+
+def test_section_headings_between_the_steps_are_items_of_the_list(tmp_path: Path) -> None:
+    """A recipe's steps in sections: each section's `<li>` holds its heading and its steps'
+    `<ol>` (each step beside a `Step` `1` label the values leave out); the store's values name
+    the headings among the steps. One rule reads headings and steps, in order, on a page with
+    other sections."""
+    sections = {
+        "1.html": [("For the cake:", ["Heat the oven.", "Mix the flour."]),
+                   ("For the filling:", ["Whip the cream.", "Fill the cake."])],
+        "2.html": [("Cookie dough", ["Cream the butter.", "Add the sugar.", "Chill it."]),
+                   ("Glaze", ["Melt the chocolate."])],
+    }  # fmt: skip
+
+    def step(k: int, line: str) -> str:
+        return f"<li><span class='label'>Step</span><span class='n'>{k}</span>{line}</li>"
+
+    pages = {}
+    for name, shown in sections.items():
+        blocks = "".join(
+            f"<li><h3>{heading}</h3><ol>{''.join(map(step, range(1, 9), steps))}</ol></li>"
+            for heading, steps in shown
+        )
+        html = f"<html><body><h1>Cake {name}</h1><ul class='sections'>{blocks}</ul></body></html>"
+        values = [line for heading, steps in shown for line in (heading, *steps)]
+        pages[name] = (html, {"name": f"Cake {name}", "instructions": values})
+    first, second = _two_pages(tmp_path, "cakes.example", pages)
+    wrapper = induce([example(annotate(first))])
+    assert wrapper.rules["instructions"][0][1] == 1.0
+    assert (
+        wrapper.read(wrapper_page(second.page))[0]["instructions"]
+        == pages["2.html"][1]["instructions"]
+    )

@@ -526,6 +526,33 @@ def _lowest_common(elements: Sequence[Any]) -> Any:
     return common
 
 
+def _shapes_union(view: PageView, spans: Sequence[Span], elements: Sequence[Any]) -> str | None:
+    """One XPath for a list whose items stand in elements of two or more shapes (a recipe's
+    section headings, `ul/li/h3`, between its steps, `ul/li/ol/li`): the union of each shape's
+    path without positions, which selects the items in document order; None for one shape."""
+    by_item: dict[int, list[Any]] = {}
+    for element, span in zip(elements, spans, strict=True):
+        by_item.setdefault(int(span.get("item", 0)), []).append(element)
+    shapes: dict[str, None] = {}
+    for item, members in by_item.items():
+        element = _lowest_common(members) if len(members) > 1 else None
+        if element is None:  # one node: its item element (`<li>`), else its own element
+            path = item_path(view.path(members[0]))
+            element = _element_of(view, path) if path is not None else members[0]
+            others = [e for k, group in by_item.items() if k != item for e in group]
+            if element is not None and any(element in e.iterancestors() for e in others):
+                element = members[0]  # the heading of a section whose `<li>` holds its steps
+        steps = _steps(element.getroottree().getpath(element)) if element is not None else None
+        if steps is None:
+            return None
+        shapes["/" + _join(steps, relaxed=True)] = None
+    return " | ".join(shapes) if 1 < len(shapes) <= MAX_ITEM_SHAPES else None
+
+
+#: The most element shapes one list's items may stand in (headings and steps: two).
+MAX_ITEM_SHAPES = 3
+
+
 def _candidates(
     attribute: str,
     kind: AttributeType,
@@ -599,6 +626,8 @@ def _candidates(
                 segment = text_index(spans[0]["xpath"])
                 for family, xpath in candidate_paths(elements[-1]):
                     yield Rule(attribute, "all", family, xpath, segment)
+                if (union := _shapes_union(view, spans, elements)) is not None:
+                    yield Rule(attribute, "items", "relaxed", union, parts=parts[0], skip=parts[1])
     golds = [p.labels.get(attribute) for p in support if p.labels.get(attribute) is not None]
     same = len({repr(g) for g in golds}) == 1
     # the site's name, shown on one page, is the site's on every page

@@ -52,7 +52,7 @@ _INDEX = re.compile(r"\[\d+\]")
 _LIST_ITEM = re.compile(r"^(.*/(?:ul|ol)(?:\[\d+\])?)/li(?:\[(\d+)\])?(?:/|$)")
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=1 << 14)
 def xpath_steps(xpath: str) -> tuple[str, ...]:
     """The lower-cased tags of an XPath, without positions (cached: the template rules, the
     titles and the page budget read the same nodes)."""

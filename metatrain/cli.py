@@ -279,7 +279,9 @@ def _register_evaluate(subparsers: Subparsers) -> None:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Run the evaluation harness, print the table, save the plot."""
+    from extractor.modeldir import DEFAULT_MODEL_DIR
     from metatrain.evaluate import PLOT_FILE, evaluate
+    from metatrain.lineage import evaluated_stores_seen
     from metatrain.methods import build_methods
     from metatrain.report import format_table, plot_f1
     from metatrain.tasks import read_labels
@@ -313,6 +315,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         markup=not args.no_markup,
         strip_markup=args.strip_markup,
         progress=not args.no_progress,
+        trained_on=evaluated_stores_seen(
+            Path(args.model) if args.model else DEFAULT_MODEL_DIR, {page.site for page in pages}
+        ),
     )
     plot_f1(report, args.out / PLOT_FILE)
     print(format_table(report))

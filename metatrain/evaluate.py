@@ -230,11 +230,13 @@ def evaluate(
     markup: bool = True,
     strip_markup: bool = False,
     progress: bool = True,
+    trained_on: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Run, score and write report.json (+ predictions.jsonl); returns the report. `markup` only
     records whether the model-based methods fused the page's structured data, `strip_markup`
     whether the pages were read without it (`read_labels(strip_markup=True)`), so that
-    `compare` and `choose` score them the same way."""
+    `compare` and `choose` score them the same way; `trained_on`: per model, the evaluated
+    stores it trained on (`evaluated_stores_seen`)."""
     if repeats < 1:
         raise ValueError(f"repeats must be >= 1, got {repeats}")
     if not methods:
@@ -265,6 +267,7 @@ def evaluate(
             str(k): sum(1 for t in tasks.values() if len(t) >= k + 1) for k in shots
         },
         "skipped_sites": skipped,
+        "trained_on": dict(trained_on or {}),
         "parse_ms_per_page": round(parse_ms, 2),
         "seconds": round(time.perf_counter() - started, 1),
         "notes": (

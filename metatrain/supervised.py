@@ -26,6 +26,7 @@ from extractor.neural.precision import resolve_device
 from extractor.page.template import prune_template_nodes
 from metatrain.checkpoint import CHECKPOINT_DIR, has_checkpoint, load_checkpoint, save_checkpoint
 from metatrain.config import TrainConfig
+from metatrain.lineage import model_lineage
 from metatrain.scoring import ScoredPage, score_pages
 from metatrain.tasks import (
     AnnotatedPage,
@@ -252,7 +253,7 @@ def train(
         "eval_stores": eval_names,
         "windows": len(windows),
         "metrics": metrics,
-    }
+    } | model_lineage(config.init_model or None).record(train_names)
     model.save_pretrained(out, tokenizer, training)
     logger.info("model written to %s (eval macro F1 %s)", out, final.get("macro_f1"))
     return metrics

@@ -14,6 +14,7 @@ SHIP=${SHIP:-extractor/default_model}
 THREADS=${THREADS:-1}              # 1 was faster than 2 on a loaded 2-core machine
 HINT_DROPOUT=${HINT_DROPOUT:-0}    # share of class/id hint words dropped per token (joint training)
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYTHONUNBUFFERED=1
+source scripts/joint_training.sh
 
 mkdir -p "$WORK"
 LOG=$WORK/build.log
@@ -40,15 +41,9 @@ stage folds bash -c "$PY scripts/real_folds.py --labels ../shared/realtrain/reci
     --out data/recipe-folds"
 REAL=../shared/realpages
 # 1. the joint model: supervised on the generated stores, then on every training store
-stage joint "$PY" -m extractor.cli train data/fixtures-train --out "$WORK/joint-fixtures" \
-    --steps 400 --batch-size 8 --window 128 --lr 2e-4 --head-lr 2e-3 --train-layers 2 \
-    --eval-fraction 0.05 --eval-every 0 --checkpoint-every 100 --exclude-industries books \
-    --hint-dropout "$HINT_DROPOUT" --threads "$THREADS" --seed 0 --no-progress
-stage joint_real "$PY" -m extractor.cli train data/fixtures-train data/recipe-folds/A-eval "$REAL" \
-    --init-model "$WORK/joint-fixtures" --out "$WORK/joint" --data-weights 1 1 1.5 --strip-markup \
-    --steps 300 --batch-size 8 --window 128 --lr 2e-4 --head-lr 2e-3 --train-layers 2 \
-    --eval-fraction 0.05 --eval-every 0 --checkpoint-every 100 --exclude-industries books \
-    --threads "$THREADS" --seed 0 --no-progress
+stage joint joint_fixtures "$WORK/joint-fixtures"
+stage joint_real joint_real "$WORK/joint-fixtures" "$WORK/joint" data/fixtures-train \
+    data/recipe-folds/A-eval "$REAL"
 # 2. meta-training from it on the same stores: relations to the support, zero-shot episodes
 stage meta "$PY" -m extractor.cli meta-train --config configs/meta-relations.json \
     --data data/fixtures-train/labels.jsonl data/recipe-folds/A-eval/labels.jsonl "$REAL/labels.jsonl" \

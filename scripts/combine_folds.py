@@ -64,10 +64,23 @@ def main() -> None:
         "fold_labels": [str(p) for p in args.labels],
         "strip_markup": strip,
         "complete_labels": False,
+        # per fold, the evaluated stores its models trained on (empty: figures on unseen stores)
+        "trained_on": {
+            str(fold): json.loads((fold / "report.json").read_text()).get(
+                "trained_on", "not recorded"
+            )
+            for fold in [*args.folds, *args.newer]
+        },
         **score_predictions(lines, pages),
     }
     (args.out / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(format_table(report))
+    seen = sorted(
+        {s for found in report["trained_on"].values() if isinstance(found, dict)
+         for model in found.values() for s in model["stores"]}
+    )  # fmt: skip
+    if seen:
+        print(f"WARNING: {len(seen)} evaluated stores were in a model's training data: {seen[:5]}")
     for method, by_k in report["results"].items():
         macro = " / ".join(f"{by_k[k]['macro_f1']:.4f}" for k in sorted(by_k, key=int))
         print(f"{method}: macro {macro}")

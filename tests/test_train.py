@@ -14,6 +14,7 @@ from extractor.neural.decode import extract_pages
 from extractor.neural.model import ExtractorModel
 from fixtures.writer import write_dataset
 from metatrain.config import TrainConfig
+from metatrain.lineage import model_lineage
 from metatrain.scoring import ScoredPage, score_pages
 from metatrain.supervised import load_labelled_pages, train
 from metatrain.tasks import annotate
@@ -121,8 +122,9 @@ def test_training_continues_a_model_with_weighted_folders(store: Path, tmp_path:
         encoder="", encoder_config=dict(TINY), window=64, max_node_tokens=16, proto_dim=12
     )
     options = dict(batch_size=2, eval_fraction=0.0, progress=False, steps=2)
-    first = tmp_path / "first"
-    pages = load_labelled_pages(store)[:4]
+    first, elsewhere = tmp_path / "first", tmp_path / "elsewhere"
+    write_dataset(elsewhere, stores=1, seed=8, products=4, workers=1, progress=False)
+    pages = load_labelled_pages(elsewhere)[:4]  # the first model trains on another store
     train(TrainConfig(out=str(first), **options), model_config, pages)  # type: ignore[arg-type]
     second = tmp_path / "second"
     config = TrainConfig(
@@ -136,5 +138,10 @@ def test_training_continues_a_model_with_weighted_folders(store: Path, tmp_path:
     )
     train(config)
     assert ExtractorModel.from_pretrained(second).config.proto_dim == 12  # continued, not new
+    # It has seen the stores the model it continued saw: an evaluation can tell.
+    stores = {p.site for p in load_labelled_pages(store)} | {p.site for p in pages}
+    recorded = json.loads((second / "training.json").read_text())
+    assert len(stores) == 2 and recorded["seen_stores_complete"]
+    assert set(recorded["seen_stores"]) == stores == model_lineage(second).stores
     with pytest.raises(ValueError, match="data_weights"):
         TrainConfig(data=[str(store)], data_weights=[1.0, 2.0])

@@ -34,6 +34,14 @@ def main() -> None:
         help="later evaluations of the same folds (same seed, shots, repeats): every method they "
         "ran replaces that method's lines from --folds",
     )
+    parser.add_argument(
+        "--add",
+        nargs="*",
+        default=[],
+        metavar="DIR:METHOD=NAME,...",
+        help="other evaluations of the same pages (same seed, shots, repeats, markup mode): "
+        "their lines of the named methods are added under the new names (pages of --labels only)",
+    )
     args = parser.parse_args()
     reports = [json.loads((fold / "report.json").read_text()) for fold in args.folds]
     stripped = {bool(r.get("strip_markup")) for r in reports}
@@ -45,6 +53,18 @@ def main() -> None:
     newer = [line for fold in args.newer for line in read_predictions(fold / PREDICTIONS_FILE)]
     replaced = {line["method"] for line in newer}
     lines = [line for line in lines if line["method"] not in replaced] + newer
+    keys = {(page.site, page.page.file) for page in pages}
+    for spec in args.add:
+        folder, _, names = spec.partition(":")
+        rename = dict(pair.split("=", 1) for pair in names.split(",") if pair)
+        added = json.loads((Path(folder) / "report.json").read_text())
+        if bool(added.get("strip_markup")) != strip:
+            raise SystemExit(f"{folder} was evaluated in the other markup mode: not comparable")
+        lines += [
+            {**line, "method": rename[line["method"]]}
+            for line in read_predictions(Path(folder) / PREDICTIONS_FILE)
+            if line["method"] in rename and (line["site"], line["file"]) in keys
+        ]
     args.out.mkdir(parents=True, exist_ok=True)
     # One labels file and one predictions file for both folds, so that `shopwright compare` and
     # `shopwright choose` read the combined folder like any evaluation.
@@ -69,7 +89,7 @@ def main() -> None:
             str(fold): json.loads((fold / "report.json").read_text()).get(
                 "trained_on", "not recorded"
             )
-            for fold in [*args.folds, *args.newer]
+            for fold in [*args.folds, *args.newer, *(Path(a.partition(":")[0]) for a in args.add)]
         },
         **score_predictions(lines, pages),
     }

@@ -314,6 +314,24 @@ def test_the_rule_gate_has_thresholds_per_attribute_type() -> None:
     assert settings.gate("identifier") == (0.95, 0.7)
 
 
+def test_a_list_the_rules_read_nothing_for_needs_a_surer_model() -> None:
+    """Where the store's rules read nothing for a list (no rule, or one that finds nothing on
+    this page), the model's list stands only when it is sure (`unruled_floor`); its text
+    values, and lists the rules read, are left to the gate; a list the page's markup shows
+    stays."""
+    from extractor.values.fusion import Markup
+
+    settings = FusionSettings(unruled_floor=(("list", 0.75),))
+    values = {"breadcrumb": ["Home", "Shoes"], "sizes": ["S", "M"], "name": "Oak Desk"}
+    confidence = {"breadcrumb": 0.7, "sizes": 0.9, "name": 0.6}
+    prefer_rules(values, confidence, {"breadcrumb": []}, set(), settings)
+    assert values == {"sizes": ["S", "M"], "name": "Oak Desk"}  # the unsure list is left out
+    values, confidence = {"breadcrumb": ["Home", "Shoes"]}, {"breadcrumb": 0.7}
+    markup = Markup({"breadcrumb": ["Home", "Shoes"]}, {"breadcrumb": True})
+    prefer_rules(values, confidence, {}, set(), settings, markup=markup)
+    assert values == {"breadcrumb": ["Home", "Shoes"]}  # the page states it
+
+
 def test_extract_reads_what_the_store_rules_read_where_the_model_is_unsure() -> None:
     """An untrained model is unsure of everything: a store-adapted extractor gives the values its
     support's rules read on a new page, and leaves out its guesses for the ruled attributes."""

@@ -104,6 +104,12 @@ class FusionSettings:
         ("price", 0.5, 0.5),
         ("token", 1.01, 0.5),
     )
+    #: `(attribute type, least confidence)`: where the store's rules read nothing for an
+    #: attribute of that type on a page (no rule for it, or one that finds nothing there), a
+    #: value less sure than this is left out (`prefer_rules`; chosen by cross-validation over
+    #: stores, `scripts/unruled_floor.py`: a list the model reads alone, a breadcrumb of
+    #: another page's shape)
+    unruled_floor: tuple[tuple[str, float], ...] = (("identifier", 0.6), ("list", 0.75))
 
     def gate(self, kind: str) -> tuple[float, float]:
         """`(rules_over, unruled_min)` for the attributes of one type."""
@@ -470,9 +476,10 @@ def prefer_rules(
     at least as often as the pipeline, `Extractor.check_support`); where
     they have rules for it (`ruled`: `SupportIndex.gated`, which adds the text attributes the
     support shows) but read nothing on this page, a value less sure than `unruled_min` is left
-    out. Both thresholds, per attribute type (`kinds`: the store's, else the
-    schema's), were chosen by cross-validation over real stores (`scripts/rule_gate.py`: chosen
-    on one fold of stores, checked on the other). A value of the page's own `markup` that the page
+    out; where the rules read nothing for it at all, a value less sure than its type's
+    `unruled_floor` is left out. The thresholds, per attribute type (`kinds`: the store's, else
+    the schema's), were chosen by cross-validation over real stores (`scripts/rule_gate.py`,
+    `scripts/unruled_floor.py`: chosen on one fold of stores, checked on the other). A value of the page's own `markup` that the page
     shows stays: the page states it, the rules guess it from other pages."""
     markup = markup or Markup()
     for name, value in rules.items():
@@ -484,5 +491,13 @@ def prefer_rules(
             confidence[name] = max(confidence.get(name, 0.0), least)
     for name in [n for n in values if n in ruled and n not in rules]:
         if confidence.get(name, 0.0) < settings.gate(kind_of(name, kinds))[1]:
+            del values[name]
+            confidence.pop(name, None)
+    floors = dict(settings.unruled_floor)
+    for name in [n for n in values if rules.get(n) in (None, "", [])]:
+        floor = floors.get(kind_of(name, kinds))
+        if floor is None or _shown_markup(name, values[name], markup):
+            continue
+        if confidence.get(name, 0.0) < floor:
             del values[name]
             confidence.pop(name, None)

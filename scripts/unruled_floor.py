@@ -22,10 +22,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from rule_gate import macro_by_k  # scripts/ is on the path when run as a script
+
 from extractor.values.schema import attribute_type
 from metatrain.evaluate import PREDICTIONS_FILE, read_predictions
 from metatrain.tasks import read_labels
-from rule_gate import macro_by_k  # scripts/ is on the path when run as a script
 
 FLOORS = (0.0, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9)
 

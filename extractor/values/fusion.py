@@ -479,8 +479,9 @@ def prefer_rules(
     out; where the rules read nothing for it at all, a value less sure than its type's
     `unruled_floor` is left out. The thresholds, per attribute type (`kinds`: the store's, else
     the schema's), were chosen by cross-validation over real stores (`scripts/rule_gate.py`,
-    `scripts/unruled_floor.py`: chosen on one fold of stores, checked on the other). A value of the page's own `markup` that the page
-    shows stays: the page states it, the rules guess it from other pages."""
+    `scripts/unruled_floor.py`: chosen on one fold of stores, checked on the other). A value of
+    the page's own `markup` that the page shows stays: the page states it, the rules guess it
+    from other pages."""
     markup = markup or Markup()
     for name, value in rules.items():
         if value in (None, "", []) or _shown_markup(name, values.get(name), markup):

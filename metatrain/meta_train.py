@@ -531,7 +531,7 @@ def train(config: MetaTrainConfig, stores: Sequence[StoreTask] | None = None) ->
         "history": history[-200:],
         "initial": history[0] if history and history[0]["step"] == 0 else {},
         "final": next((h for h in reversed(history) if "val_query_loss" in h), {}),
-    } | model_lineage(config.init_model or None).record(s.site for s in splits.train)
+    } | model_lineage(config.init_model or None).record([s.site for s in splits.train])
     model.save_pretrained(out, tokenizer, training=summary)
     config.save(out)
     logger.info("model written to %s", out)

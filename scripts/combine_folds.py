@@ -43,7 +43,12 @@ def main() -> None:
         "their lines of the named methods are added under the new names (pages of --labels only)",
     )
     args = parser.parse_args()
-    reports = [json.loads((fold / "report.json").read_text()) for fold in args.folds]
+    added = [(Path(folder), names) for folder, _, names in (a.partition(":") for a in args.add)]
+    report_of = {
+        folder: json.loads((folder / "report.json").read_text())
+        for folder in [*args.folds, *args.newer, *(folder for folder, _ in added)]
+    }
+    reports = [report_of[fold] for fold in args.folds]
     stripped = {bool(r.get("strip_markup")) for r in reports}
     if len(stripped) != 1:
         raise SystemExit("the folds were evaluated with and without --strip-markup: not comparable")
@@ -54,15 +59,13 @@ def main() -> None:
     replaced = {line["method"] for line in newer}
     lines = [line for line in lines if line["method"] not in replaced] + newer
     keys = {(page.site, page.page.file) for page in pages}
-    for spec in args.add:
-        folder, _, names = spec.partition(":")
+    for folder, names in added:
         rename = dict(pair.split("=", 1) for pair in names.split(",") if pair)
-        added = json.loads((Path(folder) / "report.json").read_text())
-        if bool(added.get("strip_markup")) != strip:
+        if bool(report_of[folder].get("strip_markup")) != strip:
             raise SystemExit(f"{folder} was evaluated in the other markup mode: not comparable")
         lines += [
             {**line, "method": rename[line["method"]]}
-            for line in read_predictions(Path(folder) / PREDICTIONS_FILE)
+            for line in read_predictions(folder / PREDICTIONS_FILE)
             if line["method"] in rename and (line["site"], line["file"]) in keys
         ]
     args.out.mkdir(parents=True, exist_ok=True)
@@ -86,10 +89,8 @@ def main() -> None:
         "complete_labels": False,
         # per fold, the evaluated stores its models trained on (empty: figures on unseen stores)
         "trained_on": {
-            str(fold): json.loads((fold / "report.json").read_text()).get(
-                "trained_on", "not recorded"
-            )
-            for fold in [*args.folds, *args.newer, *(Path(a.partition(":")[0]) for a in args.add)]
+            str(folder): report.get("trained_on", "not recorded")
+            for folder, report in report_of.items()
         },
         **score_predictions(lines, pages),
     }

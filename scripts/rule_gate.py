@@ -32,6 +32,16 @@ RULES_OVER = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.01)
 UNRULED_MIN = (0.0, 0.3, 0.5, 0.6, 0.7, 0.8)
 
 
+def episode_page(line: Mapping[str, Any]) -> tuple[Any, ...]:
+    """A prediction line's page in its episode: site, file, k and repeat."""
+    return (line["site"], line["file"], line["shots"], line["repeat"])
+
+
+def wrapper_reads(lines: Sequence[Mapping[str, Any]]) -> dict[tuple[Any, ...], Mapping[str, Any]]:
+    """What `wrapper` (the store's rules from the same seeded support) read, per episode page."""
+    return {episode_page(line): line["prediction"] for line in lines if line["method"] == "wrapper"}
+
+
 def gated(
     lines: Sequence[Mapping[str, Any]],
     model: str,
@@ -42,15 +52,14 @@ def gated(
 
     `shown`: per page file, the attributes its gold labels give (the rules of a store are those
     of the attributes its support pages show)."""
-    key = lambda line: (line["site"], line["file"], line["shots"], line["repeat"])  # noqa: E731
-    rules = {key(line): line["prediction"] for line in lines if line["method"] == "wrapper"}
+    rules = wrapper_reads(lines)
     result = []
     for line in lines:
         if line["method"] != model or int(line["shots"]) == 0:
             continue
         values, confidence = dict(line["prediction"]), dict(line["confidence"])
         ruled = set().union(*(shown.get(f, set()) for f in line["support"]))
-        prefer_rules(values, confidence, rules.get(key(line), {}), ruled, settings)
+        prefer_rules(values, confidence, rules.get(episode_page(line), {}), ruled, settings)
         result.append({**line, "method": "gated", "prediction": values, "confidence": confidence})
     return result
 
@@ -162,17 +171,14 @@ def main() -> None:
     # its support labels give, while the product rules only those its wrapper induced rules for.
     for name, (_, lines, shown) in folds.items():
         shipped = {
-            (x["site"], x["file"], x["shots"], x["repeat"]): x["prediction"]
+            episode_page(x): x["prediction"]
             for x in lines
             if x["method"] == "meta" and int(x["shots"]) > 0
         }
         if args.model == "meta" or not shipped:
             continue
         replay = gated(lines, args.model, shown, FusionSettings())
-        same = sum(
-            shipped.get((x["site"], x["file"], x["shots"], x["repeat"])) == x["prediction"]
-            for x in replay
-        )
+        same = sum(shipped.get(episode_page(x)) == x["prediction"] for x in replay)
         print(f"fold {name}: replayed gate = `meta` on {same} of {len(replay)} predictions")
 
 

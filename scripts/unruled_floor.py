@@ -22,7 +22,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from rule_gate import macro_by_k  # scripts/ is on the path when run as a script
+from rule_gate import (
+    episode_page,
+    macro_by_k,
+    wrapper_reads,
+)  # scripts/ is on the path when run as a script
 
 from extractor.values.schema import attribute_type
 from metatrain.evaluate import PREDICTIONS_FILE, read_predictions
@@ -36,14 +40,13 @@ def floored(
 ) -> list[dict[str, Any]]:
     """The model's lines at k >= 1 with values of `kind` below `floor` left out where the
     wrapper read nothing for them."""
-    key = lambda line: (line["site"], line["file"], line["shots"], line["repeat"])  # noqa: E731
-    rules = {key(line): line["prediction"] for line in lines if line["method"] == "wrapper"}
+    rules = wrapper_reads(lines)
     result = []
     for line in lines:
         if line["method"] != model or int(line["shots"]) == 0:
             continue
         values, confidence = dict(line["prediction"]), dict(line["confidence"])
-        read = rules.get(key(line), {})
+        read = rules.get(episode_page(line), {})
         for name in list(values):
             if attribute_type(name) != kind or read.get(name) not in (None, "", []):
                 continue

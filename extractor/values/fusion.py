@@ -490,15 +490,13 @@ def prefer_rules(
         if name not in values or name in rules_win or confidence.get(name, 0.0) < over:
             values[name] = value
             confidence[name] = max(confidence.get(name, 0.0), least)
-    for name in [n for n in values if n in ruled and n not in rules]:
-        if confidence.get(name, 0.0) < settings.gate(kind_of(name, kinds))[1]:
-            del values[name]
-            confidence.pop(name, None)
+    # What the rules do not read: how sure the pipeline's value must be to stand alone.
     floors = dict(settings.unruled_floor)
     for name in [n for n in values if rules.get(n) in (None, "", [])]:
-        floor = floors.get(kind_of(name, kinds))
-        if floor is None or _shown_markup(name, values[name], markup):
-            continue
-        if confidence.get(name, 0.0) < floor:
+        kind = kind_of(name, kinds)
+        least = settings.gate(kind)[1] if name in ruled and name not in rules else 0.0
+        if not _shown_markup(name, values[name], markup):
+            least = max(least, floors.get(kind, 0.0))
+        if confidence.get(name, 0.0) < least:
             del values[name]
             confidence.pop(name, None)

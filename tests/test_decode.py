@@ -23,7 +23,6 @@ from extractor.neural.decode import (
     with_items_between,
 )
 from extractor.neural.features import Window
-from extractor.page.blocks import ListEnds
 from extractor.page.dom import Node
 
 ATTRS = ["name", "price", "breadcrumb"]  # classes: O, B-name, I-name, B-price, I-price, B-bc, I-bc
@@ -360,29 +359,6 @@ def test_the_items_the_model_skipped_between_two_it_tagged_are_items() -> None:
         tagged[0],
         cand("breadcrumb", 7, "Other list", 0.8),
     ]
-
-
-def test_a_list_the_store_reads_to_its_end_takes_the_items_after_the_last_tagged() -> None:
-    """Where the store's annotated breadcrumbs run to the last item element of their list
-    (`ListEnds`), the crumbs after the last one the model tagged are items too (the product's
-    own, a `<span>`); not before the first tagged (the store's lists do not start at `Back`), not
-    without the store's ends, and not in a list far longer than the store's (a menu)."""
-    crumbs = ["Back", "Home", "Men", "Caps", "Baseball Caps"]
-    nodes = [
-        *[node(f"/html/body/nav/ol/li[{i}]/a", text) for i, text in enumerate(crumbs, 1)],
-        node("/html/body/nav/ol/li[6]/span", "Legacy Cap"),
-        node("/html/body/h1", "Legacy Cap"),
-    ]
-    tagged = [cand("breadcrumb", 1, "Home", 0.8), cand("breadcrumb", 3, "Caps", 0.6)]
-    ends = ListEnds(start=False, end=True, longest=5)
-    items = with_items_between(tagged, nodes, (), ends)
-    assert [c.text for c in items] == ["Home", "Men", "Caps", "Baseball Caps", "Legacy Cap"]
-    assert abs(items[-1].confidence - 0.7) < 1e-6
-    assert [c.text for c in with_items_between(tagged, nodes)] == ["Home", "Men", "Caps"]
-    chosen = choose_values(tagged, nodes, kinds={"breadcrumb": "list"}, ends={"breadcrumb": ends})
-    assert chosen.values["breadcrumb"] == ["Home", "Men", "Caps", "Baseball Caps", "Legacy Cap"]
-    short = ListEnds(start=False, end=True, longest=1)  # the store's lists: one crumb
-    assert [c.text for c in with_items_between(tagged, nodes, (), short)] == ["Home", "Men", "Caps"]
 
 
 def test_an_item_tagged_in_pieces_is_read_whole_and_spaced_as_written() -> None:

@@ -12,7 +12,6 @@ from extractor.neural.budget import budget_nodes
 from extractor.neural.config import ExtractorConfig
 from extractor.neural.features import N_RELATIONS, RELATION_FEATURES
 from extractor.neural.model import ExtractorModel
-from extractor.page.blocks import ListEnds
 from extractor.page.dom import Node, text_nodes
 
 F = {name: i for i, name in enumerate(RELATION_FEATURES)}
@@ -188,27 +187,6 @@ def test_the_store_s_whole_block_attributes_are_kept_with_its_support() -> None:
     built = SupportIndex.build([nodes], [marked])
     assert built.blocks == {"description"}
     assert SupportIndex.from_dict(json.loads(json.dumps(built.to_dict()))).blocks == built.blocks
-
-
-def test_the_store_s_list_ends_are_kept_with_its_support() -> None:
-    """A breadcrumb annotated to its last crumb: the store reads its lists to their end, kept
-    in support.json (and read by extraction, `decode.with_items_between`)."""
-    nodes = text_nodes(
-        "<html><body><ol><li><a href='/'>Home</a></li><li><a href='/l'>Lamps</a></li>"
-        "<li><span>Walnut Lamp</span></li></ol><h1>Walnut Lamp</h1></body></html>"
-    )
-    crumbs = [n for n in nodes if "/ol/" in n["xpath"]]
-    marked = {
-        "breadcrumb": [
-            {"xpath": n["xpath"], "start": 0, "end": len(n["text"]), "text": n["text"], "item": i}
-            for i, n in enumerate(crumbs)
-        ]
-    }
-    built = SupportIndex.build([nodes], [marked])
-    assert built.kinds["breadcrumb"] == "list"
-    assert built.list_ends == {"breadcrumb": ListEnds(start=True, end=True, longest=3)}
-    again = SupportIndex.from_dict(json.loads(json.dumps(built.to_dict())))
-    assert again.list_ends == built.list_ends
 
 
 def test_the_gate_holds_the_text_attributes_the_support_shows_even_without_a_rule() -> None:

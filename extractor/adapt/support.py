@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from extractor.adapt.wrapper import Example, Wrapper, WrapperPage, induce
 from extractor.neural.features import N_RELATIONS, RELATION_FEATURES, Window, marked_spans
-from extractor.page.blocks import ListEnds, list_ends, whole_block_attributes
+from extractor.page.blocks import whole_block_attributes
 from extractor.page.dom import Node
 from extractor.values.schema import AttributeType, offer_left_out, support_kinds
 from extractor.values.writing import ItemParts, ItemSkip, Writing
@@ -237,9 +237,6 @@ class SupportIndex:
     blocks: frozenset[str] = frozenset()
     #: the attributes the annotated pages name (marked, or given as values)
     named: frozenset[str] = frozenset()
-    #: list attributes whose annotated items run to the ends of their list of item elements
-    #: (`extractor.page.blocks.list_ends`)
-    list_ends: dict[str, ListEnds] = field(default_factory=dict)
     _cache: dict[str, list[tuple[SupportValue, str, tuple[str, ...], frozenset[str]]]] | None = (
         field(default=None, repr=False, compare=False)
     )
@@ -266,7 +263,6 @@ class SupportIndex:
         texts = [a for a, kind in kinds.items() if kind == "text"]
         annotated = len(pages) - pseudo
         blocks = whole_block_attributes(pages[:annotated], spans[:annotated], texts)
-        lists = [a for a, kind in kinds.items() if kind == "list"]
         named = {a for marked in spans[:annotated] for a, items in marked.items() if items}
         named |= {a for e in examples for a, v in e.labels.items() if v not in (None, "", [])}
         index = cls(
@@ -276,7 +272,6 @@ class SupportIndex:
             wrapper=wrapper,
             blocks=blocks,
             named=frozenset(named),
-            list_ends=list_ends(pages[:annotated], spans[:annotated], lists),
         )
         if pseudo:
             marked_by = spans[annotated:]
@@ -504,7 +499,6 @@ class SupportIndex:
             "captions_refuted": self.captions_refuted,
             "blocks": sorted(self.blocks),
             "named": sorted(self.named),
-            "list_ends": {a: asdict(e) for a, e in self.list_ends.items()},
             "rules": self.wrapper.to_dict() if self.wrapper is not None else None,
             "writing": self.wrapper.writing.to_dict() if self.wrapper is not None else {},
             "items": self.wrapper.items_to_dict() if self.wrapper is not None else {},
@@ -546,7 +540,6 @@ class SupportIndex:
             captions_refuted=bool(data.get("captions_refuted", False)),
             blocks=frozenset(data.get("blocks", ())),
             named=frozenset(data.get("named", ())),
-            list_ends={a: ListEnds(**e) for a, e in data.get("list_ends", {}).items()},
         )
 
 

@@ -15,12 +15,10 @@ from extractor.neural.features import Window, collate, encode_page
 from extractor.page.blocks import (
     BLOCK_CHARS,
     BLOCK_NODES,
-    ListEnds,
     block_path,
     block_range,
     block_text,
     item_path,
-    list_elements,
     sibling_shape,
 )
 from extractor.page.dom import Node
@@ -69,12 +67,6 @@ class StoreSupport(Protocol):
     def blocks(self) -> frozenset[str]:
         """The attributes whose values are whole blocks on the store's pages
         (`extractor.page.blocks.whole_block_attributes`)."""
-        ...
-
-    @property
-    def list_ends(self) -> Mapping[str, ListEnds]:
-        """Where the store's lists run to the ends of their item elements
-        (`extractor.page.blocks.list_ends`)."""
         ...
 
     def support_like(self, nodes: Sequence[Node]) -> list[int]:
@@ -459,11 +451,9 @@ def choose_values(
     min_confidence: float = 0.0,
     kinds: Mapping[str, AttributeType] | None = None,
     written: Mapping[str, tuple[ItemParts, ItemSkip]] | None = None,
-    ends: Mapping[str, ListEnds] | None = None,
 ) -> Extraction:
     """One value per attribute (a list for list attributes), without two attributes on one span;
-    `written`: how the store writes each list's items; `ends`: where its lists run to the ends
-    of their item elements."""
+    `written`: how the store writes each list's items."""
     cands = [c for c in candidates if c.confidence >= min_confidence and c.text.strip()]
     anchor = _name_anchor(cands)
     if anchor is None:
@@ -491,7 +481,7 @@ def choose_values(
                 ),
                 nodes,
             )
-            items = with_items_between(items, nodes, chosen, (ends or {}).get(attribute))
+            items = with_items_between(items, nodes, chosen)
             parts, skip = (written or {}).get(attribute, ((), ()))
             texts = list(dict.fromkeys(item_texts(items, nodes, parts, skip)))
             if texts:
@@ -532,19 +522,12 @@ def whole_items(items: Sequence[Candidate], nodes: Sequence[Node]) -> list[Candi
 
 
 def with_items_between(
-    items: Sequence[Candidate],
-    nodes: Sequence[Node],
-    taken: Sequence[Candidate] = (),
-    ends: ListEnds | None = None,
+    items: Sequence[Candidate], nodes: Sequence[Node], taken: Sequence[Candidate] = ()
 ) -> list[Candidate]:
     """A list's items with the item elements the model skipped between two it tagged: where
     tagged items stand in sibling item elements of one list (`ol/li[2]`, `ol/li[5]`), every
     sibling between them is an item too (a breadcrumb's middle links, an ingredient line the
-    model missed), at the tagged items' mean confidence; nodes other attributes took stay theirs.
-    `ends`: where the store's annotated lists run to the first or last item element of their
-    list, the siblings before the first or after the last tagged one are items too (the crumb
-    that names the product, which is no link), unless their list holds more than twice the item
-    elements of the longest annotated list, and two (a menu, not the store's list)."""
+    model missed), at the tagged items' mean confidence; nodes other attributes took stay theirs."""
     elements = [item_path(nodes[c.node]["xpath"]) for c in items]
     lists: dict[str, list[tuple[Candidate, str]]] = {}
     for c, element in zip(items, elements, strict=True):
@@ -558,15 +541,7 @@ def with_items_between(
             continue
         tagged = [c for c, _ in members]
         confidence = sum(c.confidence for c in tagged) / len(tagged)
-        first, last = min(c.node for c in tagged), max(c.node for c in tagged)
-        spans = [range(first + 1, last)]
-        if ends is not None:
-            whole = list_elements(nodes, shape)
-            mine = {element for _, element in members}
-            if len(set(whole) | mine) <= 2 * ends.longest + 2:
-                spans += [range(0, first)] if ends.start else []
-                spans += [range(last + 1, len(nodes))] if ends.end else []
-        for n in itertools.chain.from_iterable(spans):
+        for n in range(min(c.node for c in tagged) + 1, max(c.node for c in tagged)):
             element, text = item_path(nodes[n]["xpath"]), nodes[n]["text"]
             if element is None or element in have or n in busy or sibling_shape(element) != shape:
                 continue
@@ -665,12 +640,10 @@ def decode_page(
     kinds: Mapping[str, AttributeType] | None = None,
     written: Mapping[str, tuple[ItemParts, ItemSkip]] | None = None,
     blocks: Collection[str] = (),
-    ends: Mapping[str, ListEnds] | None = None,
 ) -> Extraction:
     """Values of one page from the class probabilities [tokens, classes] of its windows
     (`kinds`: the store's attribute types; `written`: how it writes its lists' items;
-    `blocks`: the attributes whose values are whole blocks; `ends`: where its lists run to the
-    ends of their item elements)."""
+    `blocks`: the attributes whose values are whole blocks)."""
     merged = merge_windows(windows, probs)
     texts = [node["text"] for node in nodes]
     candidates: list[Candidate] = []
@@ -696,7 +669,7 @@ def decode_page(
     if "price" in attributes:
         candidates = with_fallback_price(candidates, nodes)
     candidates = whole_blocks(candidates, nodes, blocks)
-    return choose_values(candidates, nodes, min_confidence, kinds, written, ends)
+    return choose_values(candidates, nodes, min_confidence, kinds, written)
 
 
 @torch.inference_mode()
@@ -767,7 +740,6 @@ def extract_pages(
     kinds = support.kinds if support is not None else None
     written = support.items if support is not None else None
     blocks = support.blocks if support is not None else frozenset()
-    ends = support.list_ends if support is not None else None
     return [
         decode_page(
             nodes,
@@ -777,7 +749,6 @@ def extract_pages(
             kinds=kinds,
             written=written,
             blocks=blocks,
-            ends=ends,
         )
         for p, (nodes, ws) in enumerate(zip(kept, page_windows, strict=True))
     ]

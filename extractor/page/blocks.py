@@ -1,24 +1,20 @@
 """The block a text node stands in: the paragraph, heading or cell whose text its links and
 emphasis split into several nodes (`This easy` `strawberry buckle` `is an old-fashioned ...`
-are the three nodes of one `<p>`), and the item elements of a list.
+are the three nodes of one `<p>`).
 
 A store whose annotated values of an attribute are whole blocks of prose (a description that
 is its paragraph) writes them so on every page; `whole_block_attributes` finds those attributes
 on the support pages, and the decoder and the wrapper read such a value as its whole block.
-Likewise a store whose annotated lists run to the first or the last item element of their list
-(a breadcrumb to its last crumb, the product's own, which is no link) does so on every page;
-`list_ends` finds that on the support pages, and the decoder reads a list to those ends.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from extractor.page.dom import Node
-from extractor.values.normalize.text import has_letter_or_digit, join_texts, text_key
+from extractor.values.normalize.text import join_texts, text_key
 from extractor.values.price_rules import element_steps
 
 #: Elements that sit inside a line of text rather than make a block of their own.
@@ -120,60 +116,3 @@ def whole_block_attributes(
             at = position[ordered[0]["xpath"]], position[ordered[-1]["xpath"]]
             whole[attribute] = whole.get(attribute, True) and is_whole_block(nodes, *at, value)
     return frozenset(a for a, is_whole in whole.items() if is_whole)
-
-
-def list_elements(nodes: Sequence[Node], shape: str) -> list[str]:
-    """The item elements of one list (their `sibling_shape` is `shape`) that show a letter or a
-    digit, in document order."""
-    found: dict[str, None] = {}
-    for node in nodes:
-        element = item_path(node["xpath"])
-        shown = element is not None and has_letter_or_digit(node["text"])
-        if shown and sibling_shape(element) == shape:
-            found.setdefault(str(element), None)
-    return list(found)
-
-
-@dataclass(frozen=True)
-class ListEnds:
-    """Where a store's annotated lists stand in their lists of item elements: whether they run
-    from the first item element (`start`) and to the last (`end`) on every support page, and
-    the most item elements one of them holds (`longest`)."""
-
-    start: bool
-    end: bool
-    longest: int
-
-
-def list_ends(
-    pages: Sequence[Sequence[Node]],
-    marked: Sequence[Mapping[str, Sequence[Mapping[str, Any]]]],
-    attributes: Iterable[str],
-) -> dict[str, ListEnds]:
-    """Per list attribute (of `attributes`), where its annotated items stand in their list on
-    the support pages (`ListEnds`): a breadcrumb whose items run from the first crumb to the last,
-    whatever the number of crumbs. An attribute whose items stand outside item elements or in
-    several lists on a page has none."""
-    wanted = set(attributes)
-    ends: dict[str, ListEnds] = {}
-    broken: set[str] = set()
-    for nodes, spans_of in zip(pages, marked, strict=True):
-        for attribute, spans in spans_of.items():
-            if attribute not in wanted or not spans or attribute in broken:
-                continue
-            elements = [item_path(str(s.get("xpath", ""))) for s in spans]
-            shapes = {sibling_shape(e) for e in elements}
-            if None in elements or len(shapes) != 1 or None in shapes:
-                broken.add(attribute)
-                continue
-            siblings = list_elements(nodes, str(shapes.pop()))
-            at = sorted({siblings.index(e) for e in elements if e in siblings})
-            if not at:
-                broken.add(attribute)
-                continue
-            page = ListEnds(at[0] == 0, at[-1] == len(siblings) - 1, len(at))
-            seen = ends.get(attribute, page)
-            ends[attribute] = ListEnds(
-                seen.start and page.start, seen.end and page.end, max(seen.longest, page.longest)
-            )
-    return {a: e for a, e in ends.items() if a not in broken and (e.start or e.end)}

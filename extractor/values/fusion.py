@@ -107,9 +107,9 @@ class FusionSettings:
     #: `(attribute type, least confidence)`: where the store's rules read nothing for an
     #: attribute of that type on a page (no rule for it, or one that finds nothing there), a
     #: value less sure than this is left out (`prefer_rules`; chosen by cross-validation over
-    #: stores, `scripts/unruled_floor.py`; since lists are read to the ends the store's support
-    #: shows, `extractor.page.blocks.list_ends`, an unsure list is mostly a right one: no floor)
-    unruled_floor: tuple[tuple[str, float], ...] = (("identifier", 0.6), ("text", 0.7))
+    #: stores, `scripts/unruled_floor.py`: a list the model reads alone, a breadcrumb of
+    #: another page's shape)
+    unruled_floor: tuple[tuple[str, float], ...] = (("identifier", 0.6), ("list", 0.75))
 
     def gate(self, kind: str) -> tuple[float, float]:
         """`(rules_over, unruled_min)` for the attributes of one type."""

@@ -3,17 +3,21 @@
 Run: `.venv/bin/python benchmarks/extract_speed.py [--realpages ../shared/realpages]`. Also prints
 how many tokens node pruning and the per-node token cap remove; `--coverage` the share of matched
 gold spans still encoded under the page budget; `--end-to-end` times `Extractor.extract` (HTML ->
-records, structured-data fusion included) as `shopwright extract` runs it.
+records, structured-data fusion included) as `shopwright extract` runs it; with `--workers N`
+also on N processes of one torch thread each, as `shopwright extract --workers N` runs it (the
+stores shared out, the models loaded before the clock starts).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import resource
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import torch
@@ -66,6 +70,54 @@ def print_coverage(
         print(f"  {attribute:14s} {n:4d} {after_prune / n:6.1%} {after_budget / n:6.1%}")
 
 
+_WORKER: dict[str, Extractor] = {}
+
+
+def _load_worker(model: str, precision: str, batch_size: int) -> None:
+    """A worker process's extractor, loaded once (the pool's initializer), on one torch thread."""
+    torch.set_num_threads(1)
+    _WORKER["extractor"] = Extractor.load(model, precision=precision, batch_size=batch_size)
+
+
+def _ready(seconds: float) -> int:
+    """Hold a worker a moment (so that every worker starts and loads before the clock)."""
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def _extract_store(pages: list[tuple[str, bytes]]) -> int:
+    """Records of one store's pages in a worker; the number of pages."""
+    _WORKER["extractor"].extract(pages)
+    return len(pages)
+
+
+def _peak_mb(_: int) -> tuple[int, float]:
+    """A worker's pid and peak memory (maxrss, MB)."""
+    time.sleep(0.2)
+    return os.getpid(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def time_workers(
+    model: str, precision: str, batch_size: int, stores: list[list[tuple[str, bytes]]], workers: int
+) -> tuple[float, float]:
+    """Seconds for `Extractor.extract` over every store on `workers` spawned processes, and the
+    sum of their peak memory in MB (each worker's largest, as `shopwright extract --workers`)."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        workers,
+        mp_context=context,
+        initializer=_load_worker,
+        initargs=(model, precision, batch_size),
+    ) as pool:
+        list(pool.map(_ready, [2.0] * workers))
+        t0 = time.perf_counter()
+        pages = sum(pool.map(_extract_store, stores))
+        seconds = time.perf_counter() - t0
+        peaks = dict(pool.map(_peak_mb, range(4 * workers)))
+    assert pages == sum(map(len, stores))
+    return seconds, sum(peaks.values())
+
+
 def _cpu_seconds() -> float:
     """User + system CPU time of this process, all threads."""
     times = os.times()
@@ -98,6 +150,12 @@ def main() -> int:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument(
         "--threads", type=int, default=2, help="torch threads (1 is faster on a busy machine)"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="with --end-to-end and --model: also on this many processes, one thread each",
     )
     parser.add_argument(
         "--coverage", action="store_true", help="also: share of matched gold spans still encoded"
@@ -172,6 +230,16 @@ def main() -> int:
             )
             e2e_s += time.perf_counter() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    workers_s = workers_mb = 0.0
+    if args.end_to_end and args.workers and args.model:
+        groups = [
+            [(e.get("url") or "", (args.realpages / e["file"]).read_bytes()) for e in group]
+            for group in stores.values()
+        ]
+        groups.sort(key=len, reverse=True)  # the biggest stores first: the workers end together
+        workers_s, workers_mb = time_workers(
+            args.model, args.precision, args.batch_size, groups, args.workers
+        )
     print(
         f"pages: {pages} from {len(stores)} stores, threads={args.threads}, "
         f"window={model.config.window}, page_tokens={model.config.page_tokens}, "
@@ -198,6 +266,11 @@ def main() -> int:
     )
     if args.end_to_end:
         print(f"Extractor.extract (HTML -> records, with fusion): {pages / e2e_s:.1f} pages/s")
+    if workers_s:
+        print(
+            f"Extractor.extract on {args.workers} processes of 1 thread: {pages / workers_s:.1f} "
+            f"pages/s, {workers_mb:.0f} MB in all (the workers' peaks)"
+        )
     print(f"peak memory (maxrss): {peak_mb:.0f} MB")
     print(f"load average during the run (other jobs share the CPU): {os.getloadavg()}")
     return 0

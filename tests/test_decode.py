@@ -17,6 +17,7 @@ from extractor.neural.decode import (
     decode_page,
     item_texts,
     merge_windows,
+    snap_to_phrase,
     snap_to_token,
     snap_to_words,
     whole_blocks,
@@ -24,6 +25,7 @@ from extractor.neural.decode import (
 )
 from extractor.neural.features import Window
 from extractor.page.dom import Node
+from extractor.values.normalize.availability import normalize_availability
 
 ATTRS = ["name", "price", "breadcrumb"]  # classes: O, B-name, I-name, B-price, I-price, B-bc, I-bc
 
@@ -287,6 +289,20 @@ def test_an_unusable_argmax_span_gives_way_to_a_usable_one() -> None:
     w = window([0], [(0, 0, 19), (0, 19, 22), (0, 22, 24), (0, 24, 29)])
     p = torch.tensor([[1, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 0, 0], [1, 0, 0]]).float()
     assert decode_page(url, [w], [p], attrs).values == {"availability": "OutOfStock"}
+
+
+def test_an_availability_tagged_inside_its_phrase_is_the_whole_phrase() -> None:
+    """The model's `lagernd` of `Nicht lagernd, ab Bestellung ...` is the node's phrase `Nicht
+    lagernd` (out of stock, not in stock); a span beside the phrase stays as it is."""
+    attrs = ["availability"]
+    text = "Nicht lagernd, ab Bestellung versandfertig in 8 Tagen"
+    nodes = [node("/html/body/span", text)]
+    w = window([0], [(0, 0, 5), (0, 6, 13), (0, 13, 14), (0, 15, 17), (0, 29, 42)])
+    p = torch.tensor([[1, 0, 0], [1, 0, 0], [0.2, 0.8, 0], [1, 0, 0], [1, 0, 0], [1, 0, 0]])
+    result = decode_page(nodes, [w], [p.float()], attrs)
+    assert result.values == {"availability": "Nicht lagernd"}
+    assert normalize_availability(str(result.values["availability"])) == "OutOfStock"
+    assert text[slice(*snap_to_phrase(text, 29, 42))] == "versandfertig"
 
 
 def test_a_value_that_continues_over_nodes_is_joined() -> None:

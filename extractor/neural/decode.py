@@ -24,6 +24,7 @@ from extractor.page.blocks import (
 from extractor.page.dom import Node
 from extractor.page.template import prune_template_nodes
 from extractor.values.normalize import usable_span
+from extractor.values.normalize.availability import find_availability
 from extractor.values.normalize.currencies import find_currencies
 from extractor.values.normalize.text import balance_brackets, has_letter_or_digit, join_texts
 from extractor.values.price_rules import (
@@ -275,6 +276,16 @@ def snap_to_words(text: str, start: int, end: int, cut: int | None = None) -> tu
     return balance_brackets(text, start, end)
 
 
+def snap_to_phrase(text: str, start: int, end: int) -> tuple[int, int]:
+    """An availability span widened to the phrase of its node it stands in, as a shopper reads
+    it: the model's `lagernd` of `Nicht lagernd, ab Bestellung versandfertig` is `Nicht lagernd`
+    (`find_availability`: the node's first phrase by priority, a refusal before a promise)."""
+    found = find_availability(text)
+    if found is not None and found[1] < end and start < found[2]:
+        return min(start, found[1]), max(end, found[2])
+    return start, end
+
+
 def snap_to_token(text: str, start: int, end: int) -> tuple[int, int]:
     """Widen an identifier span to the whole code it cuts into (`374837` rather than `37`).
 
@@ -309,6 +320,8 @@ def _candidate(
     elif kind in ("text", "token", "list"):
         last = t1 == len(scores.offsets)
         start, end = snap_to_words(text, start, end, scores.offsets[-1][1] if last else None)
+        if attribute == "availability":
+            start, end = snap_to_phrase(text, start, end)
     return Candidate(attribute, node, start, end, text[start:end], float(p.mean()), float(p.max()))
 
 

@@ -157,8 +157,9 @@ class ModelMethod:
         return ModelReader(adapted)
 
 
-#: Fusion that never lets the store's rules override or silence the pipeline's values.
-NO_RULE_GATE = FusionSettings(rules_over=0.0, unruled_min=0.0, gate_by_kind=())
+#: Fusion that never lets the store's rules override or silence the pipeline's values (no
+#: threshold where they read nothing either: `unruled_floor`).
+NO_RULE_GATE = FusionSettings(rules_over=0.0, unruled_min=0.0, gate_by_kind=(), unruled_floor=())
 
 
 def _joint_model(model: Path | None) -> ExtractorModel:

@@ -209,3 +209,20 @@ def test_no_markup_compares_the_models_alone(tmp_path: Path) -> None:
     alone, confidence = meta_method(model_dir, markup=False).adapt([]).read(page)
     assert all(c != 0.95 for c in confidence.values())  # no value came from the markup
     assert alone != fused
+
+
+def test_the_method_without_the_gate_silences_nothing() -> None:
+    """`meta-no-gate` reads what the model reads: no value is left out for being unsure, where
+    the store's rules read nothing for it (a list, a ruled code) or have no rule at all."""
+    from extractor.values.fusion import prefer_rules
+    from metatrain.methods import NO_RULE_GATE
+
+    values = {"breadcrumb": ["Home", "Shoes"], "sku": "A1", "gtin": "4006381333931", "name": "Desk"}
+    confidence = dict.fromkeys(values, 0.1)
+    prefer_rules(values, confidence, {"breadcrumb": []}, {"sku", "name"}, NO_RULE_GATE)
+    assert values == {
+        "breadcrumb": ["Home", "Shoes"],
+        "sku": "A1",
+        "gtin": "4006381333931",
+        "name": "Desk",
+    }
